@@ -174,6 +174,28 @@ class Ed25519BatchVerifierTest {
   }
 
   @Test
+  void smallOrderTable_isExactlyTheTorsionPoints() {
+    for (byte[] y : Ed25519BatchVerifier.SMALL_ORDER_Y) {
+      for (int sign = 0; sign < 2; sign++) {
+        byte[] enc = y.clone();
+        enc[31] |= (byte) (sign << 7);
+        Ed25519BatchVerifier.Affine p = Ed25519BatchVerifier.decompress(enc, 0);
+        if (p == null) {
+          // only x = 0 with the sign bit set is not a valid encoding
+          assertEquals(1, sign, hex(enc));
+          continue;
+        }
+        assertTrue(p.hasSmallOrder(), "[8]P = 0 for " + hex(enc));
+        assertTrue(Ed25519BatchVerifier.hasSmallOrderEncoding(enc, 0), hex(enc));
+      }
+    }
+    for (String[] v : RFC8032) {
+      assertFalse(Ed25519BatchVerifier.hasSmallOrderEncoding(hex(v[0]), 0), v[0]);
+      assertFalse(Ed25519BatchVerifier.decompress(hex(v[0]), 0).hasSmallOrder(), v[0]);
+    }
+  }
+
+  @Test
   void smallBatches_useSingleVerification_withSameResults() {
     fill(2);
     byte[] m = messages.get(4).clone();
