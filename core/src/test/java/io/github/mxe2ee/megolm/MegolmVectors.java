@@ -1,0 +1,39 @@
+package io.github.mxe2ee.megolm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HexFormat;
+
+/** Loads the known-answer vectors copied from {@code shared/vectors} into test resources. */
+final class MegolmVectors {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private MegolmVectors() {}
+
+  /** Parses {@code src/test/resources/vectors/<name>}; fails if it lost its sources block. */
+  static JsonNode load(String name) {
+    try (InputStream in = MegolmVectors.class.getResourceAsStream("/vectors/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing test resource /vectors/" + name);
+      }
+      JsonNode root = MAPPER.readTree(in);
+      if (!root.has("sources") && !root.has("source") && !root.has("generator")) {
+        throw new IllegalStateException(name + " lost its provenance block");
+      }
+      return root;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static byte[] hex(String hex) {
+    return HexFormat.of().parseHex(hex);
+  }
+
+  static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(bytes);
+  }
+}
