@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
  * index it was encrypted at (for replay detection, see the spec's "Message Replays").
  *
  * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Message encryption".
- * Immutable; the plaintext is copied in and out and never appears in {@link #toString()}; no
- * {@code equals}/{@code hashCode} over the plaintext.
+ * Immutable; the plaintext is copied in and out and never appears in {@link #toString()}; no {@code
+ * equals}/{@code hashCode} over the plaintext.
  *
  * @param plaintext the decrypted bytes (copied)
  * @param messageIndex the message index, 0..2^32-1
@@ -42,7 +42,10 @@ public record DecryptedMessage(byte[] plaintext, long messageIndex) {
 
   @Override
   public String toString() {
-    return "DecryptedMessage[messageIndex=" + messageIndex + ", plaintext=<" + plaintext.length
+    return "DecryptedMessage[messageIndex="
+        + messageIndex
+        + ", plaintext=<"
+        + plaintext.length
         + " bytes>]";
   }
 }

@@ -20,8 +20,8 @@ import java.util.Optional;
  * at the message index with {@link Ratchet#advanceTo} (from a cached later state when one is
  * closer, otherwise from the initial state; never step by step), checks the truncated MAC in
  * constant time and only then decrypts. The cache is replaced only after a successful decrypt, so a
- * failed decrypt leaves the session exactly as it was. Replay detection (an index seen twice) is the
- * caller's job, as the spec's "Message Replays" section recommends.
+ * failed decrypt leaves the session exactly as it was. Replay detection (an index seen twice) is
+ * the caller's job, as the spec's "Message Replays" section recommends.
  *
  * <p>Contract: thread-safe. The initial ratchet and key never change; the cached ratchet is an
  * immutable snapshot swapped atomically. Secrets never appear in {@link #toString()}.
@@ -111,8 +111,8 @@ public final class InboundGroupSession {
   public DecryptedMessage decrypt(MegolmMessage message) {
     Objects.requireNonNull(message, "message");
     byte[] encoded = message.encodedBytes();
-    byte[] signed = Arrays.copyOf(encoded, MegolmMessage.signatureInputLength(encoded));
-    if (!signingKey.verify(signed, message.signature())) {
+    if (!signingKey.verify(
+        encoded, 0, MegolmMessage.signatureInputLength(encoded), message.signature())) {
       throw new MegolmDecryptionException(
           Reason.BAD_SIGNATURE,
           "Megolm message signature does not verify for session "
@@ -165,8 +165,8 @@ public final class InboundGroupSession {
   }
 
   /**
-   * Exports the session starting at {@code index}, dropping the ability to decrypt anything
-   * earlier for whoever imports it.
+   * Exports the session starting at {@code index}, dropping the ability to decrypt anything earlier
+   * for whoever imports it.
    *
    * @param index 0..2^32-1, at least {@link #firstKnownIndex()}
    * @return the export, or empty if {@code index} is below the first known index
@@ -187,8 +187,9 @@ public final class InboundGroupSession {
    * session if they share the signing key and their ratchets match byte for byte once the earlier
    * one is advanced to the later one's index.
    *
-   * @return {@code BETTER} if this one reaches further back, {@code WORSE} if the other does, {@code
-   *     EQUAL} if both start at the same index, {@code UNCONNECTED} if they are different sessions
+   * @return {@code BETTER} if this one reaches further back, {@code WORSE} if the other does,
+   *     {@code EQUAL} if both start at the same index, {@code UNCONNECTED} if they are different
+   *     sessions
    */
   public SessionOrdering compare(InboundGroupSession other) {
     if (!signingKey.equals(other.signingKey)) {

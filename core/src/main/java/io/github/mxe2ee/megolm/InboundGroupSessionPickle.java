@@ -1,7 +1,7 @@
 package io.github.mxe2ee.megolm;
 
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
-import io.github.mxe2ee.pickle.PickleCipher;
+import io.github.mxe2ee.crypto.PickleCipher;
 import io.github.mxe2ee.pickle.PickleReader;
 import io.github.mxe2ee.pickle.PickleWriter;
 import java.util.Arrays;
@@ -62,7 +62,7 @@ final class InboundGroupSessionPickle {
     byte[] plain = PickleCipher.mxe2ee(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int magic = reader.readU32();
+      int magic = (int) reader.readU32();
       if (magic != MAGIC) {
         throw new MegolmDecodeException(
             "not an inbound group session pickle: expected magic "
@@ -70,7 +70,7 @@ final class InboundGroupSessionPickle {
                 + ", got "
                 + Integer.toHexString(magic));
       }
-      int version = reader.readU32();
+      int version = (int) reader.readU32();
       if (version != VERSION) {
         throw new MegolmDecodeException(
             "inbound group session pickle version: expected " + VERSION + ", got " + version);
@@ -84,7 +84,8 @@ final class InboundGroupSessionPickle {
                 + " is below initial index "
                 + initial.indexAsLong());
       }
-      Ed25519PublicKey key = Ed25519PublicKey.fromBytes(reader.readBytes(32));
+      Ed25519PublicKey key =
+          LibolmGroupPickles.readPublicKey(reader, "inbound group session pickle");
       boolean verified = reader.readBool();
       LibolmGroupPickles.requireFullyRead(reader, "inbound group session pickle");
       return new InboundGroupSessionPickle(initial, latest, key, verified);
@@ -106,7 +107,7 @@ final class InboundGroupSessionPickle {
 
   static Ratchet readRatchet(PickleReader reader) {
     byte[] bytes = reader.readBytes(Ratchet.LENGTH);
-    Ratchet ratchet = Ratchet.fromBytes(bytes, reader.readU32());
+    Ratchet ratchet = Ratchet.fromBytes(bytes, (int) reader.readU32());
     Arrays.fill(bytes, (byte) 0);
     return ratchet;
   }

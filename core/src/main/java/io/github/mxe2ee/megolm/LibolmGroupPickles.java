@@ -1,8 +1,9 @@
 package io.github.mxe2ee.megolm;
 
+import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.crypto.Ed25519SecretKey;
-import io.github.mxe2ee.pickle.PickleCipher;
+import io.github.mxe2ee.crypto.PickleCipher;
 import io.github.mxe2ee.pickle.PickleReader;
 import java.util.Arrays;
 
@@ -24,10 +25,11 @@ import java.util.Arrays;
  * +---------+-----------+-----+-----------+-----+------+-----------------------+
  * </pre>
  *
- * <p>Trailing bytes are rejected, as libolm does ({@code OLM_PICKLE_EXTRA_DATA}). An outbound pickle
- * whose stored public key does not belong to its private key is rejected: every message it signed
- * would fail verification. A latest ratchet below the initial one is replaced by the initial one
- * (it is only a cache).
+ * <p>A public key that is not a valid Ed25519 point (for example all zeros, as in some test
+ * fixtures) is rejected: no signature could be trusted with it. Trailing bytes are rejected, as
+ * libolm does ({@code OLM_PICKLE_EXTRA_DATA}). An outbound pickle whose stored public key does not
+ * belong to its private key is rejected: every message it signed would fail verification. A latest
+ * ratchet below the initial one is replaced by the initial one (it is only a cache).
  */
 final class LibolmGroupPickles {
   static final int OUTBOUND_VERSION = 1;
@@ -43,7 +45,7 @@ final class LibolmGroupPickles {
     byte[] plain = PickleCipher.libolm(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int version = reader.readU32();
+      int version = (int) reader.readU32();
       if (version != OUTBOUND_VERSION) {
         throw new MegolmDecodeException(
             "libolm outbound group session pickle version: expected "
@@ -52,7 +54,7 @@ final class LibolmGroupPickles {
                 + Integer.toUnsignedString(version));
       }
       Ratchet ratchet = InboundGroupSessionPickle.readRatchet(reader);
-      Ed25519PublicKey stored = Ed25519PublicKey.fromBytes(reader.readBytes(PUBLIC_KEY_LENGTH));
+      Ed25519PublicKey stored = readPublicKey(reader, "libolm outbound group session pickle");
       byte[] expanded = reader.readBytes(EXPANDED_KEY_LENGTH);
       Ed25519SecretKey key = Ed25519SecretKey.fromExpanded(expanded);
       Arrays.fill(expanded, (byte) 0);
@@ -68,7 +70,7 @@ final class LibolmGroupPickles {
     byte[] plain = PickleCipher.libolm(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int version = reader.readU32();
+      int version = (int) reader.readU32();
       if (version != INBOUND_VERSION && version != INBOUND_VERSION_WITHOUT_VERIFIED_FLAG) {
         throw new MegolmDecodeException(
             "libolm inbound group session pickle version: expected 1 or 2, got "
@@ -76,7 +78,7 @@ final class LibolmGroupPickles {
       }
       Ratchet initial = InboundGroupSessionPickle.readRatchet(reader);
       Ratchet latest = InboundGroupSessionPickle.readRatchet(reader);
-      Ed25519PublicKey key = Ed25519PublicKey.fromBytes(reader.readBytes(PUBLIC_KEY_LENGTH));
+      Ed25519PublicKey key = readPublicKey(reader, "libolm inbound group session pickle");
       boolean verified = version == INBOUND_VERSION ? reader.readBool() : true;
       requireFullyRead(reader, "libolm inbound group session pickle");
       if (Integer.compareUnsigned(latest.index(), initial.index()) < 0) {
@@ -88,6 +90,16 @@ final class LibolmGroupPickles {
     }
   }
 
+  /** Reads a 32-byte Ed25519 key; one that is not a valid point could never verify a signature. */
+  static Ed25519PublicKey readPublicKey(PickleReader reader, String what) {
+    byte[] bytes = reader.readBytes(PUBLIC_KEY_LENGTH);
+    try {
+      return Ed25519PublicKey.fromBytes(bytes);
+    } catch (DecodeException e) {
+      throw new MegolmDecodeException(what + ": Ed25519 public key is not a valid point", e);
+    }
+  }
+
   static void requireFullyRead(PickleReader reader, String what) {
     if (reader.remaining() != 0) {
       throw new MegolmDecodeException(
@@ -95,11 +107,13 @@ final class LibolmGroupPickles {
     }
   }
 
-  static void requireMatchingPublicKey(
-      Ed25519SecretKey key, Ed25519PublicKey stored, String what) {
+  static void requireMatchingPublicKey(Ed25519SecretKey key, Ed25519PublicKey stored, String what) {
     if (!key.publicKey().equals(stored)) {
       throw new MegolmDecodeException(
-          what + ": stored Ed25519 public key " + stored.toBase64() + " does not match the private key");
+          what
+              + ": stored Ed25519 public key "
+              + stored.toBase64()
+              + " does not match the private key");
     }
   }
 }

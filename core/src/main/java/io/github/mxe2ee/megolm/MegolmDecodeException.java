@@ -3,9 +3,9 @@ package io.github.mxe2ee.megolm;
 import io.github.mxe2ee.crypto.DecodeException;
 
 /**
- * Malformed Megolm input: a {@link MegolmMessage}, {@link SessionKey}, {@link ExportedSessionKey} or
- * pickle that is truncated, has a bad version, a bad varint, a wrong length, bad base64, or (for a
- * {@link SessionKey}) a signature that does not verify.
+ * Malformed Megolm input: a {@link MegolmMessage}, {@link SessionKey}, {@link ExportedSessionKey}
+ * or pickle that is truncated, has a bad version, a bad varint, a wrong length, bad base64, or (for
+ * a {@link SessionKey}) a signature that does not verify.
  *
  * <p>Kind {@code "decode"} (inherited). Messages state expected versus actual values and never
  * contain key, ratchet, pickle or plaintext bytes. Nothing is mutated when this is thrown.

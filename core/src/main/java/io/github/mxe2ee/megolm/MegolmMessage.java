@@ -62,7 +62,8 @@ public final class MegolmMessage {
   }
 
   /**
-   * Decodes a message from its unpadded (or padded) base64 form as sent in {@code m.room.encrypted}.
+   * Decodes a message from its unpadded (or padded) base64 form as sent in {@code
+   * m.room.encrypted}.
    *
    * @throws MegolmDecodeException on bad base64 or any {@link #fromBytes(byte[])} failure
    */
@@ -109,8 +110,8 @@ public final class MegolmMessage {
 
   /**
    * Builds a message whose MAC and signature are computed by the caller over {@link
-   * #macInputLength(byte[])} and {@link #signatureInputLength(byte[])} bytes of the returned buffer,
-   * then {@link #sealed(byte[], int, int)}.
+   * #macInputLength(byte[])} and {@link #signatureInputLength(byte[])} bytes of the returned
+   * buffer, then {@link #sealed(byte[], int, int)}.
    */
   static byte[] unsealed(int messageIndex, byte[] ciphertext) {
     int bodyLength =
@@ -131,7 +132,9 @@ public final class MegolmMessage {
     return out;
   }
 
-  /** Wraps a buffer from {@link #unsealed} after its MAC and signature were written (not copied). */
+  /**
+   * Wraps a buffer from {@link #unsealed} after its MAC and signature were written (not copied).
+   */
   static MegolmMessage sealed(byte[] encoded, int messageIndex, int ciphertextLength) {
     int ciphertextOffset = macInputLength(encoded) - ciphertextLength;
     return new MegolmMessage(encoded, messageIndex, ciphertextOffset, ciphertextLength);

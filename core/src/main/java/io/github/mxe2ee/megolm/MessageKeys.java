@@ -1,8 +1,8 @@
 package io.github.mxe2ee.megolm;
 
 import io.github.mxe2ee.crypto.Aes256Cbc;
-import io.github.mxe2ee.crypto.HmacSha256;
 import io.github.mxe2ee.crypto.Hkdf;
+import io.github.mxe2ee.crypto.HmacSha256;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -10,8 +10,8 @@ import java.util.Arrays;
  * The per-message keys of one ratchet state: {@code AES_KEY | HMAC_KEY | AES_IV = HKDF-SHA-256(salt
  * = 0, IKM = R(i), info = "MEGOLM_KEYS", 80)}.
  *
- * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Message encryption".
- * Not thread-safe; short-lived; {@link #wipe()} after use.
+ * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Message encryption". Not
+ * thread-safe; short-lived; {@link #wipe()} after use.
  */
 final class MessageKeys {
   static final int AES_KEY_LENGTH = 32;

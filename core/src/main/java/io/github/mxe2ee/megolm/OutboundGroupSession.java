@@ -107,12 +107,12 @@ public final class OutboundGroupSession {
       byte[] ciphertext = keys.encrypt(plaintext);
       byte[] out = MegolmMessage.unsealed(ratchet.index(), ciphertext);
       int macInput = MegolmMessage.macInputLength(out);
-      System.arraycopy(keys.truncatedMac(out, macInput), 0, out, macInput, MegolmMessage.MAC_LENGTH);
+      System.arraycopy(
+          keys.truncatedMac(out, macInput), 0, out, macInput, MegolmMessage.MAC_LENGTH);
       int signatureInput = MegolmMessage.signatureInputLength(out);
       byte[] signed = java.util.Arrays.copyOf(out, signatureInput);
       Ed25519Signature signature = signingKey.sign(signed);
-      System.arraycopy(
-          signature.toBytes(), 0, out, signatureInput, MegolmMessage.SIGNATURE_LENGTH);
+      System.arraycopy(signature.toBytes(), 0, out, signatureInput, MegolmMessage.SIGNATURE_LENGTH);
       MegolmMessage message = MegolmMessage.sealed(out, ratchet.index(), ciphertext.length);
       ratchet.advance();
       return message;

@@ -2,7 +2,7 @@ package io.github.mxe2ee.megolm;
 
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.crypto.Ed25519SecretKey;
-import io.github.mxe2ee.pickle.PickleCipher;
+import io.github.mxe2ee.crypto.PickleCipher;
 import io.github.mxe2ee.pickle.PickleReader;
 import io.github.mxe2ee.pickle.PickleWriter;
 import java.util.Arrays;
@@ -68,7 +68,7 @@ final class OutboundGroupSessionPickle {
     byte[] plain = PickleCipher.mxe2ee(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int magic = reader.readU32();
+      int magic = (int) reader.readU32();
       if (magic != MAGIC) {
         throw new MegolmDecodeException(
             "not an outbound group session pickle: expected magic "
@@ -76,13 +76,13 @@ final class OutboundGroupSessionPickle {
                 + ", got "
                 + Integer.toHexString(magic));
       }
-      int version = reader.readU32();
+      int version = (int) reader.readU32();
       if (version != VERSION) {
         throw new MegolmDecodeException(
             "outbound group session pickle version: expected " + VERSION + ", got " + version);
       }
       byte[] ratchetBytes = reader.readBytes(Ratchet.LENGTH);
-      Ratchet ratchet = Ratchet.fromBytes(ratchetBytes, reader.readU32());
+      Ratchet ratchet = Ratchet.fromBytes(ratchetBytes, (int) reader.readU32());
       Arrays.fill(ratchetBytes, (byte) 0);
       int form = reader.readU8();
       byte[] secret;
@@ -98,7 +98,8 @@ final class OutboundGroupSessionPickle {
             "outbound group session pickle: key form expected 0 or 1, got " + form);
       }
       Arrays.fill(secret, (byte) 0);
-      Ed25519PublicKey stored = Ed25519PublicKey.fromBytes(reader.readBytes(32));
+      Ed25519PublicKey stored =
+          LibolmGroupPickles.readPublicKey(reader, "outbound group session pickle");
       LibolmGroupPickles.requireMatchingPublicKey(key, stored, "outbound group session pickle");
       LibolmGroupPickles.requireFullyRead(reader, "outbound group session pickle");
       return new OutboundGroupSessionPickle(ratchet, key);

@@ -22,11 +22,11 @@ import java.util.Arrays;
  *
  * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Session sharing format".
  *
- * <p>Contract: immutable and thread-safe; every instance carries a signature that verified (decoding
- * checks it, creation signs). Holds the secret ratchet: {@link #toString()} shows only the session
- * id and index, and there is no {@code equals}/{@code hashCode}. Decoding throws {@link
- * MegolmDecodeException} on bad base64, a version other than 2, a length other than 229, an
- * invalid public key or a signature that does not verify.
+ * <p>Contract: immutable and thread-safe; every instance carries a signature that verified
+ * (decoding checks it, creation signs). Holds the secret ratchet: {@link #toString()} shows only
+ * the session id and index, and there is no {@code equals}/{@code hashCode}. Decoding throws {@link
+ * MegolmDecodeException} on bad base64, a version other than 2, a length other than 229, an invalid
+ * public key or a signature that does not verify.
  */
 public final class SessionKey {
   /** Version byte of the session-sharing format. */
@@ -64,11 +64,9 @@ public final class SessionKey {
     SessionKeyCodec.checkShape(bytes, VERSION, LENGTH, WHAT);
     Ed25519PublicKey signingKey = SessionKeyCodec.readPublicKey(bytes, WHAT);
     Ed25519Signature signature =
-        Ed25519Signature.fromBytes(Arrays.copyOfRange(bytes, SessionKeyCodec.UNSIGNED_LENGTH, LENGTH));
-    byte[] signed = Arrays.copyOf(bytes, SessionKeyCodec.UNSIGNED_LENGTH);
-    boolean valid = signingKey.verify(signed, signature);
-    Arrays.fill(signed, (byte) 0);
-    if (!valid) {
+        Ed25519Signature.fromBytes(
+            Arrays.copyOfRange(bytes, SessionKeyCodec.UNSIGNED_LENGTH, LENGTH));
+    if (!signingKey.verify(bytes, 0, SessionKeyCodec.UNSIGNED_LENGTH, signature)) {
       throw new MegolmDecodeException(
           WHAT + " signature does not verify with its key " + signingKey.toBase64());
     }
@@ -83,7 +81,8 @@ public final class SessionKey {
   /** The encoded 229 bytes (a new array holding the secret ratchet). */
   public byte[] toBytes() {
     byte[] out = SessionKeyCodec.write(VERSION, ratchet, signingKey, LENGTH);
-    System.arraycopy(signature.toBytes(), 0, out, SessionKeyCodec.UNSIGNED_LENGTH, SIGNATURE_LENGTH);
+    System.arraycopy(
+        signature.toBytes(), 0, out, SessionKeyCodec.UNSIGNED_LENGTH, SIGNATURE_LENGTH);
     return out;
   }
 
