@@ -15,9 +15,15 @@ final class MegolmVectors {
 
   /** Parses {@code src/test/resources/vectors/<name>}; fails if it lost its sources block. */
   static JsonNode load(String name) {
-    try (InputStream in = MegolmVectors.class.getResourceAsStream("/vectors/" + name)) {
+    return loadResource("/vectors/" + name);
+  }
+
+  /** Parses a test resource by absolute path; fails if it has no provenance block. */
+  static JsonNode loadResource(String path) {
+    String name = path;
+    try (InputStream in = MegolmVectors.class.getResourceAsStream(path)) {
       if (in == null) {
-        throw new IllegalStateException("missing test resource /vectors/" + name);
+        throw new IllegalStateException("missing test resource " + path);
       }
       JsonNode root = MAPPER.readTree(in);
       if (!root.has("sources") && !root.has("source") && !root.has("generator")) {
