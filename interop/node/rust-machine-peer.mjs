@@ -125,6 +125,7 @@ const NON_SECRET_CONTENT_FIELDS = [
 ];
 
 let machine = null;
+let quitRequested = false;
 // Requests built outside outgoingRequests() (bootstrap, verify) carry no request id of their own;
 // we hand out synthetic ids so that the caller can treat every request alike. Marking such an id as sent
 // is accepted and does nothing, because the wasm machine does not track those requests.
@@ -503,6 +504,11 @@ const OPS = {
     return describeDevice(await m.getDevice(new sdk.UserId(req.user_id), new sdk.DeviceId(req.device_id)));
   },
 
+  async quit() {
+    quitRequested = true;
+    return {};
+  },
+
   async "machine.close"() {
     if (machine !== null) {
       machine.close();
@@ -529,7 +535,7 @@ async function handle(line) {
     return { id, result: await op(req) };
   } catch (e) {
     if (e instanceof PeerError) return { id, error: { kind: e.kind, message: e.message, ...e.extra } };
-    return { id, error: { kind: "wasm", message: errorText(e) } };
+    return { id, error: { kind: "internal", message: errorText(e) } };
   }
 }
 
@@ -539,8 +545,12 @@ let chain = Promise.resolve();
 rl.on("line", (line) => {
   if (line.trim().length === 0) return;
   chain = chain.then(async () => {
+    if (quitRequested) return;
     const reply = await handle(line);
     process.stdout.write(JSON.stringify(reply) + "\n");
+    if (quitRequested) {
+      rl.close();
+    }
   });
 });
 rl.on("close", () => {

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Assumptions;
  *
  * <p>Not thread-safe: one test thread drives one peer. {@link #close} ends the process.
  * Construction skips the calling test (JUnit assumption, with the reason) when {@code
- * interop/node/node_modules} is not installed; it fails when it is installed but broken.
+ * interop/node/node_modules} is not installed, unless {@value #REQUIRE_ENV}{@code =true} asks for a
+ * failure instead; it fails when the dependencies are installed but broken.
  */
 public final class RustMachinePeer implements AutoCloseable {
   /** Replies of the wasm machine take milliseconds; a minute means the peer hung. */
@@ -48,6 +49,12 @@ public final class RustMachinePeer implements AutoCloseable {
    * Outgoing requests answer each other (upload, then query, then claim); more rounds is a loop.
    */
   public static final int MAX_PUMP_ROUNDS = 20;
+
+  /**
+   * Environment variable that turns the skip into a failure when the Node dependencies are missing
+   * ({@code MXE2EE_REQUIRE_INTEROP=true}), for CI runs that must exercise the interop.
+   */
+  public static final String REQUIRE_ENV = "MXE2EE_REQUIRE_INTEROP";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final int STDERR_LINES_KEPT = 50;
@@ -132,11 +139,14 @@ public final class RustMachinePeer implements AutoCloseable {
     Path script = locateScript();
     Path modules =
         script.getParent().resolve("node_modules/@matrix-org/matrix-sdk-crypto-wasm/package.json");
-    Assumptions.assumeTrue(
-        Files.isRegularFile(modules),
-        "Rust OlmMachine interop skipped: "
-            + modules
-            + " is missing; run `npm ci` in interop/node (the setup script does it in CI)");
+    if (!Files.isRegularFile(modules)) {
+      String why =
+          modules + " is missing; run `npm ci` in interop/node (the setup script does it in CI)";
+      if ("true".equalsIgnoreCase(System.getenv(REQUIRE_ENV))) {
+        throw new IllegalStateException("Rust OlmMachine interop required but " + why);
+      }
+      Assumptions.abort("Rust OlmMachine interop skipped: " + why);
+    }
     try {
       return new RustMachinePeer(script);
     } catch (IOException e) {
@@ -365,9 +375,12 @@ public final class RustMachinePeer implements AutoCloseable {
         "machine still has requests after " + MAX_PUMP_ROUNDS + " rounds: " + outgoingRequests());
   }
 
-  /** Hands the router's next sync for this device to the machine; returns the processed events. */
+  /**
+   * Hands the router's next sync for this device to the machine; returns the processed events with
+   * content summaries (no key material).
+   */
   public List<ObjectNode> sync(InMemoryRouter router) {
-    return receiveSyncChanges(router.sync(userId, deviceId), true);
+    return receiveSyncChanges(router.sync(userId, deviceId), false);
   }
 
   /** Claims one-time keys for devices of {@code users} we have no Olm session with. */

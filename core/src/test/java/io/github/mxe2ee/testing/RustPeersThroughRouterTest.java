@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.crypto.Curve25519SecretKey;
+import io.github.mxe2ee.crypto.Ed25519SecretKey;
+import io.github.mxe2ee.json.JsonSigning;
 import io.github.mxe2ee.testing.RustMachinePeer.PeerException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -213,6 +217,66 @@ class RustPeersThroughRouterTest {
     assertEquals("first", bob.decryptRoomEvent(ROOM, first).path("content").path("body").asText());
     PeerException e = assertThrows(PeerException.class, () -> bob2.decryptRoomEvent(ROOM, first));
     assertEquals("unknown_index", e.kind(), e.error().toString());
+  }
+
+  @Test
+  void blacklistedDeviceGetsWithheldBlacklisted() {
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("user_id", BOB);
+    p.put("device_id", "BOBDEVICE");
+    p.put("trust", "blacklisted");
+    assertTrue(alice.call("machine.set_local_trust", p).get("is_blacklisted").asBoolean());
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
+    ObjectNode withheld = only(bob.sync(router), "m.room_key.withheld");
+    assertEquals("plaintext", withheld.get("kind").asText());
+    assertEquals("m.blacklisted", withheld.path("content").path("code").asText());
+    PeerException e =
+        assertThrows(PeerException.class, () -> bob.decryptRoomEvent(ROOM, send(alice, "no")));
+    assertEquals("withheld", e.kind());
+    assertEquals("m.blacklisted", e.error().path("withheld_code").asText());
+  }
+
+  @Test
+  void deviceWithoutOneTimeOrFallbackKeysGetsWithheldNoOlm() {
+    // A device that uploads only its identity keys (made by mxe2ee's primitives): nothing to claim.
+    String carol = "@carol:localhost";
+    router.registerDevice(carol, "CAROLDEVICE");
+    router.joinRoom(ROOM, carol);
+    Ed25519SecretKey ed = Ed25519SecretKey.generate(new SecureRandom());
+    ObjectNode keys = MAPPER.createObjectNode();
+    keys.put("user_id", carol);
+    keys.put("device_id", "CAROLDEVICE");
+    keys.putArray("algorithms").add("m.olm.v1.curve25519-aes-sha2").add("m.megolm.v1.aes-sha2");
+    keys.putObject("keys")
+        .put(
+            "curve25519:CAROLDEVICE",
+            Curve25519SecretKey.generate(new SecureRandom()).publicKey().toBase64())
+        .put("ed25519:CAROLDEVICE", ed.publicKey().toBase64());
+    JsonSigning.sign(keys, carol, "ed25519:CAROLDEVICE", ed);
+    ObjectNode upload = MAPPER.createObjectNode();
+    upload.set("device_keys", keys);
+    router.keysUpload(carol, "CAROLDEVICE", upload);
+
+    alice.sync(router);
+    alice.updateTrackedUsers(List.of(carol));
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB, carol), null);
+    List<ObjectNode> atCarol =
+        router.sync(carol, "CAROLDEVICE").eventsOfType("m.room_key.withheld");
+    assertEquals(1, atCarol.size(), atCarol.toString());
+    ObjectNode content = (ObjectNode) atCarol.get(0).get("content");
+    assertEquals("m.no_olm", content.path("code").asText());
+    assertEquals(ALICE, atCarol.get(0).get("sender").asText());
+    assertEquals(
+        alice.identityKeys().get("curve25519").asText(), content.path("sender_key").asText());
+    // Bob, who has keys, got the room key as usual.
+    assertEquals("decrypted", only(bob.sync(router), "m.room_key").get("kind").asText());
+  }
+
+  private static ObjectNode only(List<ObjectNode> events, String type) {
+    List<ObjectNode> matching =
+        events.stream().filter(e -> type.equals(e.path("type").asText())).toList();
+    assertEquals(1, matching.size(), "exactly one " + type + " in " + events);
+    return matching.get(0);
   }
 
   @Test
