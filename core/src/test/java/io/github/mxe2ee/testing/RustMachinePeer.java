@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Assumptions;
  * interop/node/node_modules} is not installed, unless {@value #REQUIRE_ENV}{@code =true} asks for a
  * failure instead; it fails when the dependencies are installed but broken.
  */
-public final class RustMachinePeer implements AutoCloseable {
+public final class RustMachinePeer implements RoutedMachine {
   /** Replies of the wasm machine take milliseconds; a minute means the peer hung. */
   public static final long REPLY_TIMEOUT_SECONDS = 60;
 
@@ -255,16 +255,19 @@ public final class RustMachinePeer implements AutoCloseable {
   }
 
   /** The machine's user id (after {@link #init}). */
+  @Override
   public String userId() {
     return userId;
   }
 
   /** The machine's device id (after {@link #init}). */
+  @Override
   public String deviceId() {
     return deviceId;
   }
 
   /** {@code machine.identity_keys}: {@code {curve25519, ed25519}}. */
+  @Override
   public ObjectNode identityKeys() {
     return call("machine.identity_keys");
   }
@@ -284,6 +287,7 @@ public final class RustMachinePeer implements AutoCloseable {
   }
 
   /** {@code machine.update_tracked_users}. */
+  @Override
   public void updateTrackedUsers(Collection<String> users) {
     ObjectNode p = MAPPER.createObjectNode();
     users.forEach(p.putArray("users")::add);
@@ -311,6 +315,7 @@ public final class RustMachinePeer implements AutoCloseable {
   }
 
   /** {@code machine.encrypt_room_event}: the {@code m.room.encrypted} content. */
+  @Override
   public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content) {
     ObjectNode p = MAPPER.createObjectNode();
     p.put("room_id", roomId);
@@ -324,6 +329,7 @@ public final class RustMachinePeer implements AutoCloseable {
    * verification_state, ...}}; a failure throws {@link PeerException} whose kind classifies it
    * ({@code missing_session}, {@code unknown_index}, {@code withheld}, ...).
    */
+  @Override
   public ObjectNode decryptRoomEvent(String roomId, ObjectNode event) {
     ObjectNode p = MAPPER.createObjectNode();
     p.put("room_id", roomId);
@@ -332,6 +338,7 @@ public final class RustMachinePeer implements AutoCloseable {
   }
 
   /** {@code machine.get_device}: trust and keys of a device as this machine sees it. */
+  @Override
   public ObjectNode device(String user, String device) {
     ObjectNode p = MAPPER.createObjectNode();
     p.put("user_id", user);
@@ -359,6 +366,7 @@ public final class RustMachinePeer implements AutoCloseable {
    *
    * @return the requests sent, in order
    */
+  @Override
   public List<ObjectNode> pump(InMemoryRouter router) {
     List<ObjectNode> sent = new ArrayList<>();
     for (int round = 0; round < MAX_PUMP_ROUNDS; round++) {
@@ -379,11 +387,13 @@ public final class RustMachinePeer implements AutoCloseable {
    * Hands the router's next sync for this device to the machine; returns the processed events with
    * content summaries (no key material).
    */
+  @Override
   public List<ObjectNode> sync(InMemoryRouter router) {
     return receiveSyncChanges(router.sync(userId, deviceId), false);
   }
 
   /** Claims one-time keys for devices of {@code users} we have no Olm session with. */
+  @Override
   public void establishSessions(InMemoryRouter router, Collection<String> users) {
     ObjectNode p = MAPPER.createObjectNode();
     users.forEach(p.putArray("users")::add);
@@ -399,11 +409,61 @@ public final class RustMachinePeer implements AutoCloseable {
    *
    * @return the to-device requests sent
    */
+  @Override
   public List<ObjectNode> shareRoomKey(
       InMemoryRouter router, String roomId, Collection<String> users, ObjectNode settings) {
     pump(router);
     establishSessions(router, users);
     List<ObjectNode> requests = shareRoomKey(roomId, users, settings);
+    for (ObjectNode r : requests) {
+      send(router, r);
+    }
+    return requests;
+  }
+
+  @Override
+  public String withheldCode(Mxe2eeException decryptionFailure) {
+    if (decryptionFailure instanceof PeerException p) {
+      JsonNode code = p.error.get("withheld_code");
+      return code == null || code.isNull() ? null : code.asText();
+    }
+    return null;
+  }
+
+  @Override
+  public ObjectNode setLocalTrust(String user, String device, String trust) {
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("user_id", user);
+    p.put("device_id", device);
+    p.put("trust", trust);
+    return call("machine.set_local_trust", p);
+  }
+
+  @Override
+  public void bootstrapCrossSigning(InMemoryRouter router) {
+    for (ObjectNode r : objects(call("machine.bootstrap_cross_signing").get("requests"))) {
+      send(router, r);
+    }
+    pump(router);
+  }
+
+  @Override
+  public void verifyOwnDevice(InMemoryRouter router, String otherDeviceId) {
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("device_id", otherDeviceId);
+    ObjectNode response =
+        send(router, (ObjectNode) call("machine.verify_own_device", p).get("request"));
+    if (!response.path("failures").isEmpty()) {
+      throw new IllegalStateException("signature upload refused: " + response);
+    }
+  }
+
+  @Override
+  public List<ObjectNode> requestRoomKey(InMemoryRouter router, String roomId, ObjectNode event) {
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("room_id", roomId);
+    p.set("event", event);
+    List<ObjectNode> requests = objects(call("machine.request_room_key", p).get("requests"));
     for (ObjectNode r : requests) {
       send(router, r);
     }
