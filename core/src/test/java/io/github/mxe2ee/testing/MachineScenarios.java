@@ -332,7 +332,70 @@ public abstract class MachineScenarios {
     bob.sync(router); // answers now that an Olm session exists
     bob.pump(router);
     List<ObjectNode> atBob2 = bob2.sync(router);
-    assertTrue(anyOfType(atBob2, "m.forwarded_room_key"), atBob2.toString());
+    ObjectNode forwarded = only(atBob2, "m.forwarded_room_key");
+    assertEquals("decrypted", forwarded.get("kind").asText(), "forwarded keys travel encrypted");
+    assertEquals("BOBDEVICE", forwarded.get("sender_device").asText());
     assertEquals("before Bob's second device", body(bob2.decryptRoomEvent(ROOM, event)));
+
+    // Having the key, the requester cancels its request.
+    bob2.pump(router);
+    List<ObjectNode> cancellations = bob.sync(router);
+    assertTrue(
+        cancellations.stream()
+            .anyMatch(
+                e ->
+                    "m.room_key_request".equals(e.path("type").asText())
+                        && "request_cancellation"
+                            .equals(e.path("content").path("action").asText())),
+        cancellations.toString());
+  }
+
+  @Test
+  void ownUnverifiedDeviceGetsNoForwardedKey() {
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
+    bob.sync(router);
+    ObjectNode event = send(alice, "not for unverified devices");
+    RoutedMachine bob2 = secondBobDevice();
+    bob.sync(router);
+    bob.pump(router);
+    bob2.setLocalTrust(BOB, "BOBDEVICE", "verified");
+    bob2.requestRoomKey(router, ROOM, event);
+    assertTrue(anyOfType(bob.sync(router), "m.room_key_request"));
+    bob.establishSessions(router, List.of(BOB));
+    bob.sync(router);
+    bob.pump(router);
+    List<ObjectNode> atBob2 = bob2.sync(router);
+    assertFalse(anyOfType(atBob2, "m.forwarded_room_key"), atBob2.toString());
+    failsWith("missing_session", bob2, ROOM, event);
+  }
+
+  @Test
+  void keyRequestFromAnotherUserGetsNoForwardedKey() {
+    bob.shareRoomKey(router, ROOM, List.of(BOB), null); // Alice is left out on purpose
+    ObjectNode event = send(bob, "Bob's notes");
+    failsWith("missing_session", alice, ROOM, event);
+
+    // Alice asks Bob's devices directly for the session.
+    ObjectNode request = MAPPER.createObjectNode();
+    request.put("action", "request");
+    request.put("request_id", "alice-asks-bob");
+    request.put("requesting_device_id", "ALICEDEVICE");
+    ObjectNode what = request.putObject("body");
+    what.put("algorithm", "m.megolm.v1.aes-sha2");
+    what.put("room_id", ROOM);
+    what.put("sender_key", event.path("content").path("sender_key").asText());
+    what.put("session_id", event.path("content").path("session_id").asText());
+    ObjectNode toDevice = MAPPER.createObjectNode();
+    toDevice.putObject("messages").putObject(BOB).set("*", request);
+    router.sendToDevice(ALICE, "ALICEDEVICE", "m.room_key_request", "ask-1", toDevice);
+
+    assertTrue(anyOfType(bob.sync(router), "m.room_key_request"));
+    bob.establishSessions(router, List.of(ALICE));
+    bob.sync(router);
+    bob.pump(router);
+    List<ObjectNode> atAlice = alice.sync(router);
+    assertFalse(anyOfType(atAlice, "m.forwarded_room_key"), atAlice.toString());
+    assertFalse(anyOfType(atAlice, "m.room_key"), atAlice.toString());
+    failsWith("missing_session", alice, ROOM, event);
   }
 }
