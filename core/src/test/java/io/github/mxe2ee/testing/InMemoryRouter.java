@@ -7,6 +7,8 @@ import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
 import io.github.mxe2ee.json.JsonSigning;
+import io.github.mxe2ee.machine.OutgoingRequest;
+import io.github.mxe2ee.machine.RequestType;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,6 +19,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -218,6 +221,23 @@ public final class InMemoryRouter {
                   + " signing_keys_upload, signature_upload or room_message, got "
                   + type);
     };
+  }
+
+  /**
+   * Serves one outgoing request of mxe2ee's machine: the same as {@link #route(String, String,
+   * ObjectNode)} with the request's type, body, event type and (for to-device) its request id as
+   * transaction id.
+   */
+  public synchronized ObjectNode route(String userId, String deviceId, OutgoingRequest request) {
+    ObjectNode wrapped = JSON.objectNode();
+    wrapped.put("request_id", request.requestId());
+    wrapped.put("type", request.type().name().toLowerCase(Locale.ROOT));
+    wrapped.set("body", request.body());
+    if (request.type() == RequestType.TO_DEVICE) {
+      wrapped.put("event_type", request.eventType());
+      wrapped.put("txn_id", request.requestId());
+    }
+    return route(userId, deviceId, wrapped);
   }
 
   // ---------------------------------------------------------------- /keys/upload
@@ -859,7 +879,7 @@ public final class InMemoryRouter {
    * #MAX_TO_DEVICE_PER_SYNC} queued to-device events and the pending device-list changes, and
    * reports the current one-time key counts and unused fallback key types.
    */
-  public synchronized SyncChanges sync(String userId, String deviceId) {
+  public synchronized RouterSync sync(String userId, String deviceId) {
     DeviceState d = device(userId, deviceId);
     List<ObjectNode> events = new ArrayList<>();
     while (!d.toDevice.isEmpty() && events.size() < MAX_TO_DEVICE_PER_SYNC) {
@@ -877,7 +897,8 @@ public final class InMemoryRouter {
           }
         });
     unusedFallback.sort(null);
-    return new SyncChanges(events, changed, left, d.oneTimeKeyCounts(), unusedFallback);
+    return new RouterSync(
+        events, changed, left, d.oneTimeKeyCounts(), unusedFallback, "s" + (++d.syncCount));
   }
 
   /** How many to-device events wait for the device (test observability). */
@@ -1048,6 +1069,7 @@ public final class InMemoryRouter {
     final ArrayDeque<ObjectNode> toDevice = new ArrayDeque<>();
     final Set<String> changed = new TreeSet<>();
     final Set<String> left = new TreeSet<>();
+    long syncCount;
 
     DeviceState(String userId, String deviceId) {
       this.userId = userId;

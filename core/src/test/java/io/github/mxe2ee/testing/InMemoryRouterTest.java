@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.crypto.Curve25519SecretKey;
 import io.github.mxe2ee.crypto.Ed25519SecretKey;
 import io.github.mxe2ee.json.JsonSigning;
+import io.github.mxe2ee.machine.OutgoingRequest;
+import io.github.mxe2ee.machine.RequestType;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -125,7 +127,7 @@ class InMemoryRouterTest {
     assertEquals(5, response.path("one_time_key_counts").path("signed_curve25519").asInt());
     ObjectNode q = query(ALICE, "A1", ALICE);
     assertEquals(a.deviceKeys(), q.path("device_keys").path(ALICE).path("A1"));
-    SyncChanges sync = router.sync(ALICE, "A1");
+    RouterSync sync = router.sync(ALICE, "A1");
     assertEquals(Map.of("signed_curve25519", 5), sync.oneTimeKeyCounts());
     assertEquals(List.of("signed_curve25519"), sync.unusedFallbackKeyTypes());
     assertEquals(List.of(ALICE), sync.changed(), "own device list change is announced");
@@ -414,7 +416,7 @@ class InMemoryRouterTest {
         replaced.deviceKeys(), query(ALICE, "A1", BOB).path("device_keys").path(BOB).path("B1"));
 
     router.leaveRoom(ROOM, BOB);
-    SyncChanges atAlice = router.sync(ALICE, "A1");
+    RouterSync atAlice = router.sync(ALICE, "A1");
     assertEquals(List.of(BOB), atAlice.left());
     assertEquals(List.of(), atAlice.changed());
     assertEquals(List.of(ALICE), router.sync(BOB, "B1").left());
@@ -714,6 +716,42 @@ class InMemoryRouterTest {
     expectError(
         "M_FORBIDDEN",
         () -> router.sendRoomEvent(BOB, "B1", ROOM, "m.room.message", JSON.objectNode()));
+  }
+
+  @Test
+  void route_acceptsTheMachinesOutgoingRequestsAndSyncFeedsTheMachinesSyncChanges() {
+    Device a = login(ALICE, "A1");
+    login(BOB, "B1");
+    router.joinRoom(ROOM, ALICE);
+    router.joinRoom(ROOM, BOB);
+    ObjectNode counts =
+        router.route(
+            ALICE,
+            "A1",
+            new OutgoingRequest("up-1", RequestType.KEYS_UPLOAD, a.upload(true, 3, "FA"), null));
+    assertEquals(3, counts.path("one_time_key_counts").path("signed_curve25519").asInt());
+    ObjectNode body = JSON.objectNode();
+    body.putObject("messages").putObject(BOB).putObject("B1").put("n", 1);
+    OutgoingRequest toDevice = new OutgoingRequest("txn-7", RequestType.TO_DEVICE, body, "m.test");
+    router.route(ALICE, "A1", toDevice);
+    router.route(ALICE, "A1", toDevice); // a repeated request is the same transaction
+
+    RouterSync sync = router.sync(BOB, "B1");
+    assertEquals("s1", sync.nextBatch());
+    ObjectNode response = sync.toSyncResponse();
+    assertEquals(1, response.path("to_device").path("events").size());
+    io.github.mxe2ee.machine.SyncChanges pushed = sync.toMachineSyncChanges();
+    assertEquals(sync.toDeviceEvents(), pushed.toDeviceEvents());
+    assertEquals(List.of(ALICE), pushed.changedUsers());
+    assertEquals(List.of(), pushed.leftUsers());
+    assertEquals(Map.of("signed_curve25519", 0), pushed.oneTimeKeyCounts());
+    assertEquals(List.of(), pushed.unusedFallbackKeyTypes(), "present but empty: none unused");
+    assertEquals("s1", pushed.nextBatch());
+    assertEquals("s2", router.sync(BOB, "B1").nextBatch());
+
+    io.github.mxe2ee.machine.SyncChanges atAlice = router.sync(ALICE, "A1").toMachineSyncChanges();
+    assertEquals(Map.of("signed_curve25519", 3), atAlice.oneTimeKeyCounts());
+    assertEquals(List.of("signed_curve25519"), atAlice.unusedFallbackKeyTypes());
   }
 
   private static List<String> fieldNames(com.fasterxml.jackson.databind.JsonNode node) {

@@ -295,7 +295,7 @@ public final class RustMachinePeer implements RoutedMachine {
   }
 
   /** {@code machine.receive_sync_changes}; returns the processed to-device events. */
-  public List<ObjectNode> receiveSyncChanges(SyncChanges changes, boolean includeContent) {
+  public List<ObjectNode> receiveSyncChanges(RouterSync changes, boolean includeContent) {
     ObjectNode p = changes.toJson();
     p.put("include_content", includeContent);
     return objects(call("machine.receive_sync_changes", p).get("events"));
