@@ -259,6 +259,51 @@ class SessionTest {
   }
 
   @Test
+  void randomizedConversation_reorderedAndLostMessagesWithinLimits_allDelivered() {
+    java.util.Random random = new java.util.Random(20261123);
+    Pair p = new Pair();
+    int delivered = 0;
+    for (int round = 0; round < 300; round++) {
+      boolean fromAlice = random.nextBoolean();
+      Session sender = fromAlice ? p.alice : p.bob;
+      Session receiver = fromAlice ? p.bob : p.alice;
+      List<Integer> order = new ArrayList<>();
+      List<AnyOlmMessage> batch = new ArrayList<>();
+      int size = 1 + random.nextInt(8);
+      for (int i = 0; i < size; i++) {
+        batch.add(sender.encrypt("round " + round + " message " + i));
+        if (random.nextInt(5) != 0) {
+          order.add(i);
+        }
+      }
+      java.util.Collections.shuffle(order, random);
+      for (int i : order) {
+        assertEquals("round " + round + " message " + i, receiver.decrypt(batch.get(i)));
+        delivered++;
+      }
+    }
+    assertTrue(delivered > 800, "delivered " + delivered);
+    assertTrue(p.alice.state().skippedMessageKeys().size() <= Session.MAX_SKIPPED_MESSAGE_KEYS);
+  }
+
+  @Test
+  void decrypt_onAChainOlderThanTheLastFive_fails() {
+    Pair p = new Pair();
+    p.alice.decrypt(p.bob.encrypt("ack"));
+    AnyOlmMessage late = p.alice.encrypt("late on Alice's first normal chain");
+    // "late" is index 0 of Alice's chain T2; Bob sees T2 through "a0", then five newer chains
+    for (int i = 0; i <= Session.MAX_RECEIVER_CHAINS; i++) {
+      p.bob.decrypt(p.alice.encrypt("a" + i));
+      p.alice.decrypt(p.bob.encrypt("b" + i));
+    }
+    assertEquals(Session.MAX_RECEIVER_CHAINS, p.bob.state().receiverChains().size());
+    p.bob.encrypt("Bob has a sender chain again");
+    assertFalse(
+        p.bob.state().findReceiverChain(((OlmMessage) late).ratchetKey()) >= 0, "chain T2 dropped");
+    failsUnchanged(p.bob, late, OlmDecryptionException.Reason.BAD_MESSAGE_MAC);
+  }
+
+  @Test
   void toString_revealsNoSecrets() {
     Pair p = new Pair();
     String s = p.alice.toString() + p.alice.state() + p.alice.state().senderChain();
