@@ -214,6 +214,8 @@ cmd_start() {
     </dev/null >>"$RUN/stdout.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$RUN/pid"
+  # Interrupted while waiting: do not leave a half-started server behind.
+  trap 'stop_pid "$pid"; exit 130' INT TERM
   local url deadline
   url="$(base_url)"
   deadline=$((SECONDS + START_TIMEOUT))
@@ -229,6 +231,7 @@ cmd_start() {
     fi
     sleep 0.2
   done
+  trap - INT TERM
   log "running at $url (pid $pid)"
   echo "$url"
 }
