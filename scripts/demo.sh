@@ -16,10 +16,13 @@ mvn -B -q -DskipTests package
 started_here=0
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  # Must finish even if the terminal or a pipe reading our output is already gone.
+  set +e
+  trap '' PIPE INT TERM
+  trap - EXIT
   if ((started_here)); then
-    log "stopping the dev homeserver"
-    bash scripts/dev-homeserver.sh stop || true
+    log "stopping the dev homeserver" 2>/dev/null
+    bash scripts/dev-homeserver.sh stop >/dev/null 2>&1
   fi
   exit "$rc"
 }

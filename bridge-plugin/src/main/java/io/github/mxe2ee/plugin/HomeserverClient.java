@@ -13,8 +13,10 @@ import java.util.Objects;
  * A minimal Matrix Client-Server API client on the Vert.x Web Client: password login and {@code
  * /sync}. It is the HTTP seam the example bots use; the E2EE request pump will grow beside it.
  *
- * <p>Spec: {@code shared/spec/matrix-spec/content/client-server-api/_index.md}, sections "Login"
- * ({@code POST /_matrix/client/v3/login}) and "Syncing" ({@code GET /_matrix/client/v3/sync}).
+ * <p>Spec: Matrix Client-Server API (spec.matrix.org/latest/client-server-api), sections "Login"
+ * ({@code POST /_matrix/client/v3/login}) and "Syncing" ({@code GET /_matrix/client/v3/sync}); the
+ * E2EE fields of a sync response are in {@code
+ * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}.
  *
  * <p>Threading: methods may be called from any thread; the returned futures complete on the Vert.x
  * context of the {@link WebClient}. After a successful {@link #login}, the session is published

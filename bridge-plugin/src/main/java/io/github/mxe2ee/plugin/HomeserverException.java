@@ -1,17 +1,20 @@
 package io.github.mxe2ee.plugin;
 
+import io.github.mxe2ee.Mxe2eeException;
+
 /**
  * A homeserver answered a request with an error status, or with a body that is not the JSON the
  * Client-Server API promises.
  *
- * <p>Spec: {@code shared/spec/matrix-spec/content/client-server-api/_index.md}, "Standard error
- * response". The message names the endpoint, the HTTP status and the Matrix {@code errcode}; it
+ * <p>Spec: Matrix Client-Server API, "API Standards" / "Standard error response"
+ * (spec.matrix.org/latest/client-server-api; not in {@code shared/spec}, which holds only the E2EE
+ * modules). The message names the endpoint, the HTTP status and the Matrix {@code errcode}; it
  * never contains access tokens, passwords or request bodies.
  */
-public class HomeserverException extends RuntimeException {
+public class HomeserverException extends Mxe2eeException {
   private static final long serialVersionUID = 1L;
 
-  /** Stable classification word, aligned with {@code Mxe2eeException#kind()} in core. */
+  /** The {@link #kind()} of every homeserver failure. */
   public static final String KIND = "homeserver";
 
   private final int statusCode;
@@ -25,14 +28,10 @@ public class HomeserverException extends RuntimeException {
    */
   public HomeserverException(String endpoint, int statusCode, String errcode, String detail) {
     super(
+        KIND,
         endpoint + ": HTTP " + statusCode + (errcode == null ? "" : " " + errcode) + ": " + detail);
     this.statusCode = statusCode;
     this.errcode = errcode;
-  }
-
-  /** The stable classification word, {@value #KIND}. */
-  public String kind() {
-    return KIND;
   }
 
   /** HTTP status code, or 0 when the response body was malformed. */
