@@ -195,7 +195,7 @@ cmd_start() {
   if [[ -n "$pid" ]]; then
     if answers "$(base_url)"; then
       log "already running at $(base_url) (pid $pid)"
-      echo "$(base_url)"
+      base_url
       return 0
     fi
     log "pid $pid does not answer; restarting it"

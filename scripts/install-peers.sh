@@ -14,7 +14,8 @@ hash_of() { sha256sum "$1" | cut -c1-16; }
 
 install_node() {
   local dir="$ROOT/interop/node"
-  local stamp="$dir/node_modules/.mxe2ee-stamp-$(hash_of "$dir/package-lock.json")"
+  local stamp
+  stamp="$dir/node_modules/.mxe2ee-stamp-$(hash_of "$dir/package-lock.json")"
   if [[ -f "$stamp" ]]; then
     return 0
   fi
@@ -41,7 +42,8 @@ ensure_olm_build_deps() {
 install_python() {
   local req="$ROOT/interop/python/requirements.txt"
   [[ -x "$PY" ]] || { log "creating virtualenv $VENV"; python3 -m venv "$VENV"; }
-  local stamp="$VENV/.stamp-peers-$(hash_of "$req")"
+  local stamp
+  stamp="$VENV/.stamp-peers-$(hash_of "$req")"
   if [[ -f "$stamp" ]]; then
     return 0
   fi
