@@ -100,6 +100,31 @@ public final class DevHomeserver {
   }
 
   /**
+   * A top-level scalar of the effective appservice registration ({@code
+   * .run/synapse/appservice-registration.yaml}, copied from {@code
+   * config/appservice-registration.yaml}), e.g. {@code as_token}, {@code hs_token}, {@code
+   * sender_localpart}, {@code url}.
+   *
+   * @throws IllegalStateException when the file or the key is missing
+   */
+  public String appserviceSetting(String key) {
+    Path file = root.resolve(".run/synapse/appservice-registration.yaml");
+    try {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (line.startsWith(key + ":")) {
+          String v = line.substring(key.length() + 1).trim();
+          return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")
+              ? v.substring(1, v.length() - 1)
+              : v;
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + file, e);
+    }
+    throw new IllegalStateException("no top-level '" + key + "' in " + file);
+  }
+
+  /**
    * Registers a user through the shared-secret admin API.
    *
    * @return the registration response ({@code user_id}, {@code access_token}, {@code device_id})
