@@ -13,7 +13,7 @@
 #        homeserver.db,homeserver.log,port,pid,lock}. Everything there is git-ignored and disposable:
 #        `rm -rf .run/synapse` (after stop) resets the server.
 # Environment: MXE2EE_APPSERVICE_URL overrides the appservice `url`; MXE2EE_SYNAPSE_START_TIMEOUT
-#        (seconds, default 90) bounds the wait for the server to answer.
+#        (seconds, default 120) bounds the wait for the server to answer.
 set -euo pipefail
 
 SYNAPSE_VERSION="1.163.2"
@@ -22,7 +22,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 RUN="$ROOT/.run/synapse"
-START_TIMEOUT="${MXE2EE_SYNAPSE_START_TIMEOUT:-90}"
+START_TIMEOUT="${MXE2EE_SYNAPSE_START_TIMEOUT:-120}"
 
 log() { echo "[dev-homeserver] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -189,7 +189,7 @@ cmd_start() {
   cmd_install
   mkdir -p "$RUN"
   exec 9>"$RUN/lock"
-  flock -w 120 9 || die "another dev-homeserver.sh holds $RUN/lock"
+  flock -w 300 9 || die "another dev-homeserver.sh holds $RUN/lock"
   local pid
   pid="$(live_pid)"
   if [[ -n "$pid" ]]; then
@@ -252,7 +252,7 @@ stop_pid() {
 cmd_stop() {
   [[ -d "$RUN" ]] || { log "not running"; return 0; }
   exec 9>"$RUN/lock"
-  flock -w 120 9 || die "another dev-homeserver.sh holds $RUN/lock"
+  flock -w 300 9 || die "another dev-homeserver.sh holds $RUN/lock"
   local pid
   pid="$(live_pid)"
   if [[ -z "$pid" ]]; then

@@ -29,7 +29,7 @@ class AppserviceRegistrationTest {
   private static final String CS = "/_matrix/client/v3";
 
   @Test
-  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void appserviceTokenAndMsc4190DeviceManagement(Vertx vertx, VertxTestContext ctx) {
     DevHomeserver hs = DevHomeserver.shared();
     WebClient web = WebClient.create(vertx);

@@ -40,7 +40,7 @@ class DevHomeserverSmokeTest {
   }
 
   @Test
-  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void registerTwoUsersLoginAndSync(Vertx vertx, VertxTestContext ctx) {
     WebClient web = WebClient.create(vertx);
     String suffix = UUID.randomUUID().toString().substring(0, 8);
@@ -81,7 +81,7 @@ class DevHomeserverSmokeTest {
   }
 
   @Test
-  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void wrongPasswordFailsWithForbidden(Vertx vertx, VertxTestContext ctx) {
     WebClient web = WebClient.create(vertx);
     String user = "smoke_carol_" + UUID.randomUUID().toString().substring(0, 8);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EchoBotTest {
 
   @Test
-  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void logsInAndSyncs(Vertx vertx, VertxTestContext ctx) {
     DevHomeserver hs = DevHomeserver.shared();
     WebClient web = WebClient.create(vertx);
@@ -48,7 +48,7 @@ class EchoBotTest {
   }
 
   @Test
-  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void badPasswordFailsStart(Vertx vertx, VertxTestContext ctx) {
     DevHomeserver hs = DevHomeserver.shared();
     EchoBot bot =

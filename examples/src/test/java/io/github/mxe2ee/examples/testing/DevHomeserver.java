@@ -27,8 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class DevHomeserver {
 
-  /** Upper bound for one script call; the script itself bounds Synapse start-up at 90 s. */
-  public static final long SCRIPT_TIMEOUT_S = 180;
+  /** Upper bound for one script call; the script itself bounds Synapse start-up at 120 s. */
+  public static final long SCRIPT_TIMEOUT_S = 240;
 
   private static DevHomeserver shared;
 
