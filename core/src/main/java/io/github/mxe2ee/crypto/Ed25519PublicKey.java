@@ -1,0 +1,82 @@
+package io.github.mxe2ee.crypto;
+
+import java.util.Arrays;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
+
+/**
+ * An Ed25519 public key (RFC 8032), on Bouncy Castle's low-level code. The point is decompressed
+ * and validated once, at construction, and reused by every {@link #verify}: verification is the hot
+ * path of Megolm decryption. Immutable and thread-safe; equality by value; {@link #toString()} is
+ * the unpadded base64 form.
+ */
+public final class Ed25519PublicKey {
+  /** Length of the key in bytes. */
+  public static final int LENGTH = 32;
+
+  private final byte[] bytes;
+  private final Ed25519.PublicPoint point;
+
+  private Ed25519PublicKey(byte[] bytes, Ed25519.PublicPoint point) {
+    this.bytes = bytes;
+    this.point = point;
+  }
+
+  /**
+   * @throws DecodeException if the array is not 32 bytes or not the encoding of a valid point
+   */
+  public static Ed25519PublicKey fromBytes(byte[] bytes) {
+    DecodeException.requireLength("Ed25519 public key", LENGTH, bytes.length);
+    byte[] copy = bytes.clone();
+    Ed25519.PublicPoint point = Ed25519.validatePublicKeyPartialExport(copy, 0);
+    if (point == null) {
+      throw new DecodeException("Ed25519 public key: not a valid curve point");
+    }
+    return new Ed25519PublicKey(copy, point);
+  }
+
+  /**
+   * @throws DecodeException if the text is not base64 of a valid 32-byte key
+   */
+  public static Ed25519PublicKey fromBase64(String base64) {
+    return fromBytes(UnpaddedBase64.decode(base64));
+  }
+
+  /**
+   * Verifies {@code signature} over {@code message}.
+   *
+   * @return true if the signature is valid for this key
+   */
+  public boolean verify(byte[] message, Ed25519Signature signature) {
+    return verify(message, 0, message.length, signature);
+  }
+
+  /** Verifies {@code signature} over {@code message[off, off+len)}. */
+  public boolean verify(byte[] message, int off, int len, Ed25519Signature signature) {
+    return Ed25519.verify(signature.rawBytes(), 0, point, message, off, len);
+  }
+
+  /** A copy of the 32 bytes. */
+  public byte[] toBytes() {
+    return bytes.clone();
+  }
+
+  /** The unpadded base64 form. */
+  public String toBase64() {
+    return UnpaddedBase64.encode(bytes);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Ed25519PublicKey other && Arrays.equals(bytes, other.bytes);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(bytes);
+  }
+
+  @Override
+  public String toString() {
+    return toBase64();
+  }
+}

@@ -1,0 +1,48 @@
+package io.github.mxe2ee.crypto;
+
+import java.security.GeneralSecurityException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/** HMAC-SHA-256 (RFC 2104) through the JDK. Thread-safe: each thread reuses its own {@link Mac}. */
+public final class HmacSha256 {
+  /** Length of an HMAC-SHA-256 output in bytes. */
+  public static final int LENGTH = 32;
+
+  private static final ThreadLocal<Mac> MAC =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return Mac.getInstance("HmacSHA256");
+            } catch (GeneralSecurityException e) {
+              throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+            }
+          });
+
+  private HmacSha256() {}
+
+  /** Returns HMAC-SHA-256 of {@code data} under {@code key} (any length, empty allowed). */
+  public static byte[] mac(byte[] key, byte[] data) {
+    return mac(key, data, 0, data.length);
+  }
+
+  /** Returns HMAC-SHA-256 of {@code data[off, off+len)} under {@code key}. */
+  public static byte[] mac(byte[] key, byte[] data, int off, int len) {
+    Mac mac = MAC.get();
+    try {
+      mac.init(keySpec(key));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 refused its key", e);
+    }
+    mac.update(data, off, len);
+    return mac.doFinal();
+  }
+
+  /**
+   * The JCA refuses an empty key, but HMAC pads every key shorter than a block with zero bytes, so
+   * an empty key and a key of one zero byte give the same MAC (HKDF uses an empty salt this way).
+   */
+  private static SecretKeySpec keySpec(byte[] key) {
+    return new SecretKeySpec(key.length == 0 ? new byte[1] : key, "HmacSHA256");
+  }
+}

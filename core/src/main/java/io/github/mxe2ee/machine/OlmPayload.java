@@ -1,0 +1,153 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.crypto.Curve25519PublicKey;
+import io.github.mxe2ee.crypto.DecodeException;
+import io.github.mxe2ee.crypto.Ed25519PublicKey;
+import io.github.mxe2ee.device.DeviceKeys;
+import io.github.mxe2ee.device.DeviceKeysException;
+import java.util.Objects;
+
+/**
+ * The plaintext of an {@code m.olm.v1.curve25519-aes-sha2} message (spec: {@code
+ * end_to_end_encryption.md}, "m.olm.v1.curve25519-aes-sha2" and "Validation of incoming decrypted
+ * events"; MSC4147 for {@code sender_device_keys}). {@link #build} writes it; {@link #validate}
+ * applies every check the spec requires of a receiver. Stateless and thread-safe.
+ *
+ * @param type the to-device event type
+ * @param content the event content
+ * @param sender the sending user
+ * @param senderEd25519 the Ed25519 key the sender claims inside the encrypted payload
+ * @param senderDeviceKeys the sender's signed device keys (MSC4147), already checked, or null
+ */
+public record OlmPayload(
+    String type,
+    ObjectNode content,
+    String sender,
+    Ed25519PublicKey senderEd25519,
+    DeviceKeys senderDeviceKeys) {
+
+  /** Compact canonical constructor: copies the content. */
+  public OlmPayload {
+    Objects.requireNonNull(type, "type");
+    content = content.deepCopy();
+    Objects.requireNonNull(sender, "sender");
+    Objects.requireNonNull(senderEd25519, "senderEd25519");
+  }
+
+  /** A copy of the content. */
+  @Override
+  public ObjectNode content() {
+    return content.deepCopy();
+  }
+
+  /**
+   * Builds the plaintext to encrypt for one recipient device.
+   *
+   * @param ownDeviceKeys our signed device keys, sent as {@code sender_device_keys} (MSC4147)
+   */
+  public static ObjectNode build(
+      String type,
+      ObjectNode content,
+      String ownUserId,
+      DeviceKeys ownDeviceKeys,
+      String recipientUserId,
+      Ed25519PublicKey recipientEd25519) {
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("type", type);
+    payload.set("content", content.deepCopy());
+    payload.put("sender", ownUserId);
+    payload.put("sender_device", ownDeviceKeys.deviceId());
+    payload.putObject("keys").put("ed25519", ownDeviceKeys.ed25519().toBase64());
+    payload.put("recipient", recipientUserId);
+    payload.putObject("recipient_keys").put("ed25519", recipientEd25519.toBase64());
+    payload.set("sender_device_keys", ownDeviceKeys.toJson());
+    return payload;
+  }
+
+  /**
+   * Applies the spec's checks to a decrypted payload.
+   *
+   * @param payload the decrypted JSON
+   * @param eventSender the {@code sender} of the to-device event (set by the homeserver)
+   * @param senderKey the Curve25519 key the Olm session was established with
+   * @param ownUserId our user id
+   * @param ownEd25519 our device's Ed25519 key
+   * @throws OlmPayloadException naming the first failed check
+   */
+  public static OlmPayload validate(
+      JsonNode payload,
+      String eventSender,
+      Curve25519PublicKey senderKey,
+      String ownUserId,
+      Ed25519PublicKey ownEd25519) {
+    if (payload == null || !payload.isObject()) {
+      throw new OlmPayloadException("payload is not a JSON object");
+    }
+    String type = text(payload, "type");
+    JsonNode content = payload.get("content");
+    if (content == null || !content.isObject()) {
+      throw new OlmPayloadException("payload has no content object");
+    }
+    String sender = text(payload, "sender");
+    if (!sender.equals(eventSender)) {
+      throw new OlmPayloadException("sender in payload does not match the event sender");
+    }
+    Ed25519PublicKey claimed = ed25519(payload.path("keys"), "keys.ed25519");
+    if (!ownUserId.equals(text(payload, "recipient"))) {
+      throw new OlmPayloadException("recipient does not match our user id");
+    }
+    if (!ownEd25519.equals(ed25519(payload.path("recipient_keys"), "recipient_keys.ed25519"))) {
+      throw new OlmPayloadException("recipient_keys.ed25519 does not match our device key");
+    }
+    DeviceKeys deviceKeys = null;
+    JsonNode sdk = payload.get("sender_device_keys");
+    if (sdk != null && !sdk.isNull()) {
+      try {
+        deviceKeys = DeviceKeys.parse(sdk);
+      } catch (DeviceKeysException e) {
+        throw new OlmPayloadException("sender_device_keys malformed: " + e.getMessage());
+      }
+      if (!deviceKeys.userId().equals(eventSender)) {
+        throw new OlmPayloadException("sender_device_keys.user_id does not match the sender");
+      }
+      if (!deviceKeys.curve25519().equals(senderKey)) {
+        throw new OlmPayloadException("sender_device_keys curve25519 key is not the sender key");
+      }
+      if (!deviceKeys.ed25519().equals(claimed)) {
+        throw new OlmPayloadException("sender_device_keys ed25519 key differs from keys.ed25519");
+      }
+      if (!deviceKeys.hasValidSelfSignature()) {
+        throw new OlmPayloadException("sender_device_keys signature does not verify");
+      }
+    }
+    return new OlmPayload(type, (ObjectNode) content, sender, claimed, deviceKeys);
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new OlmPayloadException("payload field " + field + " missing or not a string");
+    }
+    return v.textValue();
+  }
+
+  private static Ed25519PublicKey ed25519(JsonNode node, String what) {
+    JsonNode v = node.get("ed25519");
+    if (v == null || !v.isTextual()) {
+      throw new OlmPayloadException(what + " missing");
+    }
+    try {
+      return Ed25519PublicKey.fromBase64(v.textValue());
+    } catch (DecodeException e) {
+      throw new OlmPayloadException(what + " malformed");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "OlmPayload[" + type + " from " + sender + "]";
+  }
+}

@@ -1,0 +1,41 @@
+package io.github.mxe2ee.machine;
+
+/**
+ * The homeserver endpoints the machine asks for (client-server API, {@code
+ * data/api/client-server/keys.yaml}, {@code cross_signing.yaml}, {@code to_device.yaml}).
+ */
+public enum RequestType {
+  /** {@code POST /_matrix/client/v3/keys/upload}: device keys, one-time and fallback keys. */
+  KEYS_UPLOAD("POST", "/_matrix/client/v3/keys/upload"),
+  /** {@code POST /_matrix/client/v3/keys/query}: devices and cross-signing keys of users. */
+  KEYS_QUERY("POST", "/_matrix/client/v3/keys/query"),
+  /** {@code POST /_matrix/client/v3/keys/claim}: one-time keys to start Olm sessions. */
+  KEYS_CLAIM("POST", "/_matrix/client/v3/keys/claim"),
+  /** {@code PUT /_matrix/client/v3/sendToDevice/{eventType}/{txnId}}. */
+  TO_DEVICE("PUT", "/_matrix/client/v3/sendToDevice"),
+  /** {@code POST /_matrix/client/v3/keys/signatures/upload}. */
+  SIGNATURE_UPLOAD("POST", "/_matrix/client/v3/keys/signatures/upload"),
+  /**
+   * {@code POST /_matrix/client/v3/keys/device_signing/upload}: cross-signing keys. The server may
+   * answer 401 with user-interactive auth; the caller completes it (see the plugin docs).
+   */
+  SIGNING_KEYS_UPLOAD("POST", "/_matrix/client/v3/keys/device_signing/upload");
+
+  private final String method;
+  private final String path;
+
+  RequestType(String method, String path) {
+    this.method = method;
+    this.path = path;
+  }
+
+  /** The HTTP method. */
+  public String method() {
+    return method;
+  }
+
+  /** The path below the homeserver base URL (to-device requests add event type and txn id). */
+  public String path() {
+    return path;
+  }
+}
