@@ -1,0 +1,131 @@
+package io.github.mxe2ee.store;
+
+import java.util.Arrays;
+
+/**
+ * One put or delete inside a {@link Changes}. Backends apply the changes of a save in order, so a
+ * later change to the same key wins. Puts are upserts; deleting something absent is a no-op.
+ */
+public sealed interface Change {
+  /** Replaces the account. */
+  record PutAccount(AccountRecord account) implements Change {}
+
+  /** Upserts an Olm session keyed by (sender key, session id). */
+  record PutOlmSession(OlmSessionRecord session) implements Change {}
+
+  /** Deletes an Olm session. */
+  record DeleteOlmSession(String senderKey, String sessionId) implements Change {}
+
+  /** Upserts an inbound group session keyed by (room id, session id). */
+  record PutInboundGroupSession(InboundGroupSessionRecord session) implements Change {}
+
+  /** Deletes an inbound group session. */
+  record DeleteInboundGroupSession(String roomId, String sessionId) implements Change {}
+
+  /** Marks an existing inbound group session as backed up (no-op if absent). */
+  record MarkInboundGroupSessionBackedUp(String roomId, String sessionId) implements Change {}
+
+  /** Marks every inbound group session as not backed up (a new backup version was created). */
+  record ResetInboundGroupSessionBackup() implements Change {}
+
+  /**
+   * Upserts the room's outbound group session. If the session id differs from the stored one
+   * (rotation), the old session's shared-with entries are dropped.
+   */
+  record PutOutboundGroupSession(OutboundGroupSessionRecord session) implements Change {}
+
+  /** Deletes the room's outbound group session and its shared-with entries. */
+  record DeleteOutboundGroupSession(String roomId) implements Change {}
+
+  /**
+   * Records that the outbound session {@code sessionId} of {@code roomId} was shared with a device
+   * starting at {@code messageIndex}. The outbound session must exist, with that session id, when
+   * this change is applied; otherwise the whole save fails with {@link
+   * StoreException.Reason#CONSTRAINT}.
+   */
+  record PutOutboundSharedWith(
+      String roomId, String sessionId, UserDevice device, long messageIndex) implements Change {
+    /** Validates arguments. */
+    public PutOutboundSharedWith {
+      Require.nonEmpty(roomId, "roomId");
+      Require.nonEmpty(sessionId, "sessionId");
+      Require.nonNull(device, "device");
+      Require.nonNegative(messageIndex, "messageIndex");
+    }
+  }
+
+  /** Upserts a device keyed by (user id, device id). */
+  record PutDevice(DeviceRecord device) implements Change {}
+
+  /** Deletes a device row entirely (prefer {@code deleted = true} to keep history resolvable). */
+  record DeleteDevice(String userId, String deviceId) implements Change {}
+
+  /** Upserts a user's cross-signing identity. */
+  record PutCrossSigningIdentity(CrossSigningIdentityRecord identity) implements Change {}
+
+  /** Deletes a user's cross-signing identity. */
+  record DeleteCrossSigningIdentity(String userId) implements Change {}
+
+  /** Upserts a tracked user. */
+  record PutTrackedUser(TrackedUser user) implements Change {}
+
+  /** Stops tracking a user. */
+  record DeleteTrackedUser(String userId) implements Change {}
+
+  /** Upserts an outgoing key request keyed by request id (unique per room and session). */
+  record PutOutgoingKeyRequest(OutgoingKeyRequest request) implements Change {}
+
+  /** Deletes an outgoing key request. */
+  record DeleteOutgoingKeyRequest(String requestId) implements Change {}
+
+  /** Upserts a withheld record keyed by (room id, session id). */
+  record PutWithheld(WithheldRecord withheld) implements Change {}
+
+  /** Deletes a withheld record. */
+  record DeleteWithheld(String roomId, String sessionId) implements Change {}
+
+  /** Replaces the sync token ({@code next_batch}). */
+  record PutSyncToken(String token) implements Change {}
+
+  /** Upserts the pending room key bundle of a room. */
+  record PutPendingRoomKeyBundle(PendingRoomKeyBundle bundle) implements Change {}
+
+  /** Deletes the pending room key bundle of a room. */
+  record DeletePendingRoomKeyBundle(String roomId) implements Change {}
+
+  /**
+   * Upserts a small value. {@code toString} prints only the key and length: values may be secret
+   * material that is already encrypted, or not.
+   */
+  record PutValue(String key, byte[] value) implements Change {
+    /** Copies the value. */
+    public PutValue {
+      Require.nonEmpty(key, "key");
+      value = Require.nonNull(value, "value").clone();
+    }
+
+    /** Returns a copy of the value. */
+    @Override
+    public byte[] value() {
+      return value.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PutValue p && p.key.equals(key) && Arrays.equals(p.value, value);
+    }
+
+    @Override
+    public int hashCode() {
+      return key.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "PutValue[key=" + key + ", " + value.length + " bytes]";
+    }
+  }
+
+  /** Deletes a small value. */
+  record DeleteValue(String key) implements Change {}
+}

@@ -1,0 +1,22 @@
+package io.github.mxe2ee.store;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads Megolm inbound group sessions. Every method is a query: backends never hold all sessions in
+ * memory. See {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}.
+ */
+public interface InboundGroupSessionStore {
+  /** Returns the session with this room id and session id, if stored. */
+  Optional<InboundGroupSessionRecord> inboundGroupSession(String roomId, String sessionId);
+
+  /** Returns up to {@code limit} sessions that are not backed up yet, in no particular order. */
+  List<InboundGroupSessionRecord> inboundGroupSessionsToBackUp(int limit);
+
+  /** Returns the room's sessions flagged {@code shared_history} (for an MSC4268 bundle). */
+  List<InboundGroupSessionRecord> sharedHistoryInboundGroupSessions(String roomId);
+
+  /** Returns how many inbound group sessions the account has. */
+  long inboundGroupSessionCount();
+}

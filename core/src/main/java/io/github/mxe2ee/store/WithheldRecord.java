@@ -1,0 +1,23 @@
+package io.github.mxe2ee.store;
+
+/**
+ * A received {@code m.room_key.withheld} notice: the sender will not give us this session. Used to
+ * classify decryption failures. See {@code
+ * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}.
+ *
+ * @param roomId room id, non-empty
+ * @param sessionId Megolm session id, non-empty
+ * @param senderKey Curve25519 key of the withholding device, non-empty
+ * @param code the withheld code, e.g. {@code m.unverified}, non-empty
+ * @param reason human-readable reason, may be null
+ */
+public record WithheldRecord(
+    String roomId, String sessionId, String senderKey, String code, String reason) {
+  /** Validates non-null fields. */
+  public WithheldRecord {
+    Require.nonEmpty(roomId, "roomId");
+    Require.nonEmpty(sessionId, "sessionId");
+    Require.nonEmpty(senderKey, "senderKey");
+    Require.nonEmpty(code, "code");
+  }
+}

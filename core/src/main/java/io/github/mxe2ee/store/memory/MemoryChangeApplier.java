@@ -1,0 +1,120 @@
+package io.github.mxe2ee.store.memory;
+
+import io.github.mxe2ee.store.Change;
+import io.github.mxe2ee.store.OutboundGroupSessionRecord;
+import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.StoreException;
+import io.github.mxe2ee.store.memory.MemoryState.Key;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Applies {@link Change}s to a {@link MemoryState} copy, enforcing the same constraints as the SQL
+ * schema. Not API.
+ */
+final class MemoryChangeApplier {
+  private MemoryChangeApplier() {}
+
+  static void apply(MemoryState s, Change change) {
+    if (change instanceof Change.PutAccount c) {
+      s.account = c.account();
+    } else if (change instanceof Change.PutOlmSession c) {
+      s.olmSessions.put(new Key(c.session().senderKey(), c.session().sessionId()), c.session());
+    } else if (change instanceof Change.DeleteOlmSession c) {
+      s.olmSessions.remove(new Key(c.senderKey(), c.sessionId()));
+    } else if (change instanceof Change.PutInboundGroupSession c) {
+      s.inbound.put(new Key(c.session().roomId(), c.session().sessionId()), c.session());
+    } else if (change instanceof Change.DeleteInboundGroupSession c) {
+      s.inbound.remove(new Key(c.roomId(), c.sessionId()));
+    } else if (change instanceof Change.MarkInboundGroupSessionBackedUp c) {
+      s.inbound.computeIfPresent(
+          new Key(c.roomId(), c.sessionId()), (k, v) -> v.withBackedUp(true));
+    } else if (change instanceof Change.ResetInboundGroupSessionBackup) {
+      s.inbound.replaceAll((k, v) -> v.backedUp() ? v.withBackedUp(false) : v);
+    } else if (change instanceof Change.PutOutboundGroupSession c) {
+      putOutbound(s, c.session());
+    } else if (change instanceof Change.DeleteOutboundGroupSession c) {
+      s.outbound.remove(c.roomId());
+      s.sharedWith.remove(c.roomId());
+    } else if (change instanceof Change.PutOutboundSharedWith c) {
+      OutboundGroupSessionRecord current = s.outbound.get(c.roomId());
+      if (current == null || !current.sessionId().equals(c.sessionId())) {
+        throw new StoreException(
+            StoreException.Reason.CONSTRAINT,
+            "shared-with entry for room "
+                + c.roomId()
+                + " session "
+                + c.sessionId()
+                + " has no such outbound group session");
+      }
+      s.sharedWith
+          .computeIfAbsent(c.roomId(), r -> new HashMap<>())
+          .put(c.device(), c.messageIndex());
+    } else {
+      applyOther(s, change);
+    }
+  }
+
+  private static void putOutbound(MemoryState s, OutboundGroupSessionRecord session) {
+    OutboundGroupSessionRecord old = s.outbound.put(session.roomId(), session);
+    if (old != null && !old.sessionId().equals(session.sessionId())) {
+      s.sharedWith.remove(session.roomId());
+    }
+  }
+
+  private static void applyOther(MemoryState s, Change change) {
+    if (change instanceof Change.PutDevice c) {
+      s.devices.put(new Key(c.device().userId(), c.device().deviceId()), c.device());
+    } else if (change instanceof Change.DeleteDevice c) {
+      s.devices.remove(new Key(c.userId(), c.deviceId()));
+    } else if (change instanceof Change.PutCrossSigningIdentity c) {
+      s.identities.put(c.identity().userId(), c.identity());
+    } else if (change instanceof Change.DeleteCrossSigningIdentity c) {
+      s.identities.remove(c.userId());
+    } else if (change instanceof Change.PutTrackedUser c) {
+      s.tracked.put(c.user().userId(), c.user());
+    } else if (change instanceof Change.DeleteTrackedUser c) {
+      s.tracked.remove(c.userId());
+    } else if (change instanceof Change.PutOutgoingKeyRequest c) {
+      putKeyRequest(s.keyRequests, c.request());
+    } else if (change instanceof Change.DeleteOutgoingKeyRequest c) {
+      s.keyRequests.remove(c.requestId());
+    } else if (change instanceof Change.PutWithheld c) {
+      s.withheld.put(new Key(c.withheld().roomId(), c.withheld().sessionId()), c.withheld());
+    } else if (change instanceof Change.DeleteWithheld c) {
+      s.withheld.remove(new Key(c.roomId(), c.sessionId()));
+    } else if (change instanceof Change.PutSyncToken c) {
+      s.syncToken = c.token();
+    } else if (change instanceof Change.PutPendingRoomKeyBundle c) {
+      s.bundles.put(c.bundle().roomId(), c.bundle());
+    } else if (change instanceof Change.DeletePendingRoomKeyBundle c) {
+      s.bundles.remove(c.roomId());
+    } else if (change instanceof Change.PutValue c) {
+      s.values.put(c.key(), c.value());
+    } else if (change instanceof Change.DeleteValue c) {
+      s.values.remove(c.key());
+    } else {
+      throw new IllegalStateException("unhandled change type " + change.getClass().getName());
+    }
+  }
+
+  private static void putKeyRequest(Map<String, OutgoingKeyRequest> map, OutgoingKeyRequest r) {
+    for (OutgoingKeyRequest other : map.values()) {
+      if (!other.requestId().equals(r.requestId())
+          && other.roomId().equals(r.roomId())
+          && other.sessionId().equals(r.sessionId())) {
+        throw new StoreException(
+            StoreException.Reason.CONSTRAINT,
+            "key request "
+                + r.requestId()
+                + " duplicates request "
+                + other.requestId()
+                + " for room "
+                + r.roomId()
+                + " session "
+                + r.sessionId());
+      }
+    }
+    map.put(r.requestId(), r);
+  }
+}

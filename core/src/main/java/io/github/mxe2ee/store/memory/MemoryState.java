@@ -1,0 +1,70 @@
+package io.github.mxe2ee.store.memory;
+
+import io.github.mxe2ee.store.AccountRecord;
+import io.github.mxe2ee.store.CrossSigningIdentityRecord;
+import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
+import io.github.mxe2ee.store.OlmSessionRecord;
+import io.github.mxe2ee.store.OutboundGroupSessionRecord;
+import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.TrackedUser;
+import io.github.mxe2ee.store.UserDevice;
+import io.github.mxe2ee.store.WithheldRecord;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** One account's data in a {@link MemoryDatabase}. Mutable; guarded by the database lock. */
+final class MemoryState {
+  /** A two-part key (sender key + session id, room + session id, user + device). */
+  record Key(String a, String b) {}
+
+  AccountRecord account;
+  String syncToken;
+  final Map<Key, OlmSessionRecord> olmSessions;
+  final Map<Key, InboundGroupSessionRecord> inbound;
+  final Map<String, OutboundGroupSessionRecord> outbound;
+  final Map<String, Map<UserDevice, Long>> sharedWith;
+  final Map<Key, DeviceRecord> devices;
+  final Map<String, CrossSigningIdentityRecord> identities;
+  final TreeMap<String, TrackedUser> tracked;
+  final TreeMap<String, OutgoingKeyRequest> keyRequests;
+  final Map<Key, WithheldRecord> withheld;
+  final TreeMap<String, PendingRoomKeyBundle> bundles;
+  final Map<String, byte[]> values;
+
+  MemoryState() {
+    olmSessions = new LinkedHashMap<>();
+    inbound = new LinkedHashMap<>();
+    outbound = new HashMap<>();
+    sharedWith = new HashMap<>();
+    devices = new LinkedHashMap<>();
+    identities = new HashMap<>();
+    tracked = new TreeMap<>();
+    keyRequests = new TreeMap<>();
+    withheld = new HashMap<>();
+    bundles = new TreeMap<>();
+    values = new HashMap<>();
+  }
+
+  /** Returns a copy that can be changed without affecting this state (records are immutable). */
+  MemoryState copy() {
+    MemoryState c = new MemoryState();
+    c.account = account;
+    c.syncToken = syncToken;
+    c.olmSessions.putAll(olmSessions);
+    c.inbound.putAll(inbound);
+    c.outbound.putAll(outbound);
+    sharedWith.forEach((room, map) -> c.sharedWith.put(room, new HashMap<>(map)));
+    c.devices.putAll(devices);
+    c.identities.putAll(identities);
+    c.tracked.putAll(tracked);
+    c.keyRequests.putAll(keyRequests);
+    c.withheld.putAll(withheld);
+    c.bundles.putAll(bundles);
+    c.values.putAll(values);
+    return c;
+  }
+}

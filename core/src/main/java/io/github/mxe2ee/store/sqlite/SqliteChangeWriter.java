@@ -1,0 +1,241 @@
+package io.github.mxe2ee.store.sqlite;
+
+import io.github.mxe2ee.store.Change;
+import io.github.mxe2ee.store.CrossSigningIdentityRecord;
+import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
+import io.github.mxe2ee.store.OlmSessionRecord;
+import io.github.mxe2ee.store.OutboundGroupSessionRecord;
+import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.WithheldRecord;
+import java.sql.SQLException;
+
+/**
+ * Turns each {@link Change} into SQL inside the caller's transaction. Puts of leaf rows use {@code
+ * INSERT OR REPLACE}; rows that are referenced or carry a second unique key use an upsert so that
+ * conflicts surface as constraint errors instead of silently deleting other rows. Not API.
+ */
+final class SqliteChangeWriter {
+  private final SqliteStatements sql;
+  private final long account;
+
+  SqliteChangeWriter(SqliteStatements sql, long account) {
+    this.sql = sql;
+    this.account = account;
+  }
+
+  void apply(Change change) throws SQLException {
+    if (change instanceof Change.PutAccount c) {
+      sql.update(
+          "UPDATE accounts SET pickle = ?, shared_with_server = ? WHERE id = ?",
+          c.account().pickle().ciphertext(),
+          c.account().sharedWithServer(),
+          account);
+    } else if (change instanceof Change.PutOlmSession c) {
+      OlmSessionRecord r = c.session();
+      sql.update(
+          "INSERT OR REPLACE INTO olm_sessions (account_id, sender_key, session_id, pickle,"
+              + " created_at, last_decrypted_at) VALUES (?, ?, ?, ?, ?, ?)",
+          account,
+          r.senderKey(),
+          r.sessionId(),
+          r.pickle().ciphertext(),
+          r.createdAtMillis(),
+          r.lastDecryptedAtMillis());
+    } else if (change instanceof Change.DeleteOlmSession c) {
+      sql.update(
+          "DELETE FROM olm_sessions WHERE account_id = ? AND sender_key = ? AND session_id = ?",
+          account,
+          c.senderKey(),
+          c.sessionId());
+    } else if (change instanceof Change.PutInboundGroupSession c) {
+      InboundGroupSessionRecord r = c.session();
+      sql.update(
+          "INSERT OR REPLACE INTO inbound_group_sessions (account_id, room_id, session_id,"
+              + " sender_key, signing_key, first_known_index, shared_history, backed_up, pickle)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          account,
+          r.roomId(),
+          r.sessionId(),
+          r.senderKey(),
+          r.signingKey(),
+          r.firstKnownIndex(),
+          r.sharedHistory(),
+          r.backedUp(),
+          r.pickle().ciphertext());
+    } else if (change instanceof Change.DeleteInboundGroupSession c) {
+      sql.update(
+          "DELETE FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND session_id"
+              + " = ?",
+          account,
+          c.roomId(),
+          c.sessionId());
+    } else if (change instanceof Change.MarkInboundGroupSessionBackedUp c) {
+      sql.update(
+          "UPDATE inbound_group_sessions SET backed_up = 1 WHERE account_id = ? AND room_id = ?"
+              + " AND session_id = ?",
+          account,
+          c.roomId(),
+          c.sessionId());
+    } else if (change instanceof Change.ResetInboundGroupSessionBackup) {
+      sql.update(
+          "UPDATE inbound_group_sessions SET backed_up = 0 WHERE account_id = ? AND backed_up = 1",
+          account);
+    } else {
+      applyOutbound(change);
+    }
+  }
+
+  private void applyOutbound(Change change) throws SQLException {
+    if (change instanceof Change.PutOutboundGroupSession c) {
+      OutboundGroupSessionRecord r = c.session();
+      sql.update(
+          "DELETE FROM outbound_shared_with WHERE account_id = ? AND room_id = ? AND session_id"
+              + " <> ?",
+          account,
+          r.roomId(),
+          r.sessionId());
+      sql.update(
+          "INSERT INTO outbound_group_sessions (account_id, room_id, session_id, pickle,"
+              + " message_index, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id,"
+              + " room_id) DO UPDATE SET session_id = excluded.session_id, pickle ="
+              + " excluded.pickle, message_index = excluded.message_index, created_at ="
+              + " excluded.created_at",
+          account,
+          r.roomId(),
+          r.sessionId(),
+          r.pickle().ciphertext(),
+          r.messageIndex(),
+          r.createdAtMillis());
+    } else if (change instanceof Change.DeleteOutboundGroupSession c) {
+      sql.update(
+          "DELETE FROM outbound_group_sessions WHERE account_id = ? AND room_id = ?",
+          account,
+          c.roomId());
+    } else if (change instanceof Change.PutOutboundSharedWith c) {
+      sql.update(
+          "INSERT OR REPLACE INTO outbound_shared_with (account_id, room_id, session_id, user_id,"
+              + " device_id, message_index) VALUES (?, ?, ?, ?, ?, ?)",
+          account,
+          c.roomId(),
+          c.sessionId(),
+          c.device().userId(),
+          c.device().deviceId(),
+          c.messageIndex());
+    } else {
+      applyDevices(change);
+    }
+  }
+
+  private void applyDevices(Change change) throws SQLException {
+    if (change instanceof Change.PutDevice c) {
+      DeviceRecord r = c.device();
+      sql.update(
+          "INSERT OR REPLACE INTO devices (account_id, user_id, device_id, keys_json, trust,"
+              + " deleted) VALUES (?, ?, ?, ?, ?, ?)",
+          account,
+          r.userId(),
+          r.deviceId(),
+          r.keysJson(),
+          r.trust().code(),
+          r.deleted());
+    } else if (change instanceof Change.DeleteDevice c) {
+      sql.update(
+          "DELETE FROM devices WHERE account_id = ? AND user_id = ? AND device_id = ?",
+          account,
+          c.userId(),
+          c.deviceId());
+    } else if (change instanceof Change.PutCrossSigningIdentity c) {
+      CrossSigningIdentityRecord r = c.identity();
+      sql.update(
+          "INSERT OR REPLACE INTO cross_signing_identities (account_id, user_id, keys_json, trust)"
+              + " VALUES (?, ?, ?, ?)",
+          account,
+          r.userId(),
+          r.keysJson(),
+          r.trust().code());
+    } else if (change instanceof Change.DeleteCrossSigningIdentity c) {
+      sql.update(
+          "DELETE FROM cross_signing_identities WHERE account_id = ? AND user_id = ?",
+          account,
+          c.userId());
+    } else if (change instanceof Change.PutTrackedUser c) {
+      sql.update(
+          "INSERT OR REPLACE INTO tracked_users (account_id, user_id, outdated) VALUES (?, ?, ?)",
+          account,
+          c.user().userId(),
+          c.user().outdated());
+    } else if (change instanceof Change.DeleteTrackedUser c) {
+      sql.update(
+          "DELETE FROM tracked_users WHERE account_id = ? AND user_id = ?", account, c.userId());
+    } else {
+      applyMisc(change);
+    }
+  }
+
+  private void applyMisc(Change change) throws SQLException {
+    if (change instanceof Change.PutOutgoingKeyRequest c) {
+      OutgoingKeyRequest r = c.request();
+      sql.update(
+          "INSERT INTO outgoing_key_requests (account_id, request_id, room_id, session_id, state)"
+              + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, request_id) DO UPDATE SET"
+              + " room_id = excluded.room_id, session_id = excluded.session_id, state ="
+              + " excluded.state",
+          account,
+          r.requestId(),
+          r.roomId(),
+          r.sessionId(),
+          r.state().code());
+    } else if (change instanceof Change.DeleteOutgoingKeyRequest c) {
+      sql.update(
+          "DELETE FROM outgoing_key_requests WHERE account_id = ? AND request_id = ?",
+          account,
+          c.requestId());
+    } else if (change instanceof Change.PutWithheld c) {
+      WithheldRecord r = c.withheld();
+      sql.update(
+          "INSERT OR REPLACE INTO withheld_sessions (account_id, room_id, session_id, sender_key,"
+              + " code, reason) VALUES (?, ?, ?, ?, ?, ?)",
+          account,
+          r.roomId(),
+          r.sessionId(),
+          r.senderKey(),
+          r.code(),
+          r.reason());
+    } else if (change instanceof Change.DeleteWithheld c) {
+      sql.update(
+          "DELETE FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id = ?",
+          account,
+          c.roomId(),
+          c.sessionId());
+    } else if (change instanceof Change.PutSyncToken c) {
+      sql.update("UPDATE accounts SET sync_token = ? WHERE id = ?", c.token(), account);
+    } else if (change instanceof Change.PutPendingRoomKeyBundle c) {
+      PendingRoomKeyBundle r = c.bundle();
+      sql.update(
+          "INSERT OR REPLACE INTO pending_room_key_bundles (account_id, room_id, inviter,"
+              + " bundle_json, received_at) VALUES (?, ?, ?, ?, ?)",
+          account,
+          r.roomId(),
+          r.inviter(),
+          r.bundleInfoJson(),
+          r.receivedAtMillis());
+    } else if (change instanceof Change.DeletePendingRoomKeyBundle c) {
+      sql.update(
+          "DELETE FROM pending_room_key_bundles WHERE account_id = ? AND room_id = ?",
+          account,
+          c.roomId());
+    } else if (change instanceof Change.PutValue c) {
+      sql.update(
+          "INSERT OR REPLACE INTO key_values (account_id, key, value) VALUES (?, ?, ?)",
+          account,
+          c.key(),
+          c.value());
+    } else if (change instanceof Change.DeleteValue c) {
+      sql.update("DELETE FROM key_values WHERE account_id = ? AND key = ?", account, c.key());
+    } else {
+      throw new IllegalStateException("unhandled change type " + change.getClass().getName());
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.github.mxe2ee.store.sqlite;
+
+import io.github.mxe2ee.store.CrossSigningIdentityRecord;
+import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.EncryptedPickle;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
+import io.github.mxe2ee.store.KeyRequestState;
+import io.github.mxe2ee.store.LocalTrust;
+import io.github.mxe2ee.store.OlmSessionRecord;
+import io.github.mxe2ee.store.OutboundGroupSessionRecord;
+import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.WithheldRecord;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/** Column lists and row mappers for the store's reads. Not API. */
+final class SqliteRows {
+  static final String OLM = "sender_key, session_id, pickle, created_at, last_decrypted_at";
+  static final String INBOUND =
+      "room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up,"
+          + " pickle";
+  static final String OUTBOUND = "room_id, session_id, pickle, message_index, created_at";
+  static final String DEVICE = "user_id, device_id, keys_json, trust, deleted";
+  static final String KEY_REQUEST = "request_id, room_id, session_id, state";
+  static final String WITHHELD = "room_id, session_id, sender_key, code, reason";
+  static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
+
+  private SqliteRows() {}
+
+  static OlmSessionRecord olm(ResultSet rs) throws SQLException {
+    return new OlmSessionRecord(
+        rs.getString(1),
+        rs.getString(2),
+        new EncryptedPickle(rs.getString(3)),
+        rs.getLong(4),
+        rs.getLong(5));
+  }
+
+  static InboundGroupSessionRecord inbound(ResultSet rs) throws SQLException {
+    return new InboundGroupSessionRecord(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getLong(5),
+        rs.getInt(6) != 0,
+        rs.getInt(7) != 0,
+        new EncryptedPickle(rs.getString(8)));
+  }
+
+  static OutboundGroupSessionRecord outbound(ResultSet rs) throws SQLException {
+    return new OutboundGroupSessionRecord(
+        rs.getString(1),
+        rs.getString(2),
+        new EncryptedPickle(rs.getString(3)),
+        rs.getLong(4),
+        rs.getLong(5));
+  }
+
+  static DeviceRecord device(ResultSet rs) throws SQLException {
+    return new DeviceRecord(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        LocalTrust.fromCode(rs.getInt(4)),
+        rs.getInt(5) != 0);
+  }
+
+  static CrossSigningIdentityRecord identity(ResultSet rs) throws SQLException {
+    return new CrossSigningIdentityRecord(
+        rs.getString(1), rs.getString(2), LocalTrust.fromCode(rs.getInt(3)));
+  }
+
+  static OutgoingKeyRequest keyRequest(ResultSet rs) throws SQLException {
+    return new OutgoingKeyRequest(
+        rs.getString(1), rs.getString(2), rs.getString(3), KeyRequestState.fromCode(rs.getInt(4)));
+  }
+
+  static WithheldRecord withheld(ResultSet rs) throws SQLException {
+    return new WithheldRecord(
+        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+  }
+
+  static PendingRoomKeyBundle bundle(ResultSet rs) throws SQLException {
+    return new PendingRoomKeyBundle(
+        rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
+  }
+}

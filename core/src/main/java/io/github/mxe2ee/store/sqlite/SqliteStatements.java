@@ -1,0 +1,75 @@
+package io.github.mxe2ee.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A cache of prepared statements on one connection plus small query helpers. Not thread-safe; the
+ * store serializes access. Not API.
+ */
+final class SqliteStatements implements AutoCloseable {
+  /** Maps one result row to a value. */
+  @FunctionalInterface
+  interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private final Connection conn;
+  private final Map<String, PreparedStatement> cache = new HashMap<>();
+
+  SqliteStatements(Connection conn) {
+    this.conn = conn;
+  }
+
+  private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+    PreparedStatement ps = cache.get(sql);
+    if (ps == null) {
+      ps = conn.prepareStatement(sql);
+      cache.put(sql, ps);
+    }
+    for (int i = 0; i < args.length; i++) {
+      Object a = args[i];
+      if (a instanceof Boolean b) {
+        ps.setInt(i + 1, b ? 1 : 0);
+      } else {
+        ps.setObject(i + 1, a);
+      }
+    }
+    return ps;
+  }
+
+  int update(String sql, Object... args) throws SQLException {
+    return prepare(sql, args).executeUpdate();
+  }
+
+  <T> List<T> list(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+    List<T> out = new ArrayList<>();
+    try (ResultSet rs = prepare(sql, args).executeQuery()) {
+      while (rs.next()) {
+        out.add(mapper.map(rs));
+      }
+    }
+    return out;
+  }
+
+  <T> Optional<T> one(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+    try (ResultSet rs = prepare(sql, args).executeQuery()) {
+      return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    for (PreparedStatement ps : cache.values()) {
+      ps.close();
+    }
+    cache.clear();
+  }
+}
