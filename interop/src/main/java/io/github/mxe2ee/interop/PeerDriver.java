@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.Mxe2eeException;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.FileDescriptor;
@@ -19,8 +20,13 @@ import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -42,11 +48,20 @@ public final class PeerDriver {
   /** Native pickle format of this driver. */
   static final String PICKLE_FORMAT = "mxe2ee";
 
+  /** Every pickle format named by the protocol, readable here or not. */
+  static final Set<String> PICKLE_FORMATS = Set.of("mxe2ee", "libolm", "vodozemac");
+
+  /** The {@code kind} values of {@code unpickle}. */
+  static final Set<String> PICKLE_KINDS =
+      Set.of(Handles.ACCOUNT, Handles.SESSION, Handles.GROUP_OUTBOUND, Handles.GROUP_INBOUND);
+
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final ObjectMapper mapper =
       JsonMapper.builder().enable(JsonGenerator.Feature.ESCAPE_NON_ASCII).build();
   private final Map<String, Operation> operations = new TreeMap<>();
+  private final Map<String, Pickler> picklers = new HashMap<>();
+  private final List<ErrorMapper> errorMappers = new ArrayList<>();
   private final Handles handles = new Handles();
   private final SecureRandom random;
   private boolean running = true;
@@ -67,7 +82,11 @@ public final class PeerDriver {
           running = false;
           return object();
         });
-    CryptoOperations.register(this);
+    register("pickle", this::pickle);
+    register("unpickle", this::unpickle);
+    UtilOperations.register(this);
+    OlmOperations.register(this);
+    MegolmOperations.register(this);
   }
 
   /** Runs the driver on stdin/stdout until end of input or {@code quit}. */
@@ -128,8 +147,93 @@ public final class PeerDriver {
     } catch (PeerException e) {
       return error(id, e.kind(), e.getMessage());
     } catch (RuntimeException e) {
-      return CryptoOperations.errorReply(this, id, e);
+      return errorReply(id, e);
+    } catch (LinkageError e) {
+      // A core class missing or changed on the classpath (e.g. a stale mxe2ee-core jar in the
+      // local repository): report it and keep serving, as for any other failure.
+      return error(id, ErrorKinds.INTERNAL, e.getClass().getName() + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The error reply for a failure inside an operation: the first {@link ErrorMapper} that knows the
+   * exception decides; otherwise a core {@link Mxe2eeException} reports its kind (mapped by {@link
+   * ErrorKinds#fromCore}) and its message, which the core keeps free of secrets; anything else is
+   * {@code internal}.
+   */
+  private ObjectNode errorReply(JsonNode id, RuntimeException e) {
+    for (ErrorMapper mapper : errorMappers) {
+      PeerException mapped = mapper.map(e);
+      if (mapped != null) {
+        return error(id, mapped.kind(), mapped.getMessage());
+      }
+    }
+    if (e instanceof Mxe2eeException core) {
+      return error(id, ErrorKinds.fromCore(core.kind()), String.valueOf(core.getMessage()));
+    }
+    return internalError(id, e);
+  }
+
+  void addErrorMapper(ErrorMapper mapper) {
+    errorMappers.add(Objects.requireNonNull(mapper, "mapper"));
+  }
+
+  void addPickler(String kind, Pickler pickler) {
+    if (picklers.putIfAbsent(kind, pickler) != null) {
+      throw new IllegalStateException("pickler registered twice: " + kind);
+    }
+  }
+
+  private ObjectNode pickle(Args args) {
+    String handle = args.string("handle");
+    String kind = handles.kind(handle);
+    Pickler pickler = pickler(kind);
+    byte[] key = args.base64("key");
+    try {
+      ObjectNode result = object();
+      result.put("pickle", pickler.pickle(handles.get(handle), key));
+      result.put("format", PICKLE_FORMAT);
+      return result;
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  private ObjectNode unpickle(Args args) {
+    String kind = args.string("kind");
+    if (!PICKLE_KINDS.contains(kind)) {
+      throw new PeerException(ErrorKinds.BAD_REQUEST, "unknown pickle kind '" + kind + "'");
+    }
+    String format = args.string("format");
+    if (!PICKLE_FORMATS.contains(format)) {
+      throw new PeerException(ErrorKinds.BAD_REQUEST, "unknown pickle format '" + format + "'");
+    }
+    if (!format.equals(PICKLE_FORMAT) && !format.equals("libolm")) {
+      throw new PeerException(ErrorKinds.UNSUPPORTED, "mxe2ee cannot read " + format + " pickles");
+    }
+    Pickler pickler = pickler(kind);
+    String pickle = args.string("pickle");
+    byte[] key = args.base64("key");
+    try {
+      Object value =
+          format.equals(PICKLE_FORMAT)
+              ? pickler.fromMxe2ee(pickle, key)
+              : pickler.fromLibolm(pickle, key);
+      ObjectNode result = object();
+      result.put("handle", handles.add(kind, value));
+      return result;
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  private Pickler pickler(String kind) {
+    Pickler pickler = picklers.get(kind);
+    if (pickler == null) {
+      throw new PeerException(
+          ErrorKinds.UNSUPPORTED, "this build of the mxe2ee driver cannot pickle a " + kind);
+    }
+    return pickler;
   }
 
   void register(String name, Operation operation) {
