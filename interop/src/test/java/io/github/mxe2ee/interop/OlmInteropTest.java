@@ -375,6 +375,36 @@ class OlmInteropTest {
     }
   }
 
+  /** Far beyond MAX_MESSAGE_GAP (2,000) of every implementation, away from the exact boundary. */
+  static final int BEYOND_MAX_GAP = 2500;
+
+  /** Comfortably inside MAX_MESSAGE_GAP. */
+  static final int WITHIN_MAX_GAP = 1000;
+
+  @ParameterizedTest(name = "alice={0} bob={1}")
+  @MethodSource("io.github.mxe2ee.interop.Peers#orderedPairs")
+  void messageBeyondTheMaxGap_isRejectedAndLeavesTheSessionWorking(Kind aliceKind, Kind bobKind) {
+    PeerProcess[] p = peers(aliceKind, bobKind);
+    Channel c = openWithOneTimeKey(p);
+    List<PeerProcess.Request> requests = new ArrayList<>();
+    for (int i = 1; i <= BEYOND_MAX_GAP + 1; i++) {
+      requests.add(
+          new PeerProcess.Request(
+              "session.encrypt", args("session", c.alice().session(), "plaintext", "g" + i)));
+    }
+    List<JsonNode> sent = c.alice().peer().okAll(requests);
+    // Bob's chain is at index 1, so message i is (i - 1) ahead. libolm reports a MAC failure here,
+    // the others too_big_gap; either way the session must be untouched.
+    c.bob().decryptError(sent.get(BEYOND_MAX_GAP).get("message"));
+    assertEquals(
+        "g" + WITHIN_MAX_GAP, c.bob().decrypt(sent.get(WITHIN_MAX_GAP - 1).get("message")));
+    assertEquals(
+        "g" + (BEYOND_MAX_GAP + 1),
+        c.bob().decrypt(sent.get(BEYOND_MAX_GAP).get("message")),
+        "the same message once the chain has caught up to within the gap");
+    assertEquals("back", c.alice().decrypt(c.bob().encrypt("back")));
+  }
+
   /**
    * {@code message} with one bit flipped in its body byte at {@code index} (negative: from the
    * end).

@@ -2,6 +2,7 @@ package io.github.mxe2ee.interop;
 
 import static io.github.mxe2ee.interop.Json.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -259,6 +260,10 @@ class PickleInteropTest {
             "unpickle",
             args("kind", "account", "pickle", pickle, "key", wrongKey, "format", "libolm"));
     assertEquals("crypto", error.get("kind").asText(), "wrong pickle key: " + error);
+    String message = error.get("message").asText();
+    assertFalse(
+        message.contains(wrongKey) || message.contains(pickle.substring(0, 16)),
+        "error messages never quote pickle keys or pickles: " + message);
     JsonNode corrupt =
         p[1].error(
             "unpickle",
