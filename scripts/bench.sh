@@ -29,7 +29,7 @@ done
 WORK="${BENCH_WORKDIR:-$(mktemp -d /tmp/mxe2ee-bench.XXXXXX)}"
 mkdir -p "$WORK"
 ONLY="${BENCH_ONLY:-}"
-COMMAND="$(env | grep -E '^BENCH_(NICE|ONLY)=' | tr '\n' ' ')scripts/bench.sh${*:+ $*}"
+COMMAND="$( (env | grep -E '^BENCH_(NICE|ONLY)=' || true) | tr '\n' ' ')scripts/bench.sh${*:+ $*}"
 log() { echo "[bench] $*" >&2; }
 
 log "work folder: $WORK"
