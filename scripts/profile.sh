@@ -9,6 +9,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${BENCH_WORKDIR:-$(mktemp -d /tmp/mxe2ee-profile.XXXXXX)}"
+mkdir -p "$WORK"
 INCLUDE="${1:-MegolmBenchmark|OlmBenchmark|BatchVerifyBenchmark.backlogBatchVerify$}"
 (cd "$ROOT" && mvn -B -q -pl benchmarks -am -DskipTests package dependency:build-classpath \
   -Dmdep.outputFile="$WORK/jmh.classpath" >"$WORK/mvn.log" 2>&1) || { cat "$WORK/mvn.log" >&2; exit 1; }

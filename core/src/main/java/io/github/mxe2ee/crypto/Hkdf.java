@@ -24,12 +24,15 @@ public final class Hkdf {
     byte[] out = new byte[length];
     byte[] block = new byte[0];
     byte[] input = new byte[HmacSha256.LENGTH + info.length + 1];
+    // One key set-up for all expand blocks (the Mac keeps its key across doFinal).
+    javax.crypto.Mac expand = HmacSha256.keyed(prk);
     int done = 0;
     for (int counter = 1; done < length; counter++) {
       System.arraycopy(block, 0, input, 0, block.length);
       System.arraycopy(info, 0, input, block.length, info.length);
       input[block.length + info.length] = (byte) counter;
-      block = HmacSha256.mac(prk, input, 0, block.length + info.length + 1);
+      expand.update(input, 0, block.length + info.length + 1);
+      block = expand.doFinal();
       int n = Math.min(block.length, length - done);
       System.arraycopy(block, 0, out, done, n);
       done += n;

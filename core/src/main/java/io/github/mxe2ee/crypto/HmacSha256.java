@@ -28,14 +28,24 @@ public final class HmacSha256 {
 
   /** Returns HMAC-SHA-256 of {@code data[off, off+len)} under {@code key}. */
   public static byte[] mac(byte[] key, byte[] data, int off, int len) {
+    Mac mac = keyed(key);
+    mac.update(data, off, len);
+    return mac.doFinal();
+  }
+
+  /**
+   * This thread's {@link Mac}, initialised with {@code key}. It keeps the key across {@code
+   * doFinal()}, so a caller computing several MACs under one key (HKDF-Expand) pays the key set-up
+   * once; it must not call any other method of this class until it is done with the instance.
+   */
+  static Mac keyed(byte[] key) {
     Mac mac = MAC.get();
     try {
       mac.init(keySpec(key));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 refused its key", e);
     }
-    mac.update(data, off, len);
-    return mac.doFinal();
+    return mac;
   }
 
   /**
