@@ -531,8 +531,11 @@ async function handle(line) {
   }
   const op = OPS[req.op];
   if (op === undefined) return { id, error: { kind: "unknown_op", message: `unknown op '${req.op}'` } };
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
   try {
-    return { id, result: await op(req) };
+    const result = await op(req);
+    return { id, result, elapsed_ms: elapsed() };
   } catch (e) {
     if (e instanceof PeerError) return { id, error: { kind: e.kind, message: e.message, ...e.extra } };
     return { id, error: { kind: "internal", message: errorText(e) } };
