@@ -164,6 +164,11 @@ public final class SqliteCryptoStore implements CryptoStore {
     }
   }
 
+  /** The statements this store prepared so far; for the query-plan test. */
+  synchronized java.util.Set<String> preparedSql() {
+    return sql.preparedSql();
+  }
+
   @Override
   public synchronized void save(Changes changes) {
     Objects.requireNonNull(changes, "changes");

@@ -65,6 +65,11 @@ final class SqliteStatements implements AutoCloseable {
     }
   }
 
+  /** Returns the SQL text of every statement prepared so far (for query-plan tests). */
+  java.util.Set<String> preparedSql() {
+    return java.util.Set.copyOf(cache.keySet());
+  }
+
   @Override
   public void close() throws SQLException {
     for (PreparedStatement ps : cache.values()) {
