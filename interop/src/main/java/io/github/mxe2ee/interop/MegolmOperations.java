@@ -189,7 +189,7 @@ final class MegolmOperations {
 
   private ObjectNode export(Args args) {
     InboundGroupSession group = inbound(args);
-    int index = args.nonNegativeInt("index");
+    long index = args.unsigned32("index");
     Optional<ExportedSessionKey> exported = group.exportAt(index);
     if (exported.isEmpty()) {
       throw new PeerException(
