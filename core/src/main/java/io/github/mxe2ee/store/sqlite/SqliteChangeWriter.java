@@ -138,7 +138,7 @@ final class SqliteChangeWriter {
           r.userId(),
           r.deviceId(),
           r.keysJson(),
-          r.trust().code(),
+          SqliteRows.trustCode(r.trust()),
           r.deleted());
     } else if (change instanceof Change.DeleteDevice c) {
       sql.update(
@@ -154,7 +154,7 @@ final class SqliteChangeWriter {
           account,
           r.userId(),
           r.keysJson(),
-          r.trust().code());
+          SqliteRows.trustCode(r.trust()));
     } else if (change instanceof Change.DeleteCrossSigningIdentity c) {
       sql.update(
           "DELETE FROM cross_signing_identities WHERE account_id = ? AND user_id = ?",

@@ -1,15 +1,16 @@
 package io.github.mxe2ee.store.sqlite;
 
+import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.store.CrossSigningIdentityRecord;
 import io.github.mxe2ee.store.DeviceRecord;
 import io.github.mxe2ee.store.EncryptedPickle;
 import io.github.mxe2ee.store.InboundGroupSessionRecord;
 import io.github.mxe2ee.store.KeyRequestState;
-import io.github.mxe2ee.store.LocalTrust;
 import io.github.mxe2ee.store.OlmSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.store.WithheldRecord;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,6 +28,32 @@ final class SqliteRows {
   static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
 
   private SqliteRows() {}
+
+  /** Storage code of a {@link LocalTrust}; codes are part of the schema and never change. */
+  static int trustCode(LocalTrust trust) {
+    return switch (trust) {
+      case UNSET -> 0;
+      case VERIFIED -> 1;
+      case BLACKLISTED -> 2;
+    };
+  }
+
+  /**
+   * Reads a trust code.
+   *
+   * @throws StoreException CORRUPT for an unknown code
+   */
+  static LocalTrust trust(int code) {
+    return switch (code) {
+      case 0 -> LocalTrust.UNSET;
+      case 1 -> LocalTrust.VERIFIED;
+      case 2 -> LocalTrust.BLACKLISTED;
+      default ->
+          throw new StoreException(
+              StoreException.Reason.CORRUPT,
+              "unknown local trust code " + code + ", expected 0..2");
+    };
+  }
 
   static OlmSessionRecord olm(ResultSet rs) throws SQLException {
     return new OlmSessionRecord(
@@ -60,16 +87,11 @@ final class SqliteRows {
 
   static DeviceRecord device(ResultSet rs) throws SQLException {
     return new DeviceRecord(
-        rs.getString(1),
-        rs.getString(2),
-        rs.getString(3),
-        LocalTrust.fromCode(rs.getInt(4)),
-        rs.getInt(5) != 0);
+        rs.getString(1), rs.getString(2), rs.getString(3), trust(rs.getInt(4)), rs.getInt(5) != 0);
   }
 
   static CrossSigningIdentityRecord identity(ResultSet rs) throws SQLException {
-    return new CrossSigningIdentityRecord(
-        rs.getString(1), rs.getString(2), LocalTrust.fromCode(rs.getInt(3)));
+    return new CrossSigningIdentityRecord(rs.getString(1), rs.getString(2), trust(rs.getInt(3)));
   }
 
   static OutgoingKeyRequest keyRequest(ResultSet rs) throws SQLException {
