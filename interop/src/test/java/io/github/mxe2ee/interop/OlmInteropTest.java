@@ -340,6 +340,19 @@ class OlmInteropTest {
                     "message",
                     badPreKey));
     assertEquals("crypto", rejected.get("kind").asText(), "tampered pre-key MAC: " + rejected);
+    // The genuine message claimed for another sender is refused the same way.
+    JsonNode impostor =
+        bob.peer()
+            .error(
+                "session.create_inbound",
+                args(
+                    "account",
+                    bob.account(),
+                    "sender_identity_key",
+                    Party.create(p[0]).curve25519(),
+                    "message",
+                    preKey));
+    assertEquals("crypto", impostor.get("kind").asText(), "wrong sender identity key: " + impostor);
     JsonNode in =
         bob.peer()
             .ok(
