@@ -97,36 +97,14 @@ final class Peers {
 
   /**
    * The peers for an ordered pair: {@code alice} in slot 0, {@code bob} in slot 1, so even a
-   * same-implementation pair talks across two processes.
+   * same-implementation pair talks across two processes. Each test class then checks, with {@link
+   * #requireOps}, that both drivers implement the operations it uses.
    */
   static PeerProcess[] pair(Kind alice, Kind bob) {
     PeerProcess a = get(alice, 0);
     PeerProcess b = get(bob, 1);
-    requireOps(alice, a, REQUIRED_CORE_OPS);
-    requireOps(bob, b, REQUIRED_CORE_OPS);
     return new PeerProcess[] {a, b};
   }
-
-  /** Operations every scenario needs (the fixed contract plus the extensions the suite uses). */
-  static final List<String> REQUIRED_CORE_OPS =
-      List.of(
-          "account.create",
-          "account.generate_one_time_keys",
-          "account.generate_fallback_key",
-          "account.mark_published",
-          "account.sign",
-          "session.create_outbound",
-          "session.create_inbound",
-          "session.encrypt",
-          "session.decrypt",
-          "group.create_outbound",
-          "group.encrypt",
-          "group.create_inbound",
-          "group.import_exported",
-          "group.decrypt",
-          "group.export",
-          "pickle",
-          "unpickle");
 
   /**
    * Skips the test, with a message naming what is missing, if the driver does not implement {@code
