@@ -55,6 +55,11 @@ public final class Ed25519PublicKey {
     return Ed25519.verify(signature.rawBytes(), 0, point, message, off, len);
   }
 
+  /** The 32 bytes, not copied: callers inside this package must not modify them. */
+  byte[] rawBytes() {
+    return bytes;
+  }
+
   /** A copy of the 32 bytes. */
   public byte[] toBytes() {
     return bytes.clone();

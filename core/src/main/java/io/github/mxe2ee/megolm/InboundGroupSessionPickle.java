@@ -29,6 +29,8 @@ final class InboundGroupSessionPickle {
   /** Current layout version; older versions stay readable. */
   static final int VERSION = 1;
 
+  private static final String WHAT = "inbound group session pickle";
+
   private final Ratchet initial;
   private final Ratchet latest;
   private final Ed25519PublicKey signingKey;
@@ -46,8 +48,8 @@ final class InboundGroupSessionPickle {
     PickleWriter writer = new PickleWriter();
     writer.writeU32(MAGIC);
     writer.writeU32(VERSION);
-    writeRatchet(writer, initial);
-    writeRatchet(writer, latest);
+    PickleFields.writeRatchet(writer, initial);
+    PickleFields.writeRatchet(writer, latest);
     writer.writeBytes(signingKey.toBytes());
     writer.writeBool(verified);
     byte[] plain = writer.toByteArray();
@@ -62,21 +64,14 @@ final class InboundGroupSessionPickle {
     byte[] plain = PickleCipher.mxe2ee(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int magic = (int) reader.readU32();
-      if (magic != MAGIC) {
-        throw new MegolmDecodeException(
-            "not an inbound group session pickle: expected magic "
-                + Integer.toHexString(MAGIC)
-                + ", got "
-                + Integer.toHexString(magic));
-      }
+      PickleFields.readMagic(reader, MAGIC, WHAT);
       int version = (int) reader.readU32();
       if (version != VERSION) {
         throw new MegolmDecodeException(
             "inbound group session pickle version: expected " + VERSION + ", got " + version);
       }
-      Ratchet initial = readRatchet(reader);
-      Ratchet latest = readRatchet(reader);
+      Ratchet initial = PickleFields.readRatchet(reader);
+      Ratchet latest = PickleFields.readRatchet(reader);
       if (Integer.compareUnsigned(latest.index(), initial.index()) < 0) {
         throw new MegolmDecodeException(
             "inbound group session pickle: latest index "
@@ -84,10 +79,9 @@ final class InboundGroupSessionPickle {
                 + " is below initial index "
                 + initial.indexAsLong());
       }
-      Ed25519PublicKey key =
-          LibolmGroupPickles.readPublicKey(reader, "inbound group session pickle");
+      Ed25519PublicKey key = PickleFields.readPublicKey(reader, WHAT);
       boolean verified = reader.readBool();
-      LibolmGroupPickles.requireFullyRead(reader, "inbound group session pickle");
+      PickleFields.requireFullyRead(reader, WHAT);
       return new InboundGroupSessionPickle(initial, latest, key, verified);
     } finally {
       Arrays.fill(plain, (byte) 0);
@@ -96,19 +90,5 @@ final class InboundGroupSessionPickle {
 
   InboundGroupSession toSession() {
     return new InboundGroupSession(initial, latest, signingKey, verified);
-  }
-
-  static void writeRatchet(PickleWriter writer, Ratchet ratchet) {
-    byte[] bytes = ratchet.toBytes();
-    writer.writeBytes(bytes);
-    Arrays.fill(bytes, (byte) 0);
-    writer.writeU32(ratchet.index());
-  }
-
-  static Ratchet readRatchet(PickleReader reader) {
-    byte[] bytes = reader.readBytes(Ratchet.LENGTH);
-    Ratchet ratchet = Ratchet.fromBytes(bytes, (int) reader.readU32());
-    Arrays.fill(bytes, (byte) 0);
-    return ratchet;
   }
 }

@@ -1,6 +1,5 @@
 package io.github.mxe2ee.megolm;
 
-import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.crypto.Ed25519SecretKey;
 import io.github.mxe2ee.crypto.PickleCipher;
@@ -36,7 +35,6 @@ final class LibolmGroupPickles {
   static final int INBOUND_VERSION_WITHOUT_VERIFIED_FLAG = 1;
   static final int INBOUND_VERSION = 2;
 
-  private static final int PUBLIC_KEY_LENGTH = 32;
   private static final int EXPANDED_KEY_LENGTH = 64;
 
   private LibolmGroupPickles() {}
@@ -53,13 +51,14 @@ final class LibolmGroupPickles {
                 + ", got "
                 + Integer.toUnsignedString(version));
       }
-      Ratchet ratchet = InboundGroupSessionPickle.readRatchet(reader);
-      Ed25519PublicKey stored = readPublicKey(reader, "libolm outbound group session pickle");
+      Ratchet ratchet = PickleFields.readRatchet(reader);
+      Ed25519PublicKey stored =
+          PickleFields.readPublicKey(reader, "libolm outbound group session pickle");
       byte[] expanded = reader.readBytes(EXPANDED_KEY_LENGTH);
       Ed25519SecretKey key = Ed25519SecretKey.fromExpanded(expanded);
       Arrays.fill(expanded, (byte) 0);
-      requireFullyRead(reader, "libolm outbound group session pickle");
-      requireMatchingPublicKey(key, stored, "libolm outbound group session pickle");
+      PickleFields.requireFullyRead(reader, "libolm outbound group session pickle");
+      PickleFields.requireMatchingPublicKey(key, stored, "libolm outbound group session pickle");
       return new OutboundGroupSession(ratchet, key);
     } finally {
       Arrays.fill(plain, (byte) 0);
@@ -76,44 +75,18 @@ final class LibolmGroupPickles {
             "libolm inbound group session pickle version: expected 1 or 2, got "
                 + Integer.toUnsignedString(version));
       }
-      Ratchet initial = InboundGroupSessionPickle.readRatchet(reader);
-      Ratchet latest = InboundGroupSessionPickle.readRatchet(reader);
-      Ed25519PublicKey key = readPublicKey(reader, "libolm inbound group session pickle");
+      Ratchet initial = PickleFields.readRatchet(reader);
+      Ratchet latest = PickleFields.readRatchet(reader);
+      Ed25519PublicKey key =
+          PickleFields.readPublicKey(reader, "libolm inbound group session pickle");
       boolean verified = version == INBOUND_VERSION ? reader.readBool() : true;
-      requireFullyRead(reader, "libolm inbound group session pickle");
+      PickleFields.requireFullyRead(reader, "libolm inbound group session pickle");
       if (Integer.compareUnsigned(latest.index(), initial.index()) < 0) {
         latest = initial.copy();
       }
       return new InboundGroupSession(initial, latest, key, verified);
     } finally {
       Arrays.fill(plain, (byte) 0);
-    }
-  }
-
-  /** Reads a 32-byte Ed25519 key; one that is not a valid point could never verify a signature. */
-  static Ed25519PublicKey readPublicKey(PickleReader reader, String what) {
-    byte[] bytes = reader.readBytes(PUBLIC_KEY_LENGTH);
-    try {
-      return Ed25519PublicKey.fromBytes(bytes);
-    } catch (DecodeException e) {
-      throw new MegolmDecodeException(what + ": Ed25519 public key is not a valid point", e);
-    }
-  }
-
-  static void requireFullyRead(PickleReader reader, String what) {
-    if (reader.remaining() != 0) {
-      throw new MegolmDecodeException(
-          what + ": expected end of data, " + reader.remaining() + " extra bytes");
-    }
-  }
-
-  static void requireMatchingPublicKey(Ed25519SecretKey key, Ed25519PublicKey stored, String what) {
-    if (!key.publicKey().equals(stored)) {
-      throw new MegolmDecodeException(
-          what
-              + ": stored Ed25519 public key "
-              + stored.toBase64()
-              + " does not match the private key");
     }
   }
 }

@@ -5,6 +5,7 @@ import io.github.mxe2ee.crypto.Ed25519SecretKey;
 import io.github.mxe2ee.crypto.Ed25519Signature;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,9 @@ import java.util.Objects;
  * with AES-256-CBC/PKCS#7, appends an 8-byte HMAC-SHA-256 and an Ed25519 signature, then advances
  * the ratchet by one.
  *
- * <p>Contract: thread-safe (methods synchronize on the session); not null-tolerant. The caller
- * persists the session (via {@link #pickle(byte[])}) after every {@link #encrypt} so an index is
- * never reused. Secrets never appear in {@link #toString()}.
+ * <p>Contract: thread-safe (methods synchronize on the session); arguments must not be null and
+ * results never are. The caller persists the session (via {@link #pickle(byte[])}) after every
+ * {@link #encrypt} so an index is never reused. Secrets never appear in {@link #toString()}.
  */
 public final class OutboundGroupSession {
   private final Ratchet ratchet;
@@ -38,7 +39,7 @@ public final class OutboundGroupSession {
     byte[] ratchetBytes = new byte[Ratchet.LENGTH];
     random.nextBytes(ratchetBytes);
     Ratchet ratchet = Ratchet.fromBytes(ratchetBytes, 0);
-    java.util.Arrays.fill(ratchetBytes, (byte) 0);
+    Arrays.fill(ratchetBytes, (byte) 0);
     return new OutboundGroupSession(ratchet, Ed25519SecretKey.generate(random));
   }
 
@@ -110,7 +111,7 @@ public final class OutboundGroupSession {
       System.arraycopy(
           keys.truncatedMac(out, macInput), 0, out, macInput, MegolmMessage.MAC_LENGTH);
       int signatureInput = MegolmMessage.signatureInputLength(out);
-      byte[] signed = java.util.Arrays.copyOf(out, signatureInput);
+      byte[] signed = Arrays.copyOf(out, signatureInput);
       Ed25519Signature signature = signingKey.sign(signed);
       System.arraycopy(signature.toBytes(), 0, out, signatureInput, MegolmMessage.SIGNATURE_LENGTH);
       MegolmMessage message = MegolmMessage.sealed(out, ratchet.index(), ciphertext.length);

@@ -35,6 +35,8 @@ final class OutboundGroupSessionPickle {
   private static final int SEED_LENGTH = 32;
   private static final int EXPANDED_LENGTH = 64;
 
+  private static final String WHAT = "outbound group session pickle";
+
   private final Ratchet ratchet;
   private final Ed25519SecretKey signingKey;
 
@@ -47,10 +49,7 @@ final class OutboundGroupSessionPickle {
     PickleWriter writer = new PickleWriter();
     writer.writeU32(MAGIC);
     writer.writeU32(VERSION);
-    byte[] ratchetBytes = ratchet.toBytes();
-    writer.writeBytes(ratchetBytes);
-    Arrays.fill(ratchetBytes, (byte) 0);
-    writer.writeU32(ratchet.index());
+    PickleFields.writeRatchet(writer, ratchet);
     writer.writeU8(signingKey.isExpanded() ? FORM_EXPANDED : FORM_SEED);
     byte[] secret = signingKey.exposeSecretBytes();
     writer.writeBytes(secret);
@@ -68,22 +67,13 @@ final class OutboundGroupSessionPickle {
     byte[] plain = PickleCipher.mxe2ee(pickleKey).decrypt(pickle);
     try {
       PickleReader reader = new PickleReader(plain);
-      int magic = (int) reader.readU32();
-      if (magic != MAGIC) {
-        throw new MegolmDecodeException(
-            "not an outbound group session pickle: expected magic "
-                + Integer.toHexString(MAGIC)
-                + ", got "
-                + Integer.toHexString(magic));
-      }
+      PickleFields.readMagic(reader, MAGIC, WHAT);
       int version = (int) reader.readU32();
       if (version != VERSION) {
         throw new MegolmDecodeException(
             "outbound group session pickle version: expected " + VERSION + ", got " + version);
       }
-      byte[] ratchetBytes = reader.readBytes(Ratchet.LENGTH);
-      Ratchet ratchet = Ratchet.fromBytes(ratchetBytes, (int) reader.readU32());
-      Arrays.fill(ratchetBytes, (byte) 0);
+      Ratchet ratchet = PickleFields.readRatchet(reader);
       int form = reader.readU8();
       byte[] secret;
       Ed25519SecretKey key;
@@ -98,10 +88,9 @@ final class OutboundGroupSessionPickle {
             "outbound group session pickle: key form expected 0 or 1, got " + form);
       }
       Arrays.fill(secret, (byte) 0);
-      Ed25519PublicKey stored =
-          LibolmGroupPickles.readPublicKey(reader, "outbound group session pickle");
-      LibolmGroupPickles.requireMatchingPublicKey(key, stored, "outbound group session pickle");
-      LibolmGroupPickles.requireFullyRead(reader, "outbound group session pickle");
+      Ed25519PublicKey stored = PickleFields.readPublicKey(reader, WHAT);
+      PickleFields.requireMatchingPublicKey(key, stored, WHAT);
+      PickleFields.requireFullyRead(reader, WHAT);
       return new OutboundGroupSessionPickle(ratchet, key);
     } finally {
       Arrays.fill(plain, (byte) 0);

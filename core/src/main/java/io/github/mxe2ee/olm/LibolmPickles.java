@@ -70,11 +70,12 @@ final class LibolmPickles {
     OneTimeKey current = null;
     OneTimeKey previous = null;
     if (version == 3) {
-      OneTimeKey first = readKey(r, "fallback key");
-      OneTimeKey second = readKey(r, "fallback key");
+      // Both slots are always written; an unused one is all zeros and is not a key pair.
+      StoredKey first = StoredKey.read(r);
+      StoredKey second = StoredKey.read(r);
       if (first.published()) {
-        current = first;
-        previous = second.published() ? second : null;
+        current = first.toOneTimeKey("fallback key");
+        previous = second.published() ? second.toOneTimeKey("fallback key") : null;
       }
     } else if (version == 4) {
       int fallbackCount = r.readU8();
@@ -95,16 +96,26 @@ final class LibolmPickles {
   }
 
   private static OneTimeKey readKey(PickleReader r, String what) {
-    long id = PickleIo.readU32(r);
-    boolean published = r.readBool();
-    Curve25519PublicKey stored = PickleIo.readPublicKey(r);
-    byte[] secretBytes = r.readBytes(PickleIo.KEY_LENGTH);
-    Curve25519SecretKey secret = Curve25519SecretKey.fromBytes(secretBytes);
-    if (!secret.publicKey().equals(stored)) {
-      throw new OlmDecodeException(
-          ACCOUNT + ": " + what + " " + OneTimeKey.keyId(id) + " public key does not match");
+    return StoredKey.read(r).toOneTimeKey(what);
+  }
+
+  /** A one-time key entry as stored, before its key pair is checked. */
+  private record StoredKey(long id, boolean published, byte[] publicKey, byte[] secretKey) {
+    static StoredKey read(PickleReader r) {
+      long id = PickleIo.readU32(r);
+      boolean published = r.readBool();
+      byte[] publicKey = r.readBytes(PickleIo.KEY_LENGTH);
+      return new StoredKey(id, published, publicKey, r.readBytes(PickleIo.KEY_LENGTH));
     }
-    return new OneTimeKey(id, secret, published);
+
+    OneTimeKey toOneTimeKey(String what) {
+      Curve25519SecretKey secret = Curve25519SecretKey.fromBytes(secretKey);
+      if (!secret.publicKey().equals(Curve25519PublicKey.fromBytes(publicKey))) {
+        throw new OlmDecodeException(
+            ACCOUNT + ": " + what + " " + OneTimeKey.keyId(id) + " public key does not match");
+      }
+      return new OneTimeKey(id, secret, published);
+    }
   }
 
   static Session session(byte[] plain, SecureRandom random) {

@@ -53,8 +53,7 @@ final class MessageKey {
     byte[] iv = Arrays.copyOfRange(keys, AES_KEY_LENGTH + MAC_KEY_LENGTH, keys.length);
     byte[] ciphertext = Aes256Cbc.encrypt(aesKey, iv, plaintext);
     byte[] body = OlmMessage.encodeWithoutMac(ratchetKey, index, ciphertext);
-    byte[] mac = Arrays.copyOf(HmacSha256.mac(macKey, body), OlmMessage.MAC_LENGTH);
-    return OlmMessage.of(ratchetKey, index, ciphertext, mac);
+    return OlmMessage.assemble(ratchetKey, index, ciphertext, body, HmacSha256.mac(macKey, body));
   }
 
   /**

@@ -97,9 +97,18 @@ public final class OlmMessage implements AnyOlmMessage {
           "MAC length: expected " + MAC_LENGTH + ", got " + mac.length);
     }
     byte[] body = encodeWithoutMac(ratchetKey, chainIndex, ciphertext);
+    return assemble(ratchetKey, chainIndex, ciphertext.clone(), body, mac);
+  }
+
+  /**
+   * Builds a message from a body made by {@link #encodeWithoutMac} with the same parts, and its MAC
+   * (the first 8 bytes of {@code mac} are used); takes ownership of the arrays.
+   */
+  static OlmMessage assemble(
+      Curve25519PublicKey ratchetKey, long chainIndex, byte[] ciphertext, byte[] body, byte[] mac) {
     byte[] encoded = Arrays.copyOf(body, body.length + MAC_LENGTH);
     System.arraycopy(mac, 0, encoded, body.length, MAC_LENGTH);
-    return new OlmMessage(ratchetKey, chainIndex, ciphertext.clone(), encoded);
+    return new OlmMessage(ratchetKey, chainIndex, ciphertext, encoded);
   }
 
   /**

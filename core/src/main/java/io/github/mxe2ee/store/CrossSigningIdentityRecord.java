@@ -1,5 +1,7 @@
 package io.github.mxe2ee.store;
 
+import io.github.mxe2ee.device.LocalTrust;
+
 /**
  * A user's cross-signing identity (master, self-signing and user-signing public keys). See {@code
  * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}, section

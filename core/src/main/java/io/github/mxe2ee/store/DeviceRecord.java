@@ -1,5 +1,7 @@
 package io.github.mxe2ee.store;
 
+import io.github.mxe2ee.device.LocalTrust;
+
 /**
  * A device of some user as last seen in a {@code /keys/query} response. See {@code
  * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}.

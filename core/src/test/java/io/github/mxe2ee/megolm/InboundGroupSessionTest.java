@@ -439,4 +439,30 @@ class InboundGroupSessionTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void errorMessages_carryIdsNeverSecrets() {
+    InboundGroupSession session = fromKeyAtZero();
+    Ed25519SecretKey key = signingKeyOfGenerated();
+    byte[] valid = generatedMessage(1).toBytes();
+    byte[] flipped = valid.clone();
+    flipped[10] ^= 1;
+    List<MegolmDecryptionException> errors = new ArrayList<>();
+    for (MegolmMessage bad :
+        new MegolmMessage[] {
+          MegolmMessage.fromBytes(flipped),
+          resign(flipped, key),
+          forgeWithRawBlock(1, new byte[16], key)
+        }) {
+      errors.add(assertThrows(MegolmDecryptionException.class, () -> session.decrypt(bad)));
+    }
+    String ratchetHex = hex(fromKeyAtZero().exportAtFirstKnownIndex().ratchet().toBytes());
+    for (MegolmDecryptionException e : errors) {
+      String message = e.getMessage();
+      assertTrue(
+          message.contains(text("megolm.session_id")) && message.contains("index 1"), message);
+      assertFalse(message.contains(ratchetHex.substring(0, 16)), message);
+      assertFalse(message.contains("room.message"), message);
+    }
+  }
 }

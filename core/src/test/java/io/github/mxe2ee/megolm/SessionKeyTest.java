@@ -197,4 +197,33 @@ class SessionKeyTest {
     }
     throw new AssertionError("no invalid encoding found");
   }
+
+  @Test
+  void randomMutations_areAllRejectedWithTypedErrors() {
+    java.util.Random random = new java.util.Random(7);
+    byte[] valid = validSessionKey();
+    String ratchetBase64 = UnpaddedBase64.encode(Arrays.copyOfRange(valid, 5, 133));
+    for (int round = 0; round < 300; round++) {
+      byte[] mutated = valid.clone();
+      int flips = 1 + random.nextInt(4);
+      for (int i = 0; i < flips; i++) {
+        mutated[random.nextInt(mutated.length)] ^= (byte) (1 << random.nextInt(8));
+      }
+      if (Arrays.equals(mutated, valid)) {
+        continue;
+      }
+      String id = "round " + round;
+      MegolmDecodeException e =
+          assertThrows(MegolmDecodeException.class, () -> SessionKey.fromBytes(mutated), id);
+      assertTrue(!e.getMessage().contains(ratchetBase64.substring(0, 12)), id + ": leaks ratchet");
+      byte[] export = Arrays.copyOf(mutated, ExportedSessionKey.LENGTH);
+      export[0] = 1;
+      // Exports carry no signature: any 165 bytes with version 1 and a valid point decode.
+      try {
+        ExportedSessionKey.fromBytes(export);
+      } catch (MegolmDecodeException expected) {
+        assertTrue(expected.getMessage().contains("invalid Ed25519 public key"), id);
+      }
+    }
+  }
 }

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.mxe2ee.device.LocalTrust;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -268,7 +269,7 @@ public abstract class CryptoStoreContractTest {
             .putDevice(device(u, "B", LocalTrust.BLACKLISTED, false))
             .putDevice(device(u, "A", LocalTrust.VERIFIED, false))
             .putDevice(device(u, "C", LocalTrust.UNSET, true))
-            .putDevice(device("@v:example.org", "A", LocalTrust.IGNORED, false))
+            .putDevice(device("@v:example.org", "A", LocalTrust.UNSET, false))
             .putCrossSigningIdentity(
                 new CrossSigningIdentityRecord(u, "{\"master_key\":{}}", LocalTrust.VERIFIED)));
     reopen();
@@ -279,7 +280,7 @@ public abstract class CryptoStoreContractTest {
             device(u, "C", LocalTrust.UNSET, true)),
         store.devices(u));
     assertEquals(
-        Optional.of(device("@v:example.org", "A", LocalTrust.IGNORED, false)),
+        Optional.of(device("@v:example.org", "A", LocalTrust.UNSET, false)),
         store.device("@v:example.org", "A"));
     assertEquals(Optional.empty(), store.device(u, "Z"));
     assertEquals(

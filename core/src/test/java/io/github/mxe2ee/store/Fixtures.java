@@ -1,5 +1,7 @@
 package io.github.mxe2ee.store;
 
+import io.github.mxe2ee.device.LocalTrust;
+
 /** Sample records for store tests. Pickle texts are arbitrary opaque strings. */
 public final class Fixtures {
   public static final AccountId ALICE = AccountId.of("@alice:example.org", "ALICEDEV");

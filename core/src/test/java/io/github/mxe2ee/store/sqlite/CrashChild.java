@@ -1,5 +1,7 @@
 package io.github.mxe2ee.store.sqlite;
 
+import io.github.mxe2ee.megolm.MegolmMessage;
+import io.github.mxe2ee.megolm.OutboundGroupSession;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.EncryptedPickle;
@@ -9,10 +11,11 @@ import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.UserDevice;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.UUID;
 
 /**
  * The process {@link SqliteCrashTest} kills: runs machine-like steps against a SQLite store until
@@ -23,8 +26,11 @@ import java.util.UUID;
  * encryption); {@code OTK_NEW <id>...} (one-time keys persisted, hence uploadable); {@code OTK_USED
  * <id>} (a claimed key consumed by a new Olm session).
  *
- * <p>Pickles are stand-ins ({@link FakeAccount}) because the real Olm/Megolm classes do not exist
- * yet; the store treats pickles as opaque text either way.
+ * <p>The outbound Megolm session is real ({@link OutboundGroupSession}, pickled with {@link
+ * #PICKLE_KEY}): each step encrypts a message, saves the advanced session, then prints the index.
+ * The one-time-key bookkeeping and the Olm sessions use stand-in pickles ({@link FakeAccount})
+ * because a real claim needs a peer and a server; the store treats pickles as opaque text either
+ * way, and the machine will replace these stand-ins when it lands.
  */
 public final class CrashChild {
   static final AccountId ACCOUNT = AccountId.of("@crash:example.org", "CRASHDEV");
@@ -36,22 +42,31 @@ public final class CrashChild {
   /** Generate more one-time keys when fewer than this many are unused. */
   static final int OTK_LOW_WATER = 20;
 
+  /** Fixed test pickle key (never a real deployment's key). */
+  static final byte[] PICKLE_KEY = new byte[32];
+
+  static {
+    Arrays.fill(PICKLE_KEY, (byte) 0x5c);
+  }
+
   private CrashChild() {}
 
   /** Arguments: store file, random seed. */
   public static void main(String[] args) {
     Path file = Path.of(args[0]);
     Random random = new Random(Long.parseLong(args[1]));
+    SecureRandom secureRandom = new SecureRandom();
     PrintStream out = System.out;
     SqliteCryptoStore store = SqliteCryptoStore.open(file, ACCOUNT);
     if (store.account().isEmpty()) {
       store.save(new Changes().putAccount(FakeAccount.EMPTY.toRecord()));
     }
+    warmUp(secureRandom);
     emit(out, "READY");
     while (true) {
       int dice = random.nextInt(10);
       if (dice < 5) {
-        reserveMegolmIndex(store, random, out);
+        reserveMegolmIndex(store, random, secureRandom, out);
       } else if (dice < 7) {
         generateOneTimeKeys(store, out);
       } else {
@@ -60,38 +75,62 @@ public final class CrashChild {
     }
   }
 
+  /**
+   * Loads and exercises the crypto classes outside the store so that the parent's random kill
+   * window covers store steps rather than JVM class loading.
+   */
+  private static void warmUp(SecureRandom secureRandom) {
+    for (int i = 0; i < 5; i++) {
+      OutboundGroupSession s = OutboundGroupSession.create(secureRandom);
+      s.encrypt("warm-up");
+      OutboundGroupSession.fromPickle(s.pickle(PICKLE_KEY), PICKLE_KEY).encrypt("warm-up");
+    }
+  }
+
   private static void emit(PrintStream out, String line) {
     out.println(line);
     out.flush();
   }
 
-  private static void reserveMegolmIndex(SqliteCryptoStore store, Random random, PrintStream out) {
+  private static void reserveMegolmIndex(
+      SqliteCryptoStore store, Random random, SecureRandom secureRandom, PrintStream out) {
     Optional<OutboundGroupSessionRecord> current = store.outboundGroupSession(ROOM);
-    OutboundGroupSessionRecord session;
+    OutboundGroupSession session;
+    long createdAt;
     Changes changes = new Changes();
     if (current.isEmpty() || current.get().messageIndex() >= ROTATE_AFTER) {
-      String id = "meg-" + UUID.randomUUID();
-      session = new OutboundGroupSessionRecord(ROOM, id, pickle("meg", id, 0), 0, 0);
+      session = OutboundGroupSession.create(secureRandom);
+      createdAt = System.currentTimeMillis();
       changes.putInboundGroupSession(
           new InboundGroupSessionRecord(
-              ROOM, id, "ownCurve", "ownEd", 0, true, false, pickle("ibg", id, 0)));
+              ROOM,
+              session.sessionId(),
+              "ownCurve",
+              "ownEd",
+              0,
+              true,
+              false,
+              new EncryptedPickle("stand-in inbound copy")));
     } else {
-      session = current.get();
+      session = OutboundGroupSession.fromPickle(current.get().pickle().ciphertext(), PICKLE_KEY);
+      createdAt = current.get().createdAtMillis();
     }
-    long index = session.messageIndex();
+    MegolmMessage message = session.encrypt("crash test message");
+    long index = message.messageIndex();
     changes.putOutboundGroupSession(
         new OutboundGroupSessionRecord(
             ROOM,
             session.sessionId(),
-            pickle("meg", session.sessionId(), index + 1),
-            index + 1,
-            session.createdAtMillis()));
+            new EncryptedPickle(session.pickle(PICKLE_KEY)),
+            session.messageIndex(),
+            createdAt));
     changes.putOutboundSharedWith(
         ROOM,
         session.sessionId(),
         new UserDevice("@peer" + random.nextInt(5) + ":example.org", "D" + random.nextInt(3)),
         index);
     store.save(changes);
+    // Only now may the ciphertext leave the process.
     emit(out, "MEGOLM " + session.sessionId() + " " + index);
   }
 

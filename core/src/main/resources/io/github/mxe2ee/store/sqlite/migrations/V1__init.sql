@@ -2,6 +2,8 @@
 -- Every row belongs to one account (user id + device id) so one file can hold several bots or the
 -- devices of a bridge. Pickles are encrypted by the caller; this file never holds a raw key.
 -- Statements are separated by a semicolon at the end of a line.
+-- Stored codes: trust 0 unset, 1 verified, 2 blacklisted; key request state 0 unsent, 1 sent,
+-- 2 cancellation pending; booleans 0/1; times in milliseconds since the epoch.
 
 CREATE TABLE accounts (
   id INTEGER PRIMARY KEY,

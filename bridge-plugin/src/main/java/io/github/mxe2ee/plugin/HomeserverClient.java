@@ -1,0 +1,207 @@
+package io.github.mxe2ee.plugin;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.util.Objects;
+
+/**
+ * A minimal Matrix Client-Server API client on the Vert.x Web Client: password login and {@code
+ * /sync}. It is the HTTP seam the example bots use; the E2EE request pump will grow beside it.
+ *
+ * <p>Spec: Matrix Client-Server API (spec.matrix.org/latest/client-server-api), sections "Login"
+ * ({@code POST /_matrix/client/v3/login}) and "Syncing" ({@code GET /_matrix/client/v3/sync}); the
+ * E2EE fields of a sync response are in {@code
+ * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}.
+ *
+ * <p>Threading: methods may be called from any thread; the returned futures complete on the Vert.x
+ * context of the {@link WebClient}. After a successful {@link #login}, the session is published
+ * through a volatile field, so later calls from other threads see it. Nullness: arguments are
+ * non-null unless stated. Errors: futures fail with {@link HomeserverException} on a non-2xx status
+ * or a malformed body, and with the Web Client's exception on transport failures.
+ *
+ * <p>The access token is kept only in memory and never appears in {@code toString}, logs or
+ * exception messages.
+ */
+public final class HomeserverClient {
+
+  /**
+   * Extra time allowed on top of a long-poll {@code timeout} before the HTTP request is abandoned:
+   * the server holds a {@code /sync} open for up to {@code timeout} ms and then needs time to
+   * answer.
+   */
+  public static final long SYNC_GRACE_MS = 15_000;
+
+  /** Timeout for requests that are not long polls (login). */
+  public static final long REQUEST_TIMEOUT_MS = 30_000;
+
+  private final WebClient client;
+  private final String baseUrl;
+  private volatile Session session;
+
+  /**
+   * @param client the Web Client to send with; not closed by this class
+   * @param baseUrl homeserver base URL such as {@code http://127.0.0.1:8008} (trailing slash ok)
+   */
+  public HomeserverClient(WebClient client, String baseUrl) {
+    this.client = Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(baseUrl, "baseUrl");
+    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+  }
+
+  /** The homeserver base URL without trailing slash. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  /** The logged-in session, or null before a successful {@link #login}. */
+  public Session session() {
+    return session;
+  }
+
+  /**
+   * Logs in with {@code m.login.password}.
+   *
+   * @param user localpart or full user id
+   * @param password the password; used for this request only and not retained
+   * @param deviceId device id to reuse, or null to let the server create one
+   * @return the session, also kept for {@link #sync}
+   */
+  public Future<Session> login(String user, String password, String deviceId) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(password, "password");
+    JsonObject body =
+        new JsonObject()
+            .put("type", "m.login.password")
+            .put("identifier", new JsonObject().put("type", "m.id.user").put("user", user))
+            .put("password", password)
+            .put("initial_device_display_name", "mxe2ee");
+    if (deviceId != null) {
+      body.put("device_id", deviceId);
+    }
+    String path = "/_matrix/client/v3/login";
+    return client
+        .postAbs(baseUrl + path)
+        .timeout(REQUEST_TIMEOUT_MS)
+        .sendJsonObject(body)
+        .map(resp -> json(path, resp))
+        .map(
+            json -> {
+              Session s =
+                  new Session(
+                      required(path, json, "user_id"),
+                      required(path, json, "device_id"),
+                      required(path, json, "access_token"));
+              session = s;
+              return s;
+            });
+  }
+
+  /**
+   * One {@code /sync} request with the logged-in session.
+   *
+   * @param since the previous response's {@code next_batch}, or null for an initial sync
+   * @param timeoutMs how long the server may hold the request open waiting for events (0 = answer
+   *     at once)
+   * @return the sync response body; its {@code next_batch} is the next {@code since}
+   * @throws IllegalStateException if called before a successful {@link #login}
+   */
+  public Future<JsonObject> sync(String since, long timeoutMs) {
+    Session s = session;
+    if (s == null) {
+      throw new IllegalStateException("sync before login");
+    }
+    if (timeoutMs < 0) {
+      throw new IllegalArgumentException("timeoutMs must be >= 0, was " + timeoutMs);
+    }
+    String path = "/_matrix/client/v3/sync";
+    HttpRequest<Buffer> req =
+        client
+            .getAbs(baseUrl + path)
+            .bearerTokenAuthentication(s.accessToken)
+            .addQueryParam("timeout", Long.toString(timeoutMs))
+            .timeout(timeoutMs + SYNC_GRACE_MS);
+    if (since != null) {
+      req.addQueryParam("since", since);
+    }
+    return req.send()
+        .map(resp -> json(path, resp))
+        .map(
+            json -> {
+              required(path, json, "next_batch");
+              return json;
+            });
+  }
+
+  private static JsonObject json(String path, HttpResponse<Buffer> resp) {
+    JsonObject body;
+    try {
+      body = resp.body() == null ? null : resp.bodyAsJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new HomeserverException(path, resp.statusCode(), null, "body is not a JSON object");
+    }
+    if (resp.statusCode() / 100 != 2) {
+      String errcode = body == null ? null : body.getString("errcode");
+      String error = body == null ? "no body" : body.getString("error", "no error message");
+      throw new HomeserverException(path, resp.statusCode(), errcode, error);
+    }
+    if (body == null) {
+      throw new HomeserverException(path, resp.statusCode(), null, "empty body, expected JSON");
+    }
+    return body;
+  }
+
+  private static String required(String path, JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (!(v instanceof String) || ((String) v).isEmpty()) {
+      throw new HomeserverException(
+          path, 0, null, "expected a non-empty string field '" + field + "'");
+    }
+    return (String) v;
+  }
+
+  /**
+   * A logged-in device: user id, device id and access token. Immutable and thread-safe. {@link
+   * #toString()} omits the access token.
+   */
+  public static final class Session {
+    private final String userId;
+    private final String deviceId;
+    private final String accessToken;
+
+    /**
+     * @param userId full user id, e.g. {@code @bot:localhost}
+     * @param deviceId device id
+     * @param accessToken bearer token; secret
+     */
+    public Session(String userId, String deviceId, String accessToken) {
+      this.userId = Objects.requireNonNull(userId, "userId");
+      this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
+      this.accessToken = Objects.requireNonNull(accessToken, "accessToken");
+    }
+
+    /** Full user id. */
+    public String userId() {
+      return userId;
+    }
+
+    /** Device id. */
+    public String deviceId() {
+      return deviceId;
+    }
+
+    /** The bearer token. Secret: never log it. */
+    public String accessToken() {
+      return accessToken;
+    }
+
+    @Override
+    public String toString() {
+      return "Session[" + userId + ", device " + deviceId + "]";
+    }
+  }
+}

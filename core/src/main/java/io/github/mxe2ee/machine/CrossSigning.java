@@ -1,0 +1,134 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.crypto.Ed25519SecretKey;
+import io.github.mxe2ee.crypto.PickleCipher;
+import io.github.mxe2ee.crypto.UnpaddedBase64;
+import io.github.mxe2ee.device.DeviceKeys;
+import io.github.mxe2ee.device.UserIdentity;
+import io.github.mxe2ee.json.JsonSigning;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.DeviceRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Our own cross-signing identity (spec: {@code end_to_end_encryption.md}, "Cross-signing"): create
+ * it and upload it ({@link #bootstrap}), sign our devices with the self-signing key ({@link
+ * #signOwnDevice}). The private keys are stored encrypted with the pickle key, and saved before the
+ * upload request leaves, so an identity the server knows is never lost.
+ */
+final class CrossSigning {
+  private static final String PRIVATE_KEYS = "xsign.private";
+
+  private final Context ctx;
+  private final AccountKeys account;
+  private final DeviceTracker devices;
+  private Ed25519SecretKey master;
+  private Ed25519SecretKey selfSigning;
+  private Ed25519SecretKey userSigning;
+
+  CrossSigning(Context ctx, AccountKeys account, DeviceTracker devices) {
+    this.ctx = ctx;
+    this.account = account;
+    this.devices = devices;
+    ctx.store.value(PRIVATE_KEYS).ifPresent(this::load);
+  }
+
+  private void load(byte[] sealed) {
+    byte[] plain =
+        PickleCipher.mxe2ee(ctx.pickleKey()).decrypt(new String(sealed, StandardCharsets.US_ASCII));
+    ObjectNode keys = Context.parseObject(new String(plain, StandardCharsets.UTF_8));
+    master = Ed25519SecretKey.fromSeed(UnpaddedBase64.decode(keys.path("master").asText()));
+    selfSigning =
+        Ed25519SecretKey.fromSeed(UnpaddedBase64.decode(keys.path("self_signing").asText()));
+    userSigning =
+        Ed25519SecretKey.fromSeed(UnpaddedBase64.decode(keys.path("user_signing").asText()));
+  }
+
+  /**
+   * True if we hold the private master key of our published identity (or have created one not yet
+   * seen on the server): our own identity is then trusted.
+   */
+  boolean holdsMasterKey() {
+    if (master == null) {
+      return false;
+    }
+    UserIdentity published = devices.identity(ctx.userId());
+    return published == null || published.master().publicKey().equals(master.publicKey());
+  }
+
+  /** Creates keys, saves them, and returns the upload and our device's signature upload. */
+  List<OutgoingRequest> bootstrap(Changes changes) {
+    master = Ed25519SecretKey.generate(ctx.config.random());
+    selfSigning = Ed25519SecretKey.generate(ctx.config.random());
+    userSigning = Ed25519SecretKey.generate(ctx.config.random());
+    ObjectNode sealed = Context.object();
+    sealed.put("master", UnpaddedBase64.encode(master.exposeSecretBytes()));
+    sealed.put("self_signing", UnpaddedBase64.encode(selfSigning.exposeSecretBytes()));
+    sealed.put("user_signing", UnpaddedBase64.encode(userSigning.exposeSecretBytes()));
+    String encrypted =
+        PickleCipher.mxe2ee(ctx.pickleKey())
+            .encrypt(sealed.toString().getBytes(StandardCharsets.UTF_8));
+    changes.putValue(PRIVATE_KEYS, encrypted.getBytes(StandardCharsets.US_ASCII));
+
+    ObjectNode masterJson = keyJson("master", master);
+    account.signWithDevice(masterJson);
+    ObjectNode selfJson = keyJson("self_signing", selfSigning);
+    sign(selfJson, master);
+    ObjectNode userJson = keyJson("user_signing", userSigning);
+    sign(userJson, master);
+    ObjectNode upload = Context.object();
+    upload.set("master_key", masterJson);
+    upload.set("self_signing_key", selfJson);
+    upload.set("user_signing_key", userJson);
+    OutgoingRequest keys =
+        new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNING_KEYS_UPLOAD, upload, null);
+    OutgoingRequest device = signOwnDevice(account.deviceKeys(), changes);
+    devices.invalidateIdentity(ctx.userId());
+    devices.track(List.of(ctx.userId()), changes);
+    changes.putTrackedUser(new io.github.mxe2ee.store.TrackedUser(ctx.userId(), true));
+    return List.of(keys, device);
+  }
+
+  private ObjectNode keyJson(String usage, Ed25519SecretKey key) {
+    ObjectNode json = Context.object();
+    json.put("user_id", ctx.userId());
+    json.putArray("usage").add(usage);
+    String b64 = key.publicKey().toBase64();
+    json.putObject("keys").put("ed25519:" + b64, b64);
+    return json;
+  }
+
+  private void sign(ObjectNode json, Ed25519SecretKey key) {
+    JsonSigning.sign(json, ctx.userId(), "ed25519:" + key.publicKey().toBase64(), key);
+  }
+
+  /**
+   * Signs one of our own devices with the self-signing key: the stored copy gets the signature at
+   * once (so trust is computed from it) and the returned request uploads it.
+   *
+   * @throws IllegalStateException if we hold no self-signing key, or the device is not ours
+   */
+  OutgoingRequest signOwnDevice(DeviceKeys device, Changes changes) {
+    if (selfSigning == null) {
+      throw new IllegalStateException("no self-signing key: bootstrap cross-signing first");
+    }
+    if (!device.userId().equals(ctx.userId())) {
+      throw new IllegalStateException("only devices of our own user can be self-signed");
+    }
+    ObjectNode json = device.toJson();
+    json.remove("unsigned");
+    sign(json, selfSigning);
+    Optional<DeviceRecord> record = ctx.store.device(ctx.userId(), device.deviceId());
+    if (record.isPresent()) {
+      changes.putDevice(
+          new DeviceRecord(
+              ctx.userId(), device.deviceId(), json.toString(), record.get().trust(), false));
+    }
+    ObjectNode body = Context.object();
+    body.putObject(ctx.userId()).set(device.deviceId(), json);
+    return new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNATURE_UPLOAD, body, null);
+  }
+}

@@ -1,0 +1,64 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.device.DeviceTrust;
+import java.util.Objects;
+
+/**
+ * The outcome of {@link OlmMachine#decryptRoomEvent}: a value, never an exception, for everything
+ * that can happen to a well-formed call.
+ */
+public sealed interface DecryptionResult {
+
+  /**
+   * The event decrypted.
+   *
+   * @param type the decrypted event type
+   * @param content the decrypted content (a copy)
+   * @param senderDeviceId the device whose session encrypted it, or null if that device is unknown
+   * @param senderCurve25519 the Curve25519 key of the Olm channel the room key came through
+   * @param trust the sending device's trust now; {@link DeviceTrust#UNVERIFIED} if unknown
+   * @param authenticated true if the room key came directly from the sender's device over Olm (not
+   *     forwarded, imported or from a backup) and that device's keys match
+   * @param messageIndex the Megolm index of the message
+   */
+  record Decrypted(
+      String type,
+      ObjectNode content,
+      String senderDeviceId,
+      String senderCurve25519,
+      DeviceTrust trust,
+      boolean authenticated,
+      long messageIndex)
+      implements DecryptionResult {
+    /** Compact canonical constructor: copies the content. */
+    public Decrypted {
+      Objects.requireNonNull(type, "type");
+      content = content.deepCopy();
+      Objects.requireNonNull(trust, "trust");
+    }
+
+    /** A copy of the content. */
+    @Override
+    public ObjectNode content() {
+      return content.deepCopy();
+    }
+  }
+
+  /**
+   * The event could not be decrypted.
+   *
+   * @param reason the classification
+   * @param withheldCode for {@link DecryptionFailure#WITHHELD}: the code ({@code m.unverified},
+   *     ...); else null
+   * @param message detail for logs (ids only, never key material)
+   */
+  record UnableToDecrypt(DecryptionFailure reason, String withheldCode, String message)
+      implements DecryptionResult {
+    /** Compact canonical constructor. */
+    public UnableToDecrypt {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(message, "message");
+    }
+  }
+}

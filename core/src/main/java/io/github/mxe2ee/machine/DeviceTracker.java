@@ -1,0 +1,263 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.device.CrossSigningKey;
+import io.github.mxe2ee.device.DeviceKeys;
+import io.github.mxe2ee.device.DeviceKeysException;
+import io.github.mxe2ee.device.DeviceTrust;
+import io.github.mxe2ee.device.KeysQueryProcessor;
+import io.github.mxe2ee.device.LocalTrust;
+import io.github.mxe2ee.device.UserIdentity;
+import io.github.mxe2ee.device.UserKeysUpdate;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.CrossSigningIdentityRecord;
+import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.TrackedUser;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Device-list tracking exactly as the spec's algorithm ({@code end_to_end_encryption.md}, "Tracking
+ * the device list for a user"): tracked and outdated flags persisted; {@code device_lists.changed}
+ * marks tracked users outdated, {@code left} stops tracking; one {@code /keys/query} per user in
+ * flight, and if a user changes again while a query for them is in flight, that query's result for
+ * them is ignored (superseded) and they stay outdated, so a fresh query follows. Responses are
+ * checked by {@link KeysQueryProcessor}.
+ */
+final class DeviceTracker {
+  private final Context ctx;
+
+  /** Request id to the users it asked about. */
+  private final Map<String, Set<String>> inFlight = new HashMap<>();
+
+  /** Users whose in-flight query was superseded by a newer change. */
+  private final Set<String> superseded = new HashSet<>();
+
+  private final Map<String, UserIdentity> identityCache = new HashMap<>();
+
+  DeviceTracker(Context ctx) {
+    this.ctx = ctx;
+  }
+
+  /** Starts tracking users not tracked yet (they start outdated). */
+  void track(Collection<String> users, Changes changes) {
+    for (String user : users) {
+      if (ctx.store.trackedUser(user).isEmpty()) {
+        changes.putTrackedUser(new TrackedUser(user, true));
+      }
+    }
+  }
+
+  /** Applies {@code device_lists} of a sync. */
+  void onDeviceListChanges(List<String> changed, List<String> left, Changes changes) {
+    for (String user : changed) {
+      if (ctx.store.trackedUser(user).isPresent() || user.equals(ctx.userId())) {
+        changes.putTrackedUser(new TrackedUser(user, true));
+        if (isInFlight(user)) {
+          superseded.add(user);
+        }
+      }
+    }
+    for (String user : left) {
+      if (!user.equals(ctx.userId())) {
+        changes.deleteTrackedUser(user);
+      }
+    }
+  }
+
+  private boolean isInFlight(String user) {
+    return inFlight.values().stream().anyMatch(s -> s.contains(user));
+  }
+
+  /** A query for outdated users that have none in flight, or null. */
+  OutgoingRequest queryRequest() {
+    List<String> users = new ArrayList<>();
+    for (String user : ctx.store.outdatedUsers()) {
+      if (!isInFlight(user)) {
+        users.add(user);
+      }
+    }
+    if (users.isEmpty()) {
+      return null;
+    }
+    ObjectNode body = Context.object();
+    ObjectNode deviceKeys = body.putObject("device_keys");
+    users.forEach(u -> deviceKeys.putArray(u));
+    String id = ctx.newRequestId();
+    inFlight.put(id, new HashSet<>(users));
+    return new OutgoingRequest(id, RequestType.KEYS_QUERY, body, null);
+  }
+
+  /** The result of a query: users whose devices were updated. */
+  Set<String> onQueryResponse(String requestId, JsonNode response, Changes changes) {
+    Set<String> users = inFlight.remove(requestId);
+    if (users == null) {
+      return Set.of();
+    }
+    Set<String> current = new HashSet<>(users);
+    current.removeAll(superseded);
+    superseded.removeAll(users);
+    Map<String, UserKeysUpdate> updates =
+        KeysQueryProcessor.process(response, current, new StoreKnown());
+    Set<String> updated = new HashSet<>();
+    for (UserKeysUpdate update : updates.values()) {
+      if (update.failed()) {
+        continue;
+      }
+      apply(update, changes);
+      changes.putTrackedUser(new TrackedUser(update.userId(), false));
+      updated.add(update.userId());
+    }
+    return updated;
+  }
+
+  /** A query failed: its users stay outdated and may be queried again. */
+  void onQueryFailure(String requestId) {
+    Set<String> users = inFlight.remove(requestId);
+    if (users != null) {
+      superseded.removeAll(users);
+    }
+  }
+
+  private void apply(UserKeysUpdate update, Changes changes) {
+    String user = update.userId();
+    for (DeviceKeys device : update.devices().values()) {
+      LocalTrust trust =
+          ctx.store
+              .device(user, device.deviceId())
+              .map(DeviceRecord::trust)
+              .orElse(LocalTrust.UNSET);
+      changes.putDevice(
+          new DeviceRecord(user, device.deviceId(), device.toJson().toString(), trust, false));
+    }
+    for (String removed : update.removedDeviceIds()) {
+      ctx.store
+          .device(user, removed)
+          .ifPresent(
+              d ->
+                  changes.putDevice(
+                      new DeviceRecord(user, removed, d.keysJson(), d.trust(), true)));
+    }
+    if (update.identity() != null) {
+      UserIdentity id = update.identity();
+      ObjectNode json = Context.object();
+      json.set("master_key", id.master().toJson());
+      json.set("self_signing_key", id.selfSigning().toJson());
+      if (id.userSigning() != null) {
+        json.set("user_signing_key", id.userSigning().toJson());
+      }
+      LocalTrust trust =
+          update.masterKeyChanged()
+              ? LocalTrust.UNSET
+              : ctx.store
+                  .crossSigningIdentity(user)
+                  .map(CrossSigningIdentityRecord::trust)
+                  .orElse(LocalTrust.UNSET);
+      changes.putCrossSigningIdentity(new CrossSigningIdentityRecord(user, json.toString(), trust));
+      identityCache.put(user, id);
+    }
+  }
+
+  /** The known, non-deleted devices of {@code user}, by id. */
+  Map<String, DeviceKeys> devices(String user) {
+    Map<String, DeviceKeys> out = new LinkedHashMap<>();
+    for (DeviceRecord r : ctx.store.devices(user)) {
+      if (!r.deleted()) {
+        out.put(r.deviceId(), DeviceKeys.parse(Context.parseObject(r.keysJson())));
+      }
+    }
+    return out;
+  }
+
+  Optional<DeviceRecord> deviceRecord(String user, String deviceId) {
+    return ctx.store.device(user, deviceId);
+  }
+
+  /** The device of {@code user} with Curve25519 key {@code curve25519}, if known. */
+  Optional<DeviceKeys> deviceByCurveKey(String user, String curve25519) {
+    return devices(user).values().stream()
+        .filter(d -> d.curve25519().toBase64().equals(curve25519))
+        .findFirst();
+  }
+
+  /** The stored, validated identity of {@code user}, or null. */
+  UserIdentity identity(String user) {
+    UserIdentity cached = identityCache.get(user);
+    if (cached != null) {
+      return cached;
+    }
+    Optional<CrossSigningIdentityRecord> record = ctx.store.crossSigningIdentity(user);
+    if (record.isEmpty()) {
+      return null;
+    }
+    ObjectNode json = Context.parseObject(record.get().keysJson());
+    try {
+      JsonNode usk = json.get("user_signing_key");
+      UserIdentity id =
+          UserIdentity.of(
+              CrossSigningKey.parse(json.get("master_key")),
+              CrossSigningKey.parse(json.get("self_signing_key")),
+              usk == null ? null : CrossSigningKey.parse(usk));
+      identityCache.put(user, id);
+      return id;
+    } catch (DeviceKeysException e) {
+      return null;
+    }
+  }
+
+  /** Forgets the cached identity of {@code user} (after a local change to it). */
+  void invalidateIdentity(String user) {
+    identityCache.remove(user);
+  }
+
+  /**
+   * Whether {@code user}'s identity is verified: for our own user, that we hold its private master
+   * key or verified it locally; for others, that our user-signing key signed their master key or we
+   * verified it locally.
+   */
+  boolean isIdentityVerified(String user, boolean ownMasterKeyHeld) {
+    UserIdentity id = identity(user);
+    if (id == null) {
+      return false;
+    }
+    boolean local =
+        ctx.store
+            .crossSigningIdentity(user)
+            .map(r -> r.trust() == LocalTrust.VERIFIED)
+            .orElse(false);
+    if (user.equals(ctx.userId())) {
+      return ownMasterKeyHeld || local;
+    }
+    UserIdentity own = identity(ctx.userId());
+    boolean ownVerified = isIdentityVerified(ctx.userId(), ownMasterKeyHeld);
+    return local || (own != null && ownVerified && own.hasSigned(id));
+  }
+
+  /** The trust of one device now. */
+  DeviceTrust trust(String user, DeviceKeys device, boolean ownMasterKeyHeld) {
+    LocalTrust local =
+        ctx.store.device(user, device.deviceId()).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+    return DeviceTrust.of(
+        device, local, identity(user), isIdentityVerified(user, ownMasterKeyHeld));
+  }
+
+  private final class StoreKnown implements KeysQueryProcessor.Known {
+    @Override
+    public Map<String, DeviceKeys> devicesOf(String userId) {
+      return devices(userId);
+    }
+
+    @Override
+    public UserIdentity identityOf(String userId) {
+      return identity(userId);
+    }
+  }
+}

@@ -1,0 +1,446 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.device.DeviceKeys;
+import io.github.mxe2ee.device.DeviceTrust;
+import io.github.mxe2ee.device.LocalTrust;
+import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.olm.IdentityKeys;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.CryptoStore;
+import io.github.mxe2ee.store.DeviceRecord;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The sans-I/O E2EE machine of one device (ARCHITECTURE.md, "core: a sans-I/O machine"; spec:
+ * {@code end_to_end_encryption.md}). It never performs I/O except through its {@link CryptoStore}:
+ * it is <b>pushed</b> sync data ({@link #receiveSyncChanges}), <b>pulled</b> for requests to send
+ * ({@link #outgoingRequests}) and fed their responses ({@link #markRequestAsSent}), and
+ * <b>operated</b> for room encryption ({@link #shareRoomKey}, {@link #encryptRoomEvent}, {@link
+ * #decryptRoomEvent}).
+ *
+ * <p><b>Persistence.</b> Each public call that changes state ends with exactly one atomic {@code
+ * store.save(changes)} before it returns anything that depends on it: an outbound Megolm index is
+ * saved before the ciphertext is returned; one-time keys before the request that uploads them; an
+ * Olm session only after it decrypted a message. If the save fails, in-memory caches are dropped
+ * and the exception propagates: the machine then continues from what the store holds.
+ *
+ * <p><b>Threads.</b> Not thread-safe: one thread (the Vert.x plugin's worker) drives it.
+ *
+ * <p><b>Errors.</b> Expected outcomes are values ({@link DecryptionResult}); malformed arguments
+ * throw {@link IllegalArgumentException}, calls out of order {@link IllegalStateException}, and
+ * store failures {@link io.github.mxe2ee.store.StoreException}.
+ */
+public final class OlmMachine implements AutoCloseable {
+  private final Context ctx;
+  private AccountKeys account;
+  private DeviceTracker devices;
+  private OlmSessions olm;
+  private GroupSessions groups;
+  private CrossSigning crossSigning;
+  private KeyRequests keyRequests;
+
+  /** Requests produced while processing input, waiting to be sent. */
+  private final Map<String, OutgoingRequest> queued = new LinkedHashMap<>();
+
+  private final Map<String, String> claimsForKeyRequests = new LinkedHashMap<>();
+
+  /** Claims that replace wedged sessions: their new sessions announce themselves with m.dummy. */
+  private final java.util.Set<String> unwedgeClaims = new java.util.HashSet<>();
+
+  private OlmMachine(Context ctx) {
+    this.ctx = ctx;
+    load();
+  }
+
+  private void load() {
+    account = AccountKeys.loadOrCreate(ctx);
+    devices = new DeviceTracker(ctx);
+    olm = new OlmSessions(ctx, account);
+    groups = new GroupSessions(ctx, account, devices, olm);
+    crossSigning = new CrossSigning(ctx, account, devices);
+    keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
+  }
+
+  /**
+   * Opens the machine of {@code config}'s device on {@code store}, creating and saving a new
+   * account on first use. Our own user is tracked from the start.
+   */
+  public static OlmMachine open(MachineConfig config, CryptoStore store) {
+    OlmMachine machine = new OlmMachine(new Context(config, store));
+    machine.run(changes -> machine.devices.track(List.of(config.userId()), changes));
+    return machine;
+  }
+
+  /** Our user id. */
+  public String userId() {
+    return ctx.userId();
+  }
+
+  /** Our device id. */
+  public String deviceId() {
+    return ctx.deviceId();
+  }
+
+  /** Our Curve25519 and Ed25519 identity keys. */
+  public IdentityKeys identityKeys() {
+    return account.account().identityKeys();
+  }
+
+  /** Our signed device keys, as uploaded. */
+  public DeviceKeys deviceKeys() {
+    return account.deviceKeys();
+  }
+
+  private interface Step<T> {
+    T run(Changes changes);
+  }
+
+  private interface VoidStep {
+    void run(Changes changes);
+  }
+
+  private void run(VoidStep body) {
+    step(
+        (Step<Void>)
+            c -> {
+              body.run(c);
+              return null;
+            });
+  }
+
+  private <T> T step(Step<T> body) {
+    Changes changes = new Changes();
+    T result;
+    try {
+      result = body.run(changes);
+      ctx.store.save(changes);
+    } catch (RuntimeException e) {
+      load();
+      throw e;
+    }
+    return result;
+  }
+
+  // ------------------------------------------------------------ push
+
+  /**
+   * Processes the E2EE parts of one sync or appservice transaction: to-device events (decrypting
+   * Olm, importing room keys, answering key requests), device-list changes and key counts. The sync
+   * token, if any, is saved in the same step.
+   *
+   * @return what happened to each to-device event, in order
+   */
+  public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync) {
+    return step(
+        changes -> {
+          devices.onDeviceListChanges(sync.changedUsers(), sync.leftUsers(), changes);
+          account.onSyncCounts(sync.oneTimeKeyCounts(), sync.unusedFallbackKeyTypes());
+          List<ReceivedToDevice> out = new ArrayList<>();
+          List<OutgoingRequest> replies = new ArrayList<>();
+          ToDeviceHandler handler =
+              new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests);
+          for (ObjectNode event : sync.toDeviceEvents()) {
+            out.add(handler.handle(event, changes, replies));
+          }
+          if (!handler.wedgedDevices().isEmpty()) {
+            OutgoingRequest claim = olm.claimRequest(handler.wedgedDevices(), true);
+            if (claim != null) {
+              unwedgeClaims.add(claim.requestId());
+              queued.put(claim.requestId(), claim);
+            }
+          }
+          replies.forEach(r -> queued.put(r.requestId(), r));
+          if (sync.nextBatch() != null) {
+            changes.putSyncToken(sync.nextBatch());
+          }
+          return out;
+        });
+  }
+
+  /** The last sync token saved with {@link #receiveSyncChanges}, if any. */
+  public Optional<String> syncToken() {
+    return ctx.store.syncToken();
+  }
+
+  // ------------------------------------------------------------ pull
+
+  /**
+   * Everything that should be sent now: key upload, device-list queries, claims for pending key
+   * requests, key requests and their cancellations, and queued to-device messages. Calling it again
+   * before responses are fed back returns the queued requests again but never a second upload or a
+   * second query for the same users.
+   */
+  public List<OutgoingRequest> outgoingRequests() {
+    return step(
+        changes -> {
+          List<OutgoingRequest> out = new ArrayList<>();
+          OutgoingRequest upload = account.uploadRequest(changes);
+          if (upload != null) {
+            out.add(upload);
+          }
+          OutgoingRequest query = devices.queryRequest();
+          if (query != null) {
+            out.add(query);
+          }
+          if (claimsForKeyRequests.isEmpty()) {
+            OutgoingRequest claim = olm.claimRequest(keyRequests.devicesWaitingForSession());
+            if (claim != null) {
+              claimsForKeyRequests.put(claim.requestId(), claim.requestId());
+              queued.put(claim.requestId(), claim);
+            }
+          }
+          keyRequests.requests().forEach(r -> queued.put(r.requestId(), r));
+          out.addAll(queued.values());
+          return out;
+        });
+  }
+
+  /**
+   * Feeds back the response to a request from {@link #outgoingRequests}, {@link #shareRoomKey},
+   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning} or {@link #verifyOwnDevice}.
+   * Unknown request ids are ignored.
+   */
+  public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
+    run(
+        changes -> {
+          queued.remove(requestId);
+          switch (type) {
+            case KEYS_UPLOAD -> account.onUploadResponse(requestId, response, changes);
+            case KEYS_QUERY -> devices.onQueryResponse(requestId, response, changes);
+            case KEYS_CLAIM -> {
+              List<DeviceKeys> created = olm.onClaimResponse(response, devices, changes);
+              if (unwedgeClaims.remove(requestId)) {
+                ToDeviceBatcher dummies = new ToDeviceBatcher(ctx, "m.room.encrypted");
+                for (DeviceKeys d : created) {
+                  dummies.add(
+                      d.userId(),
+                      d.deviceId(),
+                      olm.encrypt(d, "m.dummy", Context.object(), changes));
+                }
+                dummies.build().forEach(r -> queued.put(r.requestId(), r));
+              }
+              if (claimsForKeyRequests.remove(requestId) != null) {
+                List<OutgoingRequest> replies = new ArrayList<>();
+                keyRequests.retryWaiting(changes, replies);
+                replies.forEach(r -> queued.put(r.requestId(), r));
+              }
+            }
+            case TO_DEVICE -> {
+              groups.onToDeviceSent(requestId, changes);
+              keyRequests.onToDeviceSent(requestId, changes);
+            }
+            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD -> {}
+          }
+        });
+  }
+
+  /**
+   * Reports that a request failed for good (after the caller's retries). The machine forgets it;
+   * whatever it was for is produced again by a later {@link #outgoingRequests} where that makes
+   * sense (a query stays outdated, an upload is rebuilt).
+   *
+   * @param status the HTTP status, or 0 for a network failure
+   * @param error the error body, or null
+   */
+  public void markRequestAsFailed(String requestId, RequestType type, int status, JsonNode error) {
+    run(
+        changes -> {
+          queued.remove(requestId);
+          claimsForKeyRequests.remove(requestId);
+          unwedgeClaims.remove(requestId);
+          keyRequests.forget(requestId);
+          switch (type) {
+            case KEYS_UPLOAD -> account.onUploadFailure(requestId, status, error, changes);
+            case KEYS_QUERY -> devices.onQueryFailure(requestId);
+            default -> {}
+          }
+        });
+  }
+
+  // ------------------------------------------------------------ devices
+
+  /** Starts tracking the device lists of {@code users} (room members). */
+  public void updateTrackedUsers(Collection<String> users) {
+    run(changes -> devices.track(users, changes));
+  }
+
+  /** A device as this machine knows it, with its trust now. */
+  public record DeviceInfo(DeviceKeys keys, DeviceTrust trust, LocalTrust localTrust) {}
+
+  /** A known, non-deleted device. */
+  public Optional<DeviceInfo> device(String userId, String deviceId) {
+    DeviceKeys keys = devices.devices(userId).get(deviceId);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    LocalTrust local =
+        devices.deviceRecord(userId, deviceId).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+    return Optional.of(
+        new DeviceInfo(keys, devices.trust(userId, keys, crossSigning.holdsMasterKey()), local));
+  }
+
+  /** All known, non-deleted devices of a user. */
+  public List<DeviceInfo> devices(String userId) {
+    List<DeviceInfo> out = new ArrayList<>();
+    for (String id : devices.devices(userId).keySet()) {
+      device(userId, id).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  /**
+   * Sets the local trust of a known device (verify by fingerprint, blacklist, reset).
+   *
+   * @throws IllegalArgumentException if the device is unknown
+   */
+  public void setLocalTrust(String userId, String deviceId, LocalTrust trust) {
+    DeviceRecord r =
+        devices
+            .deviceRecord(userId, deviceId)
+            .orElseThrow(
+                () -> new IllegalArgumentException("unknown device " + userId + "/" + deviceId));
+    run(
+        changes ->
+            changes.putDevice(
+                new DeviceRecord(userId, deviceId, r.keysJson(), trust, r.deleted())));
+  }
+
+  // ------------------------------------------------------------ rooms
+
+  /** Records a room's {@code m.room.encryption} state content (rotation settings). */
+  public void onRoomEncryption(String roomId, JsonNode content) {
+    run(changes -> RoomSettings.load(ctx, roomId).withEncryption(content).save(roomId, changes));
+  }
+
+  /**
+   * Records a room's history visibility; if the change flips whether new sessions are shareable,
+   * the outbound session is rotated (spec, "Shareable encryption sessions").
+   */
+  public void onHistoryVisibility(String roomId, String visibility) {
+    run(
+        changes -> {
+          RoomSettings before = RoomSettings.load(ctx, roomId);
+          RoomSettings after = before.withHistoryVisibility(visibility);
+          if (before.sharedHistory() != after.sharedHistory()) {
+            groups.invalidate(roomId, changes);
+          }
+          after.save(roomId, changes);
+        });
+  }
+
+  /** Discards the room's outbound session (a member left, or the caller wants rotation). */
+  public void invalidateGroupSession(String roomId) {
+    run(changes -> groups.invalidate(roomId, changes));
+  }
+
+  /**
+   * A claim for one-time keys of the devices of {@code users} we have no Olm session with, or
+   * empty. Send it and feed the response back before {@link #shareRoomKey}.
+   */
+  public Optional<OutgoingRequest> getMissingSessions(Collection<String> users) {
+    Map<String, List<DeviceKeys>> all = new LinkedHashMap<>();
+    for (String user : users) {
+      all.put(user, new ArrayList<>(devices.devices(user).values()));
+    }
+    return Optional.ofNullable(olm.claimRequest(all));
+  }
+
+  /** {@link #shareRoomKey(String, Collection, SharingStrategy)} with the configured strategy. */
+  public List<OutgoingRequest> shareRoomKey(String roomId, Collection<String> users) {
+    return shareRoomKey(roomId, users, ctx.config.sharingStrategy());
+  }
+
+  /**
+   * Shares the room's outbound session with every device of {@code users} (the room members)
+   * allowed by {@code strategy}, rotating it first if a rotation rule applies, and withholds it
+   * from the others. Send the returned requests and feed each response back: a device counts as
+   * having the key once its request is acknowledged.
+   */
+  public List<OutgoingRequest> shareRoomKey(
+      String roomId, Collection<String> users, SharingStrategy strategy) {
+    return step(changes -> groups.share(roomId, users, strategy, changes));
+  }
+
+  /**
+   * Encrypts a room event with the room's outbound session. The next message index is saved before
+   * this returns.
+   *
+   * @return the {@code m.room.encrypted} content
+   * @throws IllegalStateException if no room key was shared for the room yet
+   */
+  public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content) {
+    return step(changes -> groups.encrypt(roomId, type, content, changes));
+  }
+
+  /**
+   * Decrypts an {@code m.room.encrypted} room event. When the key is missing, a key request to our
+   * own devices is recorded (sent by {@link #outgoingRequests}).
+   */
+  public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
+    return step(
+        changes -> {
+          DecryptionResult result = groups.decrypt(roomId, event);
+          if (result instanceof DecryptionResult.UnableToDecrypt u
+              && (u.reason() == DecryptionFailure.MISSING_SESSION
+                  || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {
+            String sessionId = event.path("content").path("session_id").asText(null);
+            if (sessionId != null) {
+              keyRequests.want(roomId, sessionId, changes);
+            }
+          }
+          return result;
+        });
+  }
+
+  // ------------------------------------------------------------ cross-signing
+
+  /**
+   * Creates our cross-signing identity: returns the key upload ({@link
+   * RequestType#SIGNING_KEYS_UPLOAD}, which may need user-interactive auth) and the signature
+   * upload of this device. The private keys are saved first.
+   */
+  public List<OutgoingRequest> bootstrapCrossSigning() {
+    return step(changes -> crossSigning.bootstrap(changes));
+  }
+
+  /** True if we hold the private master key of our identity. */
+  public boolean hasCrossSigningKeys() {
+    return crossSigning.holdsMasterKey();
+  }
+
+  /**
+   * Verifies another device of our own user by fingerprint: checks its Ed25519 key, signs it with
+   * our self-signing key and returns the signature upload.
+   *
+   * @param expectedEd25519 the fingerprint the operator compared, unpadded base64
+   * @throws IllegalArgumentException if the device is unknown or its key differs
+   * @throws IllegalStateException if we hold no self-signing key
+   */
+  public OutgoingRequest verifyOwnDevice(String deviceId, String expectedEd25519) {
+    DeviceKeys device = devices.devices(ctx.userId()).get(deviceId);
+    if (device == null) {
+      throw new IllegalArgumentException("unknown device of our user: " + deviceId);
+    }
+    if (!device.ed25519().toBase64().equals(expectedEd25519)) {
+      throw new IllegalArgumentException("fingerprint of " + deviceId + " does not match");
+    }
+    return step(changes -> crossSigning.signOwnDevice(device, changes));
+  }
+
+  @Override
+  public void close() {
+    queued.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "OlmMachine[" + ctx.userId() + "/" + ctx.deviceId() + "]";
+  }
+}

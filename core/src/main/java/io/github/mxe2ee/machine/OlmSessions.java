@@ -1,0 +1,298 @@
+package io.github.mxe2ee.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.Mxe2eeException;
+import io.github.mxe2ee.crypto.Curve25519PublicKey;
+import io.github.mxe2ee.device.DeviceKeys;
+import io.github.mxe2ee.json.JsonSigning;
+import io.github.mxe2ee.olm.AnyOlmMessage;
+import io.github.mxe2ee.olm.InboundCreationResult;
+import io.github.mxe2ee.olm.PreKeyMessage;
+import io.github.mxe2ee.olm.Session;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.OlmSessionRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Olm sessions with other devices (spec: {@code end_to_end_encryption.md},
+ * "m.olm.v1.curve25519-aes-sha2" and "Recovering from undecryptable messages").
+ *
+ * <ul>
+ *   <li>Encryption uses the session that most recently decrypted a message (or, never having
+ *       received one, was created most recently).
+ *   <li>A pre-key message is tried on the sessions it matches, then creates a new inbound session;
+ *       that session and the account without its one-time key are saved only after the decrypt
+ *       succeeded.
+ *   <li>When nothing decrypts a message, the channel is wedged: at most once per hour per device
+ *       ({@link #UNWEDGE_INTERVAL_MS}) a fresh session is created and announced with {@code
+ *       m.dummy}.
+ * </ul>
+ */
+final class OlmSessions {
+  /** The spec: do not create a new session with a device more than once an hour. */
+  static final long UNWEDGE_INTERVAL_MS = 60 * 60 * 1000L;
+
+  /** The Olm algorithm name. */
+  static final String OLM_ALGORITHM = "m.olm.v1.curve25519-aes-sha2";
+
+  private static final String UNWEDGE_KEY = "olm.unwedged.";
+
+  private final Context ctx;
+  private final AccountKeys account;
+
+  /** Unpickled sessions by sender key, loaded on first use. */
+  private final Map<String, List<LiveSession>> cache = new HashMap<>();
+
+  /** A session with its timestamps. */
+  static final class LiveSession {
+    final Session session;
+    final long createdAt;
+    long lastDecryptedAt;
+
+    LiveSession(Session session, long createdAt, long lastDecryptedAt) {
+      this.session = session;
+      this.createdAt = createdAt;
+      this.lastDecryptedAt = lastDecryptedAt;
+    }
+
+    long recency() {
+      return lastDecryptedAt > 0 ? lastDecryptedAt : createdAt;
+    }
+  }
+
+  OlmSessions(Context ctx, AccountKeys account) {
+    this.ctx = ctx;
+    this.account = account;
+  }
+
+  List<LiveSession> sessions(String senderKey) {
+    return cache.computeIfAbsent(
+        senderKey,
+        key -> {
+          List<LiveSession> list = new ArrayList<>();
+          for (OlmSessionRecord r : ctx.store.olmSessions(key)) {
+            list.add(
+                new LiveSession(
+                    Session.fromPickle(
+                        r.pickle().ciphertext(), ctx.pickleKey(), ctx.config.random()),
+                    r.createdAtMillis(),
+                    r.lastDecryptedAtMillis()));
+          }
+          return list;
+        });
+  }
+
+  boolean hasSession(String curve25519) {
+    return !sessions(curve25519).isEmpty();
+  }
+
+  void persist(String senderKey, LiveSession live, Changes changes) {
+    changes.putOlmSession(
+        new OlmSessionRecord(
+            senderKey,
+            live.session.sessionId(),
+            ctx.seal(live.session.pickle(ctx.pickleKey())),
+            live.createdAt,
+            live.lastDecryptedAt));
+  }
+
+  private void add(String senderKey, LiveSession live) {
+    sessions(senderKey).add(live);
+  }
+
+  /**
+   * Builds a claim request for the devices that have no session, or null if none lacks one.
+   *
+   * @param devices candidate devices by user
+   */
+  OutgoingRequest claimRequest(Map<String, List<DeviceKeys>> devices) {
+    return claimRequest(devices, false);
+  }
+
+  /**
+   * Builds a claim request for {@code devices}; with {@code replaceExisting}, also for devices that
+   * have a session (to replace a wedged one).
+   */
+  OutgoingRequest claimRequest(Map<String, List<DeviceKeys>> devices, boolean replaceExisting) {
+    ObjectNode body = Context.object();
+    ObjectNode otks = body.putObject("one_time_keys");
+    boolean any = false;
+    for (var entry : devices.entrySet()) {
+      for (DeviceKeys d : entry.getValue()) {
+        if (isOwnDevice(d) || (!replaceExisting && hasSession(d.curve25519().toBase64()))) {
+          continue;
+        }
+        ObjectNode user =
+            otks.has(entry.getKey())
+                ? (ObjectNode) otks.get(entry.getKey())
+                : otks.putObject(entry.getKey());
+        user.put(d.deviceId(), AccountKeys.SIGNED_CURVE25519);
+        any = true;
+      }
+    }
+    return any ? new OutgoingRequest(ctx.newRequestId(), RequestType.KEYS_CLAIM, body, null) : null;
+  }
+
+  boolean isOwnDevice(DeviceKeys d) {
+    return d.userId().equals(ctx.userId()) && d.deviceId().equals(ctx.deviceId());
+  }
+
+  /**
+   * Creates outbound sessions from a claim response. A key is used only if the device we know
+   * signed it.
+   *
+   * @return the devices that got a new session
+   */
+  List<DeviceKeys> onClaimResponse(JsonNode response, DeviceTracker devices, Changes changes) {
+    List<DeviceKeys> created = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> users = response.path("one_time_keys").fields();
+        users.hasNext(); ) {
+      var user = users.next();
+      Map<String, DeviceKeys> known = devices.devices(user.getKey());
+      for (Iterator<Map.Entry<String, JsonNode>> devs = user.getValue().fields();
+          devs.hasNext(); ) {
+        var dev = devs.next();
+        DeviceKeys device = known.get(dev.getKey());
+        if (device == null) {
+          continue;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> keys = dev.getValue().fields();
+            keys.hasNext(); ) {
+          var key = keys.next();
+          if (!key.getKey().startsWith(AccountKeys.SIGNED_CURVE25519 + ":")
+              || !key.getValue().isObject()) {
+            continue;
+          }
+          ObjectNode keyObject = (ObjectNode) key.getValue();
+          if (!JsonSigning.verify(
+              keyObject, device.userId(), "ed25519:" + device.deviceId(), device.ed25519())) {
+            continue;
+          }
+          try {
+            Curve25519PublicKey otk =
+                Curve25519PublicKey.fromBase64(keyObject.path("key").asText());
+            Session s = account.account().createOutboundSession(device.curve25519(), otk);
+            long now = ctx.now();
+            LiveSession live = new LiveSession(s, now, 0);
+            add(device.curve25519().toBase64(), live);
+            persist(device.curve25519().toBase64(), live, changes);
+            created.add(device);
+          } catch (Mxe2eeException e) {
+            // A malformed or low-order key from the server: this device stays without a session.
+          }
+          break;
+        }
+      }
+    }
+    return created;
+  }
+
+  /** The session to encrypt with for a device, or null if there is none. */
+  LiveSession bestSession(String curve25519) {
+    return sessions(curve25519).stream()
+        .max(Comparator.comparingLong(LiveSession::recency))
+        .orElse(null);
+  }
+
+  /**
+   * Encrypts a to-device event for {@code device} on its best session; the advanced session goes
+   * into {@code changes}.
+   *
+   * @return the {@code m.room.encrypted} content, or null if there is no session
+   */
+  ObjectNode encrypt(DeviceKeys device, String type, ObjectNode content, Changes changes) {
+    String curve = device.curve25519().toBase64();
+    LiveSession live = bestSession(curve);
+    if (live == null) {
+      return null;
+    }
+    ObjectNode payload =
+        OlmPayload.build(
+            type, content, ctx.userId(), account.deviceKeys(), device.userId(), device.ed25519());
+    AnyOlmMessage message = live.session.encrypt(payload.toString());
+    persist(curve, live, changes);
+    ObjectNode encrypted = Context.object();
+    encrypted.put("algorithm", OLM_ALGORITHM);
+    encrypted.put("sender_key", account.account().curve25519Key().toBase64());
+    ObjectNode ciphertext = encrypted.putObject("ciphertext").putObject(curve);
+    ciphertext.put("type", message.type().wireType());
+    ciphertext.put("body", message.toBase64());
+    return encrypted;
+  }
+
+  /** The outcome of decrypting one Olm message. */
+  record Decrypted(String plaintext, String senderKey) {}
+
+  /**
+   * Decrypts an Olm-encrypted to-device event addressed to us.
+   *
+   * @throws Mxe2eeException if it is malformed or no session decrypts it
+   */
+  Decrypted decrypt(ObjectNode content, Changes changes) {
+    String senderKey = content.path("sender_key").asText(null);
+    JsonNode mine = content.path("ciphertext").path(account.account().curve25519Key().toBase64());
+    if (senderKey == null || !mine.isObject()) {
+      throw new OlmPayloadException("no ciphertext for our device key");
+    }
+    AnyOlmMessage message =
+        AnyOlmMessage.fromBase64(mine.path("type").asLong(-1), mine.path("body").asText(null));
+    Curve25519PublicKey sender = Curve25519PublicKey.fromBase64(senderKey);
+    List<LiveSession> sessions = sessions(senderKey);
+    Mxe2eeException last = null;
+    for (LiveSession live : sessions) {
+      if (message instanceof PreKeyMessage pre
+          && !live.session.matchesInboundSession(sender, pre)) {
+        continue;
+      }
+      try {
+        byte[] plain = live.session.decryptBytes(message);
+        live.lastDecryptedAt = ctx.now();
+        persist(senderKey, live, changes);
+        return new Decrypted(new String(plain, StandardCharsets.UTF_8), senderKey);
+      } catch (Mxe2eeException e) {
+        last = e;
+        if (message instanceof PreKeyMessage) {
+          throw e;
+        }
+      }
+    }
+    if (message instanceof PreKeyMessage pre) {
+      InboundCreationResult created = account.account().createInboundSession(sender, pre);
+      long now = ctx.now();
+      LiveSession live = new LiveSession(created.session(), now, now);
+      add(senderKey, live);
+      persist(senderKey, live, changes);
+      account.persist(changes);
+      return new Decrypted(created.plaintext(), senderKey);
+    }
+    throw last != null
+        ? last
+        : new OlmPayloadException("no Olm session with this sender can decrypt a normal message");
+  }
+
+  /**
+   * Whether a wedged channel with {@code senderKey} may be replaced now (at most once per hour),
+   * recording the attempt in {@code changes} if so.
+   */
+  boolean mayUnwedge(String senderKey, Changes changes) {
+    long now = ctx.now();
+    long last =
+        ctx.store
+            .value(UNWEDGE_KEY + senderKey)
+            .map(b -> Long.parseLong(new String(b, StandardCharsets.US_ASCII)))
+            .orElse(0L);
+    if (now - last < UNWEDGE_INTERVAL_MS) {
+      return false;
+    }
+    changes.putValue(
+        UNWEDGE_KEY + senderKey, Long.toString(now).getBytes(StandardCharsets.US_ASCII));
+    return true;
+  }
+}

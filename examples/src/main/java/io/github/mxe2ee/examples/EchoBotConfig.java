@@ -1,0 +1,151 @@
+package io.github.mxe2ee.examples;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Settings of the {@link EchoBot}: homeserver URL, user, password and device id.
+ *
+ * <p>Resolution order, first non-empty wins per field: command-line arguments ({@code --homeserver
+ * URL --user NAME --password PASS --device ID}), environment ({@code MXE2EE_HOMESERVER}, {@code
+ * MXE2EE_BOT_USER}, {@code MXE2EE_BOT_PASSWORD}, {@code MXE2EE_BOT_DEVICE}), then the JSON file
+ * given by {@code --config FILE} or {@code MXE2EE_BOT_CONFIG} (default {@value #DEFAULT_FILE},
+ * skipped when absent) with keys {@code homeserver}, {@code user}, {@code password}, {@code
+ * deviceId}.
+ *
+ * <p>Immutable and thread-safe. {@link #toString()} omits the password. {@link #resolve} throws
+ * {@link IllegalArgumentException} for an unknown or incomplete argument, an unreadable or
+ * malformed file, or a missing homeserver, user or password.
+ */
+public final class EchoBotConfig {
+
+  /** Config file read when neither {@code --config} nor {@code MXE2EE_BOT_CONFIG} is given. */
+  public static final String DEFAULT_FILE = "config/echo-bot.json";
+
+  private final String homeserver;
+  private final String user;
+  private final String password;
+  private final String deviceId;
+
+  /**
+   * @param homeserver base URL, not null
+   * @param user localpart or user id, not null
+   * @param password password, not null
+   * @param deviceId device id to reuse, or null for a new device per login
+   */
+  public EchoBotConfig(String homeserver, String user, String password, String deviceId) {
+    this.homeserver = Objects.requireNonNull(homeserver, "homeserver");
+    this.user = Objects.requireNonNull(user, "user");
+    this.password = Objects.requireNonNull(password, "password");
+    this.deviceId = deviceId;
+  }
+
+  /**
+   * Resolves the settings from arguments, environment and file, in that order.
+   *
+   * @param args command-line arguments
+   * @param env environment, usually {@link System#getenv()}
+   */
+  public static EchoBotConfig resolve(String[] args, Map<String, String> env) {
+    String[] fromArgs = new String[5]; // homeserver, user, password, device, config
+    for (int i = 0; i < args.length; i++) {
+      int slot;
+      switch (args[i]) {
+        case "--homeserver":
+          slot = 0;
+          break;
+        case "--user":
+          slot = 1;
+          break;
+        case "--password":
+          slot = 2;
+          break;
+        case "--device":
+          slot = 3;
+          break;
+        case "--config":
+          slot = 4;
+          break;
+        default:
+          throw new IllegalArgumentException(
+              "unknown argument '"
+                  + args[i]
+                  + "', expected --homeserver, --user, --password, --device or --config");
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(args[i] + " needs a value");
+      }
+      fromArgs[slot] = args[++i];
+    }
+    String file = first(fromArgs[4], env.get("MXE2EE_BOT_CONFIG"));
+    JsonObject fromFile = readFile(file == null ? DEFAULT_FILE : file, file != null);
+    String homeserver =
+        first(fromArgs[0], env.get("MXE2EE_HOMESERVER"), fromFile.getString("homeserver"));
+    String user = first(fromArgs[1], env.get("MXE2EE_BOT_USER"), fromFile.getString("user"));
+    String password =
+        first(fromArgs[2], env.get("MXE2EE_BOT_PASSWORD"), fromFile.getString("password"));
+    String device =
+        first(fromArgs[3], env.get("MXE2EE_BOT_DEVICE"), fromFile.getString("deviceId"));
+    if (homeserver == null || user == null || password == null) {
+      throw new IllegalArgumentException(
+          "homeserver, user and password are required (arguments, MXE2EE_* environment or "
+              + DEFAULT_FILE
+              + ")");
+    }
+    return new EchoBotConfig(homeserver, user, password, device);
+  }
+
+  private static JsonObject readFile(String file, boolean mustExist) {
+    Path path = Path.of(file);
+    if (!Files.exists(path)) {
+      if (mustExist) {
+        throw new IllegalArgumentException("config file " + file + " does not exist");
+      }
+      return new JsonObject();
+    }
+    try {
+      return new JsonObject(Files.readString(path, StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("config file " + file + " is not a readable JSON object");
+    }
+  }
+
+  private static String first(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isEmpty()) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /** Homeserver base URL. */
+  public String homeserver() {
+    return homeserver;
+  }
+
+  /** Localpart or full user id. */
+  public String user() {
+    return user;
+  }
+
+  /** Password. Secret: never log it. */
+  public String password() {
+    return password;
+  }
+
+  /** Device id to reuse, or null. */
+  public String deviceId() {
+    return deviceId;
+  }
+
+  @Override
+  public String toString() {
+    return "EchoBotConfig[" + homeserver + ", " + user + ", device " + deviceId + "]";
+  }
+}

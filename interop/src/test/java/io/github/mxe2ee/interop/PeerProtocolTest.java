@@ -1,0 +1,108 @@
+package io.github.mxe2ee.interop;
+
+import static io.github.mxe2ee.interop.Json.args;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mxe2ee.interop.Peers.Kind;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every peer driver follows the framing and error rules of docs/interop-protocol.md: ids echoed,
+ * typed errors for malformed requests, unknown ops and unknown handles, serving on after errors,
+ * and a clean exit on {@code quit} and on end of input.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PeerProtocolTest {
+
+  @ParameterizedTest(name = "peer={0}")
+  @EnumSource(Kind.class)
+  void malformedRequests_getTypedErrorsAndThePeerKeepsServing(Kind kind) {
+    PeerProcess peer = Peers.get(kind, 0);
+    JsonNode notJson = peer.rawCall("{not json");
+    assertTrue(notJson.get("id").isNull(), "id of an unparseable request: " + notJson);
+    assertEquals("bad_request", notJson.get("error").get("kind").asText(), notJson.toString());
+
+    JsonNode notObject = peer.rawCall("[1,2]");
+    assertEquals("bad_request", notObject.get("error").get("kind").asText(), notObject.toString());
+
+    JsonNode stringId = peer.rawCall("{\"id\":\"abc\",\"op\":\"no.such.op\"}");
+    assertEquals("abc", stringId.get("id").asText(), "ids are echoed verbatim");
+    assertEquals("unknown_op", stringId.get("error").get("kind").asText());
+
+    assertEquals("bad_request", peer.error("free", null).get("kind").asText(), "missing argument");
+    assertEquals(
+        "bad_request",
+        peer.error("free", args("handle", 7)).get("kind").asText(),
+        "ill-typed argument");
+    assertEquals(
+        "unknown_handle",
+        peer.error("free", args("handle", "account-999999")).get("kind").asText());
+
+    JsonNode info = peer.ok("info", null);
+    assertEquals(kind.id, info.get("name").asText());
+    assertTrue(info.get("ops").isArray());
+  }
+
+  @ParameterizedTest(name = "peer={0}")
+  @EnumSource(Kind.class)
+  void handlesOfTheWrongKind_andForeignPickleFormats_areRefused(Kind kind) {
+    PeerProcess peer = Peers.get(kind, 0);
+    Peers.requireOps(kind, peer, List.of("account.create", "session.encrypt", "unpickle", "free"));
+    String account = peer.ok("account.create", null).get("account").asText();
+    JsonNode wrongKind = peer.error("session.encrypt", args("session", account, "plaintext", "x"));
+    assertEquals("unknown_handle", wrongKind.get("kind").asText(), wrongKind.toString());
+
+    String foreign = kind == Kind.MXE2EE ? "vodozemac" : "mxe2ee";
+    JsonNode unsupported =
+        peer.error(
+            "unpickle",
+            args(
+                "kind",
+                "account",
+                "pickle",
+                "AAAA",
+                "key",
+                Json.encode(new byte[32]),
+                "format",
+                foreign));
+    assertEquals("unsupported", unsupported.get("kind").asText(), unsupported.toString());
+    JsonNode badFormat =
+        peer.error(
+            "unpickle",
+            args(
+                "kind",
+                "account",
+                "pickle",
+                "AAAA",
+                "key",
+                Json.encode(new byte[32]),
+                "format",
+                "olm9"));
+    assertEquals("bad_request", badFormat.get("kind").asText(), badFormat.toString());
+
+    peer.ok("free", args("handle", account));
+    assertEquals(
+        "unknown_handle", peer.error("free", args("handle", account)).get("kind").asText());
+  }
+
+  @ParameterizedTest(name = "peer={0}")
+  @EnumSource(Kind.class)
+  void quitAndEndOfInput_exitCleanly(Kind kind) {
+    try (PeerProcess peer = Peers.startDedicated(kind)) {
+      assertEquals(0, peer.ok("quit", null).size(), "quit answers {}");
+      assertEquals(0, peer.waitForExit(Duration.ofSeconds(10)), "exit status after quit");
+    }
+    try (PeerProcess peer = Peers.startDedicated(kind)) {
+      peer.ok("info", null);
+      assertEquals(
+          0, peer.closeInputAndWait(Duration.ofSeconds(10)), "exit status at end of input");
+    }
+  }
+}
