@@ -1,0 +1,164 @@
+package io.github.mxe2ee.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.testing.RustMachinePeer.PeerException;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * mxe2ee's Olm, Megolm and Olm-payload code against Element's Rust {@code OlmMachine}, both
+ * directions, through the {@link InMemoryRouter}: a room key shared over Olm and a room event under
+ * Megolm from Rust to Java and from Java to Rust, and withheld codes both ways (issue 5, item 9, at
+ * the level of the primitives while the Java engine is being written; {@link PrimitivesDevice} is
+ * the Java side).
+ */
+class PrimitivesRustInteropTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String RUST = "@rust:localhost";
+  private static final String JAVA = "@java:localhost";
+  private static final String ROOM = "!interop:localhost";
+
+  private InMemoryRouter router;
+  private RustMachinePeer rust;
+  private PrimitivesDevice java;
+
+  @BeforeEach
+  void setUp() {
+    router = new InMemoryRouter();
+    rust = RustMachinePeer.start(RUST, "RUSTDEVICE");
+    rust.register(router);
+    java = new PrimitivesDevice(JAVA, "JAVADEVICE");
+    java.upload(router, 5);
+    router.joinRoom(ROOM, RUST);
+    router.joinRoom(ROOM, JAVA);
+    rust.pump(router);
+    rust.sync(router);
+    rust.updateTrackedUsers(List.of(RUST, JAVA));
+    rust.pump(router);
+  }
+
+  @AfterEach
+  void tearDown() {
+    rust.close();
+  }
+
+  private static ObjectNode text(String body) {
+    ObjectNode c = MAPPER.createObjectNode();
+    c.put("msgtype", "m.text");
+    c.put("body", body);
+    return c;
+  }
+
+  @Test
+  void rustSharesARoomKeyAndJavaDecryptsItsMessages() {
+    ObjectNode seen = rust.device(JAVA, "JAVADEVICE");
+    assertEquals(java.curve25519().toBase64(), seen.get("curve25519").asText());
+
+    rust.shareRoomKey(router, ROOM, List.of(RUST, JAVA), null);
+    List<ObjectNode> received = java.sync(router);
+    ObjectNode roomKey =
+        received.stream()
+            .filter(p -> "m.room_key".equals(p.path("type").asText()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no m.room_key in " + received));
+    assertEquals(ROOM, roomKey.path("content").path("room_id").asText());
+    assertEquals(RUST, roomKey.get("sender").asText());
+    assertEquals(
+        "RUSTDEVICE",
+        roomKey.path("sender_device_keys").path("device_id").asText(),
+        "Rust sends its device keys in the payload (MSC4147), and OlmPayload checked them");
+
+    for (String body : List.of("first from Rust", "second from Rust")) {
+      ObjectNode content = rust.encryptRoomEvent(ROOM, "m.room.message", text(body));
+      ObjectNode event =
+          router.sendRoomEvent(RUST, "RUSTDEVICE", ROOM, "m.room.encrypted", content);
+      ObjectNode clear = java.decryptRoomEvent(ROOM, event);
+      assertEquals("m.room.message", clear.get("type").asText());
+      assertEquals(body, clear.path("content").path("body").asText());
+    }
+  }
+
+  @Test
+  void javaSharesARoomKeyAndRustDecryptsItsMessages() {
+    java.shareRoomKey(router, ROOM, RUST, "RUSTDEVICE");
+    List<ObjectNode> received = rust.sync(router);
+    ObjectNode roomKey =
+        received.stream()
+            .filter(e -> "m.room_key".equals(e.path("type").asText()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no m.room_key in " + received));
+    assertEquals("decrypted", roomKey.get("kind").asText(), roomKey.toString());
+    assertEquals(JAVA, roomKey.get("sender").asText());
+    assertEquals(java.curve25519().toBase64(), roomKey.get("sender_curve25519_key").asText());
+
+    for (String body : List.of("first from Java", "second from Java")) {
+      ObjectNode content = java.encryptRoomEvent(ROOM, "m.room.message", text(body));
+      ObjectNode event =
+          router.sendRoomEvent(JAVA, "JAVADEVICE", ROOM, "m.room.encrypted", content);
+      ObjectNode clear = rust.decryptRoomEvent(ROOM, event);
+      assertEquals(body, clear.path("content").path("body").asText());
+      assertEquals(JAVA, clear.get("sender").asText());
+      assertEquals("JAVADEVICE", clear.get("sender_device").asText());
+      assertEquals(java.curve25519().toBase64(), clear.get("sender_curve25519_key").asText());
+      assertEquals(java.ed25519().toBase64(), clear.get("sender_claimed_ed25519_key").asText());
+    }
+  }
+
+  @Test
+  void withheldFromJavaIsUnderstoodByRust() {
+    java.startSessionWithoutSharing(ROOM);
+    java.sendWithheld(router, ROOM, RUST, "RUSTDEVICE", "m.unverified");
+    List<ObjectNode> received = rust.sync(router);
+    ObjectNode withheld =
+        received.stream()
+            .filter(e -> "m.room_key.withheld".equals(e.path("type").asText()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no withheld in " + received));
+    assertEquals("m.unverified", withheld.path("content").path("code").asText());
+    ObjectNode content = java.encryptRoomEvent(ROOM, "m.room.message", text("hidden"));
+    ObjectNode event = router.sendRoomEvent(JAVA, "JAVADEVICE", ROOM, "m.room.encrypted", content);
+    PeerException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            PeerException.class, () -> rust.decryptRoomEvent(ROOM, event));
+    assertEquals("withheld", e.kind(), e.error().toString());
+    assertEquals("m.unverified", e.error().path("withheld_code").asText());
+  }
+
+  @Test
+  void withheldFromRustReachesJavaInTheClear() {
+    ObjectNode trustedOnly = MAPPER.createObjectNode();
+    trustedOnly.put("only_allow_trusted_devices", true);
+    rust.shareRoomKey(router, ROOM, List.of(RUST, JAVA), trustedOnly);
+    List<ObjectNode> received = java.sync(router);
+    assertFalse(received.stream().anyMatch(p -> "m.room_key".equals(p.path("type").asText())));
+    ObjectNode withheld =
+        received.stream()
+            .filter(e -> "m.room_key.withheld".equals(e.path("type").asText()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no withheld in " + received));
+    assertEquals(RUST, withheld.get("sender").asText());
+    ObjectNode content = withheld.path("content").deepCopy();
+    assertEquals("m.unverified", content.path("code").asText());
+    assertEquals(ROOM, content.path("room_id").asText());
+    assertEquals("m.megolm.v1.aes-sha2", content.path("algorithm").asText());
+    ObjectNode event =
+        router.sendRoomEvent(
+            RUST,
+            "RUSTDEVICE",
+            ROOM,
+            "m.room.encrypted",
+            rust.encryptRoomEvent(ROOM, "m.room.message", text("x")));
+    assertEquals(
+        content.path("session_id").asText(),
+        event.path("content").path("session_id").asText(),
+        "the withheld notice names the session the event uses");
+    assertTrue(content.path("sender_key").isTextual());
+  }
+}
