@@ -51,6 +51,7 @@ final class PrimitivesDevice {
   private final Map<String, Session> sessionsByPeerKey = new HashMap<>();
   private final Map<String, InboundGroupSession> inbound = new HashMap<>();
   private final Map<String, OutboundGroupSession> outbound = new HashMap<>();
+  private final List<Integer> receivedOlmTypes = new ArrayList<>();
 
   PrimitivesDevice(String userId, String deviceId) {
     this.userId = userId;
@@ -121,6 +122,7 @@ final class PrimitivesDevice {
       JsonNode mine = content.path("ciphertext").get(curve25519().toBase64());
       String body = mine.get("body").asText();
       String plaintext;
+      receivedOlmTypes.add(mine.get("type").asInt());
       if (mine.get("type").asInt() == 0) {
         PreKeyMessage preKey = PreKeyMessage.fromBase64(body);
         InboundCreationResult created = account.createInboundSession(senderKey, preKey);
@@ -165,11 +167,13 @@ final class PrimitivesDevice {
   }
 
   /**
-   * Starts a Megolm session for the room and sends its key over a new Olm session to one device,
-   * whose keys are queried and whose one-time key is claimed (and its signature checked) through
-   * the router.
+   * Starts a Megolm session for the room and sends its key over Olm to one device, whose keys are
+   * queried through the router. The Olm session already shared with that device is reused;
+   * otherwise one of its one-time keys is claimed (and its signature checked).
+   *
+   * @return the Olm message type sent: 0 (pre-key) or 1 (normal)
    */
-  void shareRoomKey(InMemoryRouter router, String roomId, String toUser, String toDevice) {
+  int shareRoomKey(InMemoryRouter router, String roomId, String toUser, String toDevice) {
     ObjectNode query = MAPPER.createObjectNode();
     query.putObject("device_keys").putArray(toUser).add(toDevice);
     DeviceKeys theirs =
@@ -182,17 +186,24 @@ final class PrimitivesDevice {
     if (!theirs.hasValidSelfSignature()) {
       throw new IllegalStateException("device keys of " + toDevice + " are not self-signed");
     }
-    ObjectNode claim = MAPPER.createObjectNode();
-    claim.putObject("one_time_keys").putObject(toUser).put(toDevice, "signed_curve25519");
-    JsonNode claimed =
-        router.keysClaim(userId, deviceId, claim).path("one_time_keys").path(toUser).path(toDevice);
-    ObjectNode otk = (ObjectNode) claimed.elements().next();
-    if (!JsonSigning.verify(otk, toUser, "ed25519:" + toDevice, theirs.ed25519())) {
-      throw new IllegalStateException("claimed one-time key is not signed by " + toDevice);
+    Session session = sessionsByPeerKey.get(theirs.curve25519().toBase64());
+    if (session == null) {
+      ObjectNode claim = MAPPER.createObjectNode();
+      claim.putObject("one_time_keys").putObject(toUser).put(toDevice, "signed_curve25519");
+      JsonNode claimed =
+          router
+              .keysClaim(userId, deviceId, claim)
+              .path("one_time_keys")
+              .path(toUser)
+              .path(toDevice);
+      ObjectNode otk = (ObjectNode) claimed.elements().next();
+      if (!JsonSigning.verify(otk, toUser, "ed25519:" + toDevice, theirs.ed25519())) {
+        throw new IllegalStateException("claimed one-time key is not signed by " + toDevice);
+      }
+      session =
+          account.createOutboundSession(
+              theirs.curve25519(), Curve25519PublicKey.fromBase64(otk.get("key").asText()));
     }
-    Session session =
-        account.createOutboundSession(
-            theirs.curve25519(), Curve25519PublicKey.fromBase64(otk.get("key").asText()));
     OutboundGroupSession group = OutboundGroupSession.create(new SecureRandom());
     outbound.put(roomId, group);
     ObjectNode roomKey = MAPPER.createObjectNode();
@@ -213,6 +224,7 @@ final class PrimitivesDevice {
     ciphertext.put("type", message.type().wireType());
     ciphertext.put("body", message.toBase64());
     sendToDevice(router, "m.room.encrypted", toUser, toDevice, content);
+    return message.type().wireType();
   }
 
   /** Starts a Megolm session for the room without giving its key to anyone. */
@@ -250,6 +262,11 @@ final class PrimitivesDevice {
     encrypted.put("session_id", outbound.get(roomId).sessionId());
     encrypted.put("device_id", deviceId);
     return encrypted;
+  }
+
+  /** The Olm message types (0 pre-key, 1 normal) of every encrypted to-device event received. */
+  List<Integer> receivedOlmTypes() {
+    return List.copyOf(receivedOlmTypes);
   }
 
   Ed25519PublicKey ed25519() {

@@ -112,6 +112,63 @@ class PrimitivesRustInteropTest {
   }
 
   @Test
+  void olmSessionCarriesOnWithNormalMessagesBothWays() {
+    String javaRoom = "!java-room:localhost";
+    router.joinRoom(javaRoom, RUST);
+    router.joinRoom(javaRoom, JAVA);
+    rust.shareRoomKey(router, ROOM, List.of(RUST, JAVA), null);
+    java.sync(router);
+    assertEquals(List.of(0), java.receivedOlmTypes(), "Rust opens with a pre-key message");
+
+    // Java answers on the session Rust opened: a normal message, which Rust decrypts.
+    int claimedBefore = router.oneTimeKeyCounts(RUST, "RUSTDEVICE").get("signed_curve25519");
+    assertEquals(1, java.shareRoomKey(router, javaRoom, RUST, "RUSTDEVICE"));
+    assertEquals(
+        claimedBefore,
+        router.oneTimeKeyCounts(RUST, "RUSTDEVICE").get("signed_curve25519"),
+        "no one-time key claimed for an existing session");
+    assertEquals("decrypted", only(rust.sync(router), "m.room_key").get("kind").asText());
+    ObjectNode fromJava =
+        router.sendRoomEvent(
+            JAVA,
+            "JAVADEVICE",
+            javaRoom,
+            "m.room.encrypted",
+            java.encryptRoomEvent(javaRoom, "m.room.message", text("on the same session")));
+    assertEquals(
+        "on the same session",
+        rust.decryptRoomEvent(javaRoom, fromJava).path("content").path("body").asText());
+
+    // Rust, having heard back, now sends normal messages too.
+    rust.call("machine.invalidate_group_session", roomParam());
+    rust.shareRoomKey(router, ROOM, List.of(RUST, JAVA), null);
+    java.sync(router);
+    assertEquals(List.of(0, 1), java.receivedOlmTypes());
+    ObjectNode fromRust =
+        router.sendRoomEvent(
+            RUST,
+            "RUSTDEVICE",
+            ROOM,
+            "m.room.encrypted",
+            rust.encryptRoomEvent(ROOM, "m.room.message", text("new session")));
+    assertEquals(
+        "new session", java.decryptRoomEvent(ROOM, fromRust).path("content").path("body").asText());
+  }
+
+  private static ObjectNode roomParam() {
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("room_id", ROOM);
+    return p;
+  }
+
+  private static ObjectNode only(List<ObjectNode> events, String type) {
+    List<ObjectNode> matching =
+        events.stream().filter(e -> type.equals(e.path("type").asText())).toList();
+    assertEquals(1, matching.size(), "exactly one " + type + " in " + events);
+    return matching.get(0);
+  }
+
+  @Test
   void withheldFromJavaIsUnderstoodByRust() {
     java.startSessionWithoutSharing(ROOM);
     java.sendWithheld(router, ROOM, RUST, "RUSTDEVICE", "m.unverified");
