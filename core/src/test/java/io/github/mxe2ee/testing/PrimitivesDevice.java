@@ -49,7 +49,14 @@ final class PrimitivesDevice {
   private final Account account;
   private final ObjectNode deviceKeys;
   private final Map<String, Session> sessionsByPeerKey = new HashMap<>();
-  private final Map<String, InboundGroupSession> inbound = new HashMap<>();
+  private final Map<String, ReceivedKey> inbound = new HashMap<>();
+
+  /** A room key received over Olm, with where it came from. */
+  private record ReceivedKey(
+      InboundGroupSession session,
+      Curve25519PublicKey senderKey,
+      Ed25519PublicKey claimedEd25519) {}
+
   private final Map<String, OutboundGroupSession> outbound = new HashMap<>();
   private final List<Integer> receivedOlmTypes = new ArrayList<>();
 
@@ -141,7 +148,9 @@ final class PrimitivesDevice {
         InboundGroupSession session =
             InboundGroupSession.fromSessionKey(
                 SessionKey.fromBase64(key.get("session_key").asText()));
-        inbound.put(key.get("room_id").asText() + "|" + session.sessionId(), session);
+        inbound.put(
+            key.get("room_id").asText() + "|" + session.sessionId(),
+            new ReceivedKey(session, senderKey, checked.senderEd25519()));
       }
       out.add(payload);
     }
@@ -151,10 +160,11 @@ final class PrimitivesDevice {
   /** Decrypts a Megolm room event with a room key received earlier; returns the cleartext event. */
   ObjectNode decryptRoomEvent(String roomId, ObjectNode event) {
     JsonNode content = event.get("content");
-    InboundGroupSession session = inbound.get(roomId + "|" + content.get("session_id").asText());
-    if (session == null) {
+    ReceivedKey key = inbound.get(roomId + "|" + content.get("session_id").asText());
+    if (key == null) {
       throw new IllegalStateException("no room key for " + content.get("session_id"));
     }
+    InboundGroupSession session = key.session();
     ObjectNode clear =
         parse(
             session
@@ -174,6 +184,44 @@ final class PrimitivesDevice {
    * @return the Olm message type sent: 0 (pre-key) or 1 (normal)
    */
   int shareRoomKey(InMemoryRouter router, String roomId, String toUser, String toDevice) {
+    OutboundGroupSession group = OutboundGroupSession.create(new SecureRandom());
+    outbound.put(roomId, group);
+    ObjectNode roomKey = MAPPER.createObjectNode();
+    roomKey.put("algorithm", MEGOLM);
+    roomKey.put("room_id", roomId);
+    roomKey.put("session_id", group.sessionId());
+    roomKey.put("session_key", group.sessionKey().toBase64());
+    return sendOlm(router, "m.room_key", roomKey, toUser, toDevice);
+  }
+
+  /**
+   * Answers a key request: sends {@code m.forwarded_room_key} with the session exported at its
+   * first known index, over Olm, to one device (spec: "m.forwarded_room_key").
+   *
+   * @return the Olm message type sent
+   */
+  int forwardRoomKey(
+      InMemoryRouter router, String roomId, String sessionId, String toUser, String toDevice) {
+    ReceivedKey key = inbound.get(roomId + "|" + sessionId);
+    ObjectNode forwarded = MAPPER.createObjectNode();
+    forwarded.put("algorithm", MEGOLM);
+    forwarded.put("room_id", roomId);
+    forwarded.put("sender_key", key.senderKey().toBase64());
+    forwarded.put("sender_claimed_ed25519_key", key.claimedEd25519().toBase64());
+    forwarded.put("session_id", sessionId);
+    forwarded.put("session_key", key.session().exportAtFirstKnownIndex().toBase64());
+    forwarded.putArray("forwarding_curve25519_key_chain");
+    return sendOlm(router, "m.forwarded_room_key", forwarded, toUser, toDevice);
+  }
+
+  /**
+   * Olm-encrypts one to-device event for one device (keys queried through the router; the Olm
+   * session shared with it reused, else a one-time key claimed and its signature checked).
+   *
+   * @return the Olm message type sent: 0 (pre-key) or 1 (normal)
+   */
+  private int sendOlm(
+      InMemoryRouter router, String type, ObjectNode eventContent, String toUser, String toDevice) {
     ObjectNode query = MAPPER.createObjectNode();
     query.putObject("device_keys").putArray(toUser).add(toDevice);
     DeviceKeys theirs =
@@ -204,16 +252,9 @@ final class PrimitivesDevice {
           account.createOutboundSession(
               theirs.curve25519(), Curve25519PublicKey.fromBase64(otk.get("key").asText()));
     }
-    OutboundGroupSession group = OutboundGroupSession.create(new SecureRandom());
-    outbound.put(roomId, group);
-    ObjectNode roomKey = MAPPER.createObjectNode();
-    roomKey.put("algorithm", MEGOLM);
-    roomKey.put("room_id", roomId);
-    roomKey.put("session_id", group.sessionId());
-    roomKey.put("session_key", group.sessionKey().toBase64());
     ObjectNode payload =
         OlmPayload.build(
-            "m.room_key", roomKey, userId, DeviceKeys.parse(deviceKeys), toUser, theirs.ed25519());
+            type, eventContent, userId, DeviceKeys.parse(deviceKeys), toUser, theirs.ed25519());
     AnyOlmMessage message = session.encrypt(payload.toString());
     sessionsByPeerKey.put(theirs.curve25519().toBase64(), session);
     ObjectNode content = MAPPER.createObjectNode();

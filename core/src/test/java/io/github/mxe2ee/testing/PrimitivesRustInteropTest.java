@@ -155,6 +155,59 @@ class PrimitivesRustInteropTest {
         "new session", java.decryptRoomEvent(ROOM, fromRust).path("content").path("body").asText());
   }
 
+  @Test
+  void javaAnswersARustKeyRequestWithAForwardedRoomKey() {
+    // Bob has a Rust device and a Java device; Alice (Rust) gives the room key to the Java one
+    // only.
+    String bobId = "@bob:localhost";
+    PrimitivesDevice javaBob = new PrimitivesDevice(bobId, "JAVABOB");
+    javaBob.upload(router, 5);
+    try (RustMachinePeer rustBob = RustMachinePeer.start(bobId, "RUSTBOB")) {
+      rustBob.register(router);
+      rustBob.pump(router);
+      router.joinRoom(ROOM, bobId);
+      rust.sync(router);
+      rust.updateTrackedUsers(List.of(bobId));
+      rust.pump(router);
+      assertTrue(
+          rust.setLocalTrust(bobId, "RUSTBOB", "blacklisted").get("is_blacklisted").asBoolean());
+      rust.shareRoomKey(router, ROOM, List.of(RUST, bobId), null);
+      javaBob.sync(router);
+      ObjectNode event =
+          router.sendRoomEvent(
+              RUST,
+              "RUSTDEVICE",
+              ROOM,
+              "m.room.encrypted",
+              rust.encryptRoomEvent(ROOM, "m.room.message", text("for Bob's Java device")));
+      assertEquals(
+          "for Bob's Java device",
+          javaBob.decryptRoomEvent(ROOM, event).path("content").path("body").asText());
+
+      // Bob's Rust device cannot decrypt, trusts his Java device, and asks his own devices.
+      rustBob.sync(router);
+      rustBob.updateTrackedUsers(List.of(RUST, bobId));
+      rustBob.pump(router);
+      rustBob.setLocalTrust(bobId, "JAVABOB", "verified");
+      assertFalse(rustBob.requestRoomKey(router, ROOM, event).isEmpty());
+      ObjectNode request =
+          only(javaBob.sync(router), "m.room_key_request").path("content").deepCopy();
+      assertEquals("request", request.path("action").asText());
+      assertEquals("RUSTBOB", request.path("requesting_device_id").asText());
+      assertEquals(ROOM, request.path("body").path("room_id").asText());
+      String sessionId = request.path("body").path("session_id").asText();
+      assertEquals(event.path("content").path("session_id").asText(), sessionId);
+
+      assertEquals(0, javaBob.forwardRoomKey(router, ROOM, sessionId, bobId, "RUSTBOB"));
+      ObjectNode forwarded = only(rustBob.sync(router), "m.forwarded_room_key");
+      assertEquals("decrypted", forwarded.get("kind").asText());
+      assertEquals("JAVABOB", forwarded.get("sender_device").asText());
+      ObjectNode clear = rustBob.decryptRoomEvent(ROOM, event);
+      assertEquals("for Bob's Java device", clear.path("content").path("body").asText());
+      assertEquals(RUST, clear.get("sender").asText(), "the original sender, not the forwarder");
+    }
+  }
+
   private static ObjectNode roomParam() {
     ObjectNode p = MAPPER.createObjectNode();
     p.put("room_id", ROOM);
