@@ -8,6 +8,7 @@ import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.json.JsonSigning;
 import io.github.mxe2ee.machine.OlmPayload;
+import io.github.mxe2ee.megolm.ExportedSessionKey;
 import io.github.mxe2ee.megolm.InboundGroupSession;
 import io.github.mxe2ee.megolm.MegolmMessage;
 import io.github.mxe2ee.megolm.OutboundGroupSession;
@@ -132,9 +133,16 @@ final class PrimitivesDevice {
       receivedOlmTypes.add(mine.get("type").asInt());
       if (mine.get("type").asInt() == 0) {
         PreKeyMessage preKey = PreKeyMessage.fromBase64(body);
-        InboundCreationResult created = account.createInboundSession(senderKey, preKey);
-        sessionsByPeerKey.put(senderKey.toBase64(), created.session());
-        plaintext = created.plaintext();
+        Session existing = sessionsByPeerKey.get(senderKey.toBase64());
+        if (existing != null && existing.matchesInboundSession(preKey)) {
+          // The sender has not heard back yet and still sends pre-key messages on this session,
+          // naming a one-time key that was already used up when the session was created.
+          plaintext = existing.decrypt(preKey);
+        } else {
+          InboundCreationResult created = account.createInboundSession(senderKey, preKey);
+          sessionsByPeerKey.put(senderKey.toBase64(), created.session());
+          plaintext = created.plaintext();
+        }
       } else {
         plaintext =
             sessionsByPeerKey.get(senderKey.toBase64()).decrypt(OlmMessage.fromBase64(body));
@@ -152,9 +160,35 @@ final class PrimitivesDevice {
             key.get("room_id").asText() + "|" + session.sessionId(),
             new ReceivedKey(session, senderKey, checked.senderEd25519()));
       }
+      if ("m.forwarded_room_key".equals(checked.type())) {
+        ObjectNode key = checked.content();
+        InboundGroupSession session =
+            InboundGroupSession.fromExportedSessionKey(
+                ExportedSessionKey.fromBase64(key.get("session_key").asText()));
+        inbound.put(
+            key.get("room_id").asText() + "|" + session.sessionId(),
+            new ReceivedKey(
+                session,
+                Curve25519PublicKey.fromBase64(key.get("sender_key").asText()),
+                Ed25519PublicKey.fromBase64(key.get("sender_claimed_ed25519_key").asText())));
+      }
       out.add(payload);
     }
     return out;
+  }
+
+  /** Asks one device for a room key with a plaintext {@code m.room_key_request}. */
+  void requestRoomKey(
+      InMemoryRouter router, String roomId, String sessionId, String toUser, String toDevice) {
+    ObjectNode request = MAPPER.createObjectNode();
+    request.put("action", "request");
+    request.put("request_id", deviceId + "-request-" + (++txn));
+    request.put("requesting_device_id", deviceId);
+    ObjectNode body = request.putObject("body");
+    body.put("algorithm", MEGOLM);
+    body.put("room_id", roomId);
+    body.put("session_id", sessionId);
+    sendToDevice(router, "m.room_key_request", toUser, toDevice, request);
   }
 
   /** Decrypts a Megolm room event with a room key received earlier; returns the cleartext event. */

@@ -2,6 +2,7 @@ package io.github.mxe2ee.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -206,6 +207,39 @@ class PrimitivesRustInteropTest {
       assertEquals("for Bob's Java device", clear.path("content").path("body").asText());
       assertEquals(RUST, clear.get("sender").asText(), "the original sender, not the forwarder");
     }
+  }
+
+  @Test
+  void rustAnswersAKeyRequestFromItsUsersVerifiedJavaDevice() {
+    // The Rust device owns a room session; then its user logs in a Java device.
+    rust.shareRoomKey(router, ROOM, List.of(RUST), null);
+    ObjectNode event =
+        router.sendRoomEvent(
+            RUST,
+            "RUSTDEVICE",
+            ROOM,
+            "m.room.encrypted",
+            rust.encryptRoomEvent(ROOM, "m.room.message", text("kept for own devices")));
+    String sessionId = event.path("content").path("session_id").asText();
+    PrimitivesDevice javaTwin = new PrimitivesDevice(RUST, "JAVATWIN");
+    javaTwin.upload(router, 5);
+    rust.sync(router);
+    rust.pump(router);
+    assertThrows(IllegalStateException.class, () -> javaTwin.decryptRoomEvent(ROOM, event));
+
+    assertTrue(rust.setLocalTrust(RUST, "JAVATWIN", "verified").get("is_verified").asBoolean());
+    javaTwin.requestRoomKey(router, ROOM, sessionId, RUST, "RUSTDEVICE");
+    List<ObjectNode> atRust = rust.sync(router);
+    assertEquals("plaintext", only(atRust, "m.room_key_request").get("kind").asText());
+    rust.establishSessions(router, List.of(RUST)); // claims one of the Java device's keys
+    rust.sync(router);
+    rust.pump(router);
+    ObjectNode forwarded = only(javaTwin.sync(router), "m.forwarded_room_key");
+    assertEquals(sessionId, forwarded.path("content").path("session_id").asText());
+    assertEquals(
+        "kept for own devices",
+        javaTwin.decryptRoomEvent(ROOM, event).path("content").path("body").asText(),
+        "mxe2ee imports Rust's exported session key");
   }
 
   private static ObjectNode roomParam() {
