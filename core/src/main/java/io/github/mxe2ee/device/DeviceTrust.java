@@ -1,7 +1,5 @@
 package io.github.mxe2ee.device;
 
-import io.github.mxe2ee.store.LocalTrust;
-
 /**
  * How much this device trusts another device, from strongest to weakest refusal (spec: {@code
  * end_to_end_encryption.md}, "Cross-signing": a device is trusted when its owner's self-signing key

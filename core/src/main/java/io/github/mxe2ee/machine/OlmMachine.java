@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceTrust;
+import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.olm.IdentityKeys;
 import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.DeviceRecord;
-import io.github.mxe2ee.store.LocalTrust;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -189,6 +189,9 @@ public final class OlmMachine implements AutoCloseable {
           if (query != null) {
             out.add(query);
           }
+          List<OutgoingRequest> answers = new ArrayList<>();
+          keyRequests.retryWaiting(false, changes, answers);
+          answers.forEach(r -> queued.put(r.requestId(), r));
           if (claimsForKeyRequests.isEmpty()) {
             OutgoingRequest claim = olm.claimRequest(keyRequests.devicesWaitingForSession());
             if (claim != null) {
@@ -226,11 +229,10 @@ public final class OlmMachine implements AutoCloseable {
                 }
                 dummies.build().forEach(r -> queued.put(r.requestId(), r));
               }
-              if (claimsForKeyRequests.remove(requestId) != null) {
-                List<OutgoingRequest> replies = new ArrayList<>();
-                keyRequests.retryWaiting(changes, replies);
-                replies.forEach(r -> queued.put(r.requestId(), r));
-              }
+              List<OutgoingRequest> replies = new ArrayList<>();
+              keyRequests.retryWaiting(
+                  claimsForKeyRequests.remove(requestId) != null, changes, replies);
+              replies.forEach(r -> queued.put(r.requestId(), r));
             }
             case TO_DEVICE -> {
               groups.onToDeviceSent(requestId, changes);
@@ -396,6 +398,26 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           return result;
+        });
+  }
+
+  /**
+   * Asks our own devices for the room key of an event we cannot decrypt, now (also when a request
+   * was already sent: a retry). The request stays in {@link #outgoingRequests} until acknowledged.
+   *
+   * @return the {@code m.room_key_request} to-device request
+   * @throws IllegalArgumentException if the event has no {@code content.session_id}
+   */
+  public List<OutgoingRequest> requestRoomKey(String roomId, ObjectNode event) {
+    String sessionId = event.path("content").path("session_id").asText(null);
+    if (sessionId == null) {
+      throw new IllegalArgumentException("event has no content.session_id");
+    }
+    return step(
+        changes -> {
+          OutgoingRequest r = keyRequests.requestNow(roomId, sessionId, changes);
+          queued.put(r.requestId(), r);
+          return List.of(r);
         });
   }
 

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.crypto.Ed25519SecretKey;
-import io.github.mxe2ee.store.LocalTrust;
 import org.junit.jupiter.api.Test;
 
 class CrossSigningTest {
