@@ -37,6 +37,7 @@ final class AccountKeys {
 
   private boolean fallbackNeeded;
   private String uploadInFlight;
+  private OutgoingRequest pendingUpload;
   private DeviceKeys deviceKeys;
 
   private AccountKeys(Context ctx, Account account, boolean sharedWithServer) {
@@ -120,12 +121,12 @@ final class AccountKeys {
   }
 
   /**
-   * The upload request if one is needed now, with its keys already saved in {@code changes}; null
-   * if the server has all it needs or an upload is in flight.
+   * The upload request if one is needed now, with its keys already saved in {@code changes}; the
+   * unanswered one again (same id) while one is in flight; null if the server has all it needs.
    */
   OutgoingRequest uploadRequest(Changes changes) {
     if (uploadInFlight != null) {
-      return null;
+      return pendingUpload; // the same request again until its response comes
     }
     int generate = keysToGenerate();
     boolean rotateFallback = fallbackNeeded;
@@ -155,7 +156,8 @@ final class AccountKeys {
     }
     persist(changes);
     uploadInFlight = ctx.newRequestId();
-    return new OutgoingRequest(uploadInFlight, RequestType.KEYS_UPLOAD, body, null);
+    pendingUpload = new OutgoingRequest(uploadInFlight, RequestType.KEYS_UPLOAD, body, null);
+    return pendingUpload;
   }
 
   private ObjectNode signed(Curve25519PublicKey key, boolean fallback) {
@@ -173,6 +175,7 @@ final class AccountKeys {
       return;
     }
     uploadInFlight = null;
+    pendingUpload = null;
     account.markKeysAsPublished();
     sharedWithServer = true;
     JsonNode count = response.path("one_time_key_counts").path(SIGNED_CURVE25519);
@@ -190,6 +193,7 @@ final class AccountKeys {
       return;
     }
     uploadInFlight = null;
+    pendingUpload = null;
     String message = error == null ? "" : error.path("error").asText("");
     if (status == 400 && message.contains("already exists")) {
       account.markKeysAsPublished();

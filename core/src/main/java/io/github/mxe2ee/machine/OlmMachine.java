@@ -174,8 +174,8 @@ public final class OlmMachine implements AutoCloseable {
   /**
    * Everything that should be sent now: key upload, device-list queries, claims for pending key
    * requests, key requests and their cancellations, and queued to-device messages. Calling it again
-   * before responses are fed back returns the queued requests again but never a second upload or a
-   * second query for the same users.
+   * before responses are fed back returns the unanswered requests again, with the same ids, but
+   * never a second upload or a second query for the same users.
    */
   public List<OutgoingRequest> outgoingRequests() {
     return step(
@@ -185,10 +185,7 @@ public final class OlmMachine implements AutoCloseable {
           if (upload != null) {
             out.add(upload);
           }
-          OutgoingRequest query = devices.queryRequest();
-          if (query != null) {
-            out.add(query);
-          }
+          out.addAll(devices.queryRequests());
           List<OutgoingRequest> answers = new ArrayList<>();
           keyRequests.retryWaiting(false, changes, answers);
           answers.forEach(r -> queued.put(r.requestId(), r));
