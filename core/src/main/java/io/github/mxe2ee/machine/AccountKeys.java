@@ -186,7 +186,9 @@ final class AccountKeys {
   /**
    * The server refused an upload. If it already holds one of our key ids (an account restored from
    * an old copy, or a crash between upload and save on another stack), the keys with clashing ids
-   * are dropped from the next upload by marking them published, and fresh ones are generated.
+   * are dropped from the next upload by marking them published (their ids are skipped), and the
+   * next {@link #uploadRequest} generates fresh ones with later ids; a longer clashing range takes
+   * one failed upload per batch.
    */
   void onUploadFailure(String requestId, int status, JsonNode error, Changes changes) {
     if (!requestId.equals(uploadInFlight)) {
@@ -196,8 +198,9 @@ final class AccountKeys {
     pendingUpload = null;
     String message = error == null ? "" : error.path("error").asText("");
     if (status == 400 && message.contains("already exists")) {
+      // The server's count is unchanged: the next upload makes up the shortfall with fresh keys,
+      // whose ids come after the clashing ones.
       account.markKeysAsPublished();
-      serverKeyCount = -1;
       persist(changes);
     }
   }
