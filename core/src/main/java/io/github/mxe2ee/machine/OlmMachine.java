@@ -66,6 +66,7 @@ public final class OlmMachine implements AutoCloseable {
     groups = new GroupSessions(ctx, account, devices, olm);
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
+    groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
   }
 
   /**
@@ -385,7 +386,16 @@ public final class OlmMachine implements AutoCloseable {
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
     return step(
         changes -> {
-          DecryptionResult result = groups.decrypt(roomId, event);
+          DecryptionResult result;
+          try {
+            result = groups.decrypt(roomId, event);
+          } catch (io.github.mxe2ee.store.StoreException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            // Bad input never fails the caller's sync: a malformed event is a classified value.
+            return new DecryptionResult.UnableToDecrypt(
+                DecryptionFailure.MALFORMED, null, "rejected: " + e.getClass().getSimpleName());
+          }
           if (result instanceof DecryptionResult.UnableToDecrypt u
               && (u.reason() == DecryptionFailure.MISSING_SESSION
                   || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {
