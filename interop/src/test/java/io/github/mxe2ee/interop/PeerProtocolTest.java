@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mxe2ee.interop.Peers.Kind;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,6 +92,59 @@ class PeerProtocolTest {
     peer.ok("free", args("handle", account));
     assertEquals(
         "unknown_handle", peer.error("free", args("handle", account)).get("kind").asText());
+  }
+
+  @ParameterizedTest(name = "peer={0}")
+  @EnumSource(Kind.class)
+  void malformedCryptoInput_isADecodeErrorOnEveryPeer(Kind kind) {
+    PeerProcess peer = Peers.get(kind, 0);
+    Peers.requireOps(kind, peer, OlmInteropTest.OLM_OPS);
+    Peers.requireOps(kind, peer, MegolmInteropTest.MEGOLM_OPS);
+    OlmInteropTest.Party alice = OlmInteropTest.Party.create(peer);
+    OlmInteropTest.Party bob = OlmInteropTest.Party.create(peer);
+    String otk = bob.publishOneTimeKey();
+    OlmInteropTest.Channel c = OlmInteropTest.open(alice, bob, otk, "hi");
+    String body = c.alice().encrypt("x").get("body").asText();
+    MegolmInteropTest.Outbound out = MegolmInteropTest.Outbound.create(peer);
+    String ciphertext = out.encrypt(List.of("y")).get(0);
+    String session = c.bob().session();
+
+    Map<String, JsonNode> errors = new LinkedHashMap<>();
+    errors.put(
+        "3-byte identity key",
+        peer.error(
+            "session.create_outbound",
+            args("account", alice.account(), "identity_key", "AAAA", "one_time_key", otk)));
+    errors.put(
+        "invalid base64 body",
+        peer.error(
+            "session.decrypt", args("session", session, "message", Json.olmMessage(0, "!!"))));
+    errors.put(
+        "truncated pre-key message",
+        peer.error(
+            "session.decrypt",
+            args("session", session, "message", Json.olmMessage(0, truncate(body, 12)))));
+    errors.put(
+        "truncated Megolm message",
+        peer.error(
+            "group.decrypt",
+            args(
+                "group",
+                MegolmInteropTest.Inbound.fromSessionKey(peer, out.sessionKey()).group(),
+                "ciphertext",
+                truncate(ciphertext, 10))));
+    errors.put(
+        "3-byte session key", peer.error("group.create_inbound", args("session_key", "AAAA")));
+    errors.put(
+        "3-byte exported key", peer.error("group.import_exported", args("exported_key", "AAAA")));
+    errors.forEach(
+        (what, error) -> assertEquals("decode", error.get("kind").asText(), what + ": " + error));
+    assertEquals("still", c.bob().decrypt(c.alice().encrypt("still")), "the session survived");
+  }
+
+  /** The first {@code bytes} bytes of a base64 value, re-encoded. */
+  static String truncate(String base64, int bytes) {
+    return Json.encode(java.util.Arrays.copyOf(Json.decode(base64), bytes));
   }
 
   @ParameterizedTest(name = "peer={0}")
