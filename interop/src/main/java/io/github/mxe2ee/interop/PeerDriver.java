@@ -1,7 +1,7 @@
 package io.github.mxe2ee.interop;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -59,7 +59,7 @@ public final class PeerDriver {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final ObjectMapper mapper =
-      JsonMapper.builder().enable(JsonGenerator.Feature.ESCAPE_NON_ASCII).build();
+      JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
   private final Map<String, Operation> operations = new TreeMap<>();
   private final Map<String, Pickler> picklers = new HashMap<>();
   private final List<ErrorMapper> errorMappers = new ArrayList<>();
