@@ -42,6 +42,12 @@ final class GroupSessions {
   static final String MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2";
   private static final String UNAUTHENTICATED = "igs.unauthenticated.";
 
+  /**
+   * The user whose device sent us a session over Olm: an event that names another sender is refused
+   * ({@link DecryptionFailure#UNTRUSTED}), so a session cannot be used to impersonate.
+   */
+  private static final String SENDER_USER = "igs.sender.";
+
   private final Context ctx;
   private final AccountKeys account;
   private final DeviceTracker devices;
@@ -136,6 +142,7 @@ final class GroupSessions {
         settings.sharedHistory(),
         true,
         changes);
+    bindSender(roomId, s.sessionId(), ctx.userId(), changes);
     return s;
   }
 
@@ -156,11 +163,14 @@ final class GroupSessions {
       invalidate(roomId, changes);
       s = null;
     }
-    if (s == null) {
+    boolean fresh = s == null;
+    if (fresh) {
       s = create(roomId, settings, changes);
     }
     String sessionId = s.sessionId();
-    Map<UserDevice, Long> already = new HashMap<>(ctx.store.outboundSharedWith(roomId));
+    // The store's list belongs to the session it holds; a session made in this step has none yet.
+    Map<UserDevice, Long> already =
+        fresh ? new HashMap<>() : new HashMap<>(ctx.store.outboundSharedWith(roomId));
     for (PendingShare p : pending.values()) {
       if (p.sessionId.equals(sessionId)) {
         already.putAll(p.devices);
@@ -246,6 +256,14 @@ final class GroupSessions {
     if (p == null) {
       return;
     }
+    boolean current =
+        ctx.store
+            .outboundGroupSession(p.roomId)
+            .map(r -> r.sessionId().equals(p.sessionId))
+            .orElse(false);
+    if (!current) {
+      return; // acknowledged after a rotation: the old session's list is gone with it
+    }
     p.devices.forEach((d, index) -> changes.putOutboundSharedWith(p.roomId, p.sessionId, d, index));
   }
 
@@ -317,6 +335,18 @@ final class GroupSessions {
       changes.putValue(UNAUTHENTICATED + session.sessionId(), new byte[] {1});
     }
     inbound.put(session.sessionId(), session);
+  }
+
+  /** Records which user's device sent the session (see {@link #SENDER_USER}). */
+  void bindSender(String roomId, String sessionId, String userId, Changes changes) {
+    changes.putValue(
+        SENDER_USER + roomId + "|" + sessionId, userId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Optional<String> boundSender(String roomId, String sessionId) {
+    return ctx.store
+        .value(SENDER_USER + roomId + "|" + sessionId)
+        .map(b -> new String(b, StandardCharsets.UTF_8));
   }
 
   InboundGroupSession loadInbound(String roomId, String sessionId) {
@@ -444,14 +474,6 @@ final class GroupSessions {
     } catch (Mxe2eeException e) {
       return fail(DecryptionFailure.MALFORMED, null, e.getMessage());
     }
-    String eventId = event.path("event_id").asText("");
-    long ts = event.path("origin_server_ts").asLong(0);
-    if (!replay.check(sessionId, plain.messageIndex(), eventId, ts)) {
-      return fail(
-          DecryptionFailure.REPLAY,
-          null,
-          "index " + plain.messageIndex() + " of " + sessionId + " reused");
-    }
     ObjectNode payload;
     try {
       payload = Context.parseObject(plain.plaintextUtf8());
@@ -467,12 +489,25 @@ final class GroupSessions {
         || !decryptedContent.isObject()) {
       return fail(DecryptionFailure.MALFORMED, null, "plaintext lacks type or content");
     }
+    Optional<String> bound = boundSender(roomId, sessionId);
+    if (bound.isPresent() && !bound.get().equals(sender)) {
+      return fail(DecryptionFailure.UNTRUSTED, null, "session belongs to another sender");
+    }
     String senderKey = record.get().senderKey();
     Optional<DeviceKeys> device = devices.deviceByCurveKey(sender, senderKey);
     boolean keysMatch =
         device.isPresent() && device.get().ed25519().toBase64().equals(record.get().signingKey());
     if (device.isPresent() && !keysMatch) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session signing key is not the device's key");
+    }
+    // Last, so that an event refused for another reason does not claim the index.
+    String eventId = event.path("event_id").asText("");
+    long ts = event.path("origin_server_ts").asLong(0);
+    if (!replay.check(sessionId, plain.messageIndex(), eventId, ts)) {
+      return fail(
+          DecryptionFailure.REPLAY,
+          null,
+          "index " + plain.messageIndex() + " of " + sessionId + " reused");
     }
     boolean authenticated = keysMatch && ctx.store.value(UNAUTHENTICATED + sessionId).isEmpty();
     DeviceTrust trust =

@@ -113,7 +113,11 @@ final class ToDeviceHandler {
     ObjectNode shown = payload.content();
     switch (payload.type()) {
       case "m.room_key" -> {
-        groups.importRoomKey(shown, senderKey, payload.senderEd25519().toBase64(), true, changes);
+        if (groups.importRoomKey(
+            shown, senderKey, payload.senderEd25519().toBase64(), true, changes)) {
+          groups.bindSender(
+              shown.path("room_id").asText(), shown.path("session_id").asText(), sender, changes);
+        }
         shown.remove("session_key");
       }
       case "m.forwarded_room_key" -> {
