@@ -61,7 +61,7 @@ final class GroupSessions {
   /** Session id to devices already told the key is withheld. */
   private final Map<String, Set<UserDevice>> withheldSent = new HashMap<>();
 
-  private final ReplayGuard replay = new ReplayGuard();
+  private final ReplayGuard replay;
   private java.util.function.BooleanSupplier ownMasterKeyHeld = () -> false;
 
   /** Tells trust computations whether we hold our own master key (set once CrossSigning exists). */
@@ -71,8 +71,14 @@ final class GroupSessions {
 
   private record PendingShare(String roomId, String sessionId, Map<UserDevice, Long> devices) {}
 
-  GroupSessions(Context ctx, AccountKeys account, DeviceTracker devices, OlmSessions olm) {
+  GroupSessions(
+      Context ctx,
+      AccountKeys account,
+      DeviceTracker devices,
+      OlmSessions olm,
+      ReplayGuard replay) {
     this.ctx = ctx;
+    this.replay = replay;
     this.account = account;
     this.devices = devices;
     this.olm = olm;

@@ -39,6 +39,10 @@ import java.util.Optional;
  */
 public final class OlmMachine implements AutoCloseable {
   private final Context ctx;
+
+  /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
+  private final ReplayGuard replay = new ReplayGuard();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -63,7 +67,7 @@ public final class OlmMachine implements AutoCloseable {
     account = AccountKeys.loadOrCreate(ctx);
     devices = new DeviceTracker(ctx);
     olm = new OlmSessions(ctx, account);
-    groups = new GroupSessions(ctx, account, devices, olm);
+    groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
