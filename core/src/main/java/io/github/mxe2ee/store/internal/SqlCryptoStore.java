@@ -91,8 +91,8 @@ public abstract class SqlCryptoStore implements CryptoStore {
     }
     SqlChangeWriter writer = new SqlChangeWriter(sql, accountRow);
     try {
-      begin();
       try {
+        begin();
         for (Change change : changes.list()) {
           writer.apply(change);
         }
