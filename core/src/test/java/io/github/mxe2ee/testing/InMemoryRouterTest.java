@@ -622,6 +622,13 @@ class InMemoryRouterTest {
     assertEquals(
         "M_INVALID_SIGNATURE", r2.path("failures").path(ALICE).path("A2").path("errcode").asText());
 
+    ObjectNode good = a2.deviceKeys();
+    JsonSigning.sign(good, ALICE, sskId, id.selfSigning());
+    ObjectNode malformed = JSON.objectNode();
+    malformed.putObject(ALICE).set("A2", good);
+    malformed.put(BOB, "not an object");
+    expectError("M_BAD_JSON", () -> router.signaturesUpload(ALICE, "A1", malformed));
+
     ObjectNode seen =
         (ObjectNode) query(ALICE, "A1", ALICE).path("device_keys").path(ALICE).path("A2");
     assertFalse(seen.path("signatures").path(ALICE).has(sskId), "nothing stored");

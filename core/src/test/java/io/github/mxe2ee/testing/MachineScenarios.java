@@ -346,6 +346,38 @@ public abstract class MachineScenarios {
   }
 
   @Test
+  void sessionRotatesAfterRotationPeriodMessagesAndOnHistoryVisibilityChange() {
+    ObjectNode twoMessages = MAPPER.createObjectNode();
+    twoMessages.put("rotation_period_msgs", 2);
+    twoMessages.put("history_visibility", "shared");
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), twoMessages);
+    bob.sync(router);
+    ObjectNode first = send(alice, "one");
+    ObjectNode second = send(alice, "two");
+    assertEquals(
+        first.path("content").path("session_id"), second.path("content").path("session_id"));
+
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), twoMessages);
+    bob.sync(router);
+    ObjectNode third = send(alice, "three");
+    assertFalse(
+        second.path("content").path("session_id").equals(third.path("content").path("session_id")),
+        "a new session after rotation_period_msgs messages");
+
+    ObjectNode joined = twoMessages.deepCopy();
+    joined.put("history_visibility", "joined");
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), joined);
+    bob.sync(router);
+    ObjectNode fourth = send(alice, "four");
+    assertFalse(
+        third.path("content").path("session_id").equals(fourth.path("content").path("session_id")),
+        "a new session when history visibility changes");
+    for (ObjectNode e : List.of(first, second, third, fourth)) {
+      assertFalse(body(bob.decryptRoomEvent(ROOM, e)).isEmpty());
+    }
+  }
+
+  @Test
   void decryptFailuresAreClassified() {
     alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
     bob.sync(router);
