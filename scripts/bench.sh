@@ -29,7 +29,7 @@ done
 WORK="${BENCH_WORKDIR:-$(mktemp -d /tmp/mxe2ee-bench.XXXXXX)}"
 mkdir -p "$WORK"
 ONLY="${BENCH_ONLY:-}"
-COMMAND="scripts/bench.sh $*"
+COMMAND="$( (env | grep -E '^BENCH_(NICE|ONLY)=' || true) | tr '\n' ' ')scripts/bench.sh${*:+ $*}"
 log() { echo "[bench] $*" >&2; }
 
 log "work folder: $WORK"
@@ -93,7 +93,7 @@ run_natives() {
 rm -f "$WORK/vodozemac.jsonl" "$WORK/libolm.jsonl"
 run_natives "before JMH"
 log "running mxe2ee (JMH)"
-JMH_ARGS=(-rf json -rff "$WORK/jmh.json")
+JMH_ARGS=(-rf json -rff "$WORK/jmh.json" -prof io.github.mxe2ee.benchmarks.CpuTimeProfiler)
 if [ "$QUICK" = 1 ]; then JMH_ARGS+=(-f 1 -wi 1 -i 2 -w 1 -r 1); fi
 JMH_INCLUDE="io.github.mxe2ee.benchmarks.*"
 if [ -n "$ONLY" ]; then

@@ -138,7 +138,7 @@ def account_identity_keys(req):
 @peer.op("account.generate_one_time_keys")
 def account_generate_one_time_keys(req):
     account = handles.get(req.str("account"), "account")
-    account.generate_one_time_keys(req.int("count"))
+    account.generate_one_time_keys(req.count("count"))
     return {"one_time_keys": key_map(account.one_time_keys)}
 
 

@@ -53,8 +53,9 @@ if ! as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
     -o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1" start >/dev/null
 fi
 
-if ! as_owner "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U mxe2ee -d postgres -tAc \
-  "SELECT 1 FROM pg_database WHERE datname = 'mxe2ee_test'" | grep -q 1; then
+exists="$(as_owner "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U mxe2ee -d postgres -tAc \
+  "SELECT 1 FROM pg_database WHERE datname = 'mxe2ee_test'")"
+if [[ "$exists" != 1 ]]; then
   as_owner "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U mxe2ee mxe2ee_test
 fi
 log "ready: jdbc:postgresql://127.0.0.1:$PORT/mxe2ee_test?user=mxe2ee"

@@ -140,17 +140,22 @@ public final class SqlChangeWriter {
           account,
           c.roomId());
     } else if (change instanceof Change.PutOutboundSharedWith c) {
+      // Only for the room's current session; otherwise a no-op (late acknowledgement).
       sql.update(
-          upsert(
-              "outbound_shared_with",
-              "account_id, room_id, user_id, device_id",
-              "account_id, room_id, session_id, user_id, device_id, message_index"),
+          "INSERT INTO outbound_shared_with (account_id, room_id, session_id, user_id, device_id,"
+              + " message_index) SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM"
+              + " outbound_group_sessions WHERE account_id = ? AND room_id = ? AND session_id = ?)"
+              + " ON CONFLICT (account_id, room_id, user_id, device_id) DO UPDATE SET session_id ="
+              + " excluded.session_id, message_index = excluded.message_index",
           account,
           c.roomId(),
           c.sessionId(),
           c.device().userId(),
           c.device().deviceId(),
-          c.messageIndex());
+          c.messageIndex(),
+          account,
+          c.roomId(),
+          c.sessionId());
     } else {
       applyDevices(change);
     }

@@ -66,6 +66,9 @@ public abstract class SqlCryptoStore implements CryptoStore {
   /** Rolls the save transaction back. */
   protected abstract void rollback() throws SQLException;
 
+  /** Runs once before the connection is closed (for example to release locks promptly). */
+  protected void beforeClose() throws SQLException {}
+
   /** Maps a database error to a {@link StoreException}. */
   protected abstract StoreException translate(String what, SQLException e);
 
@@ -88,8 +91,8 @@ public abstract class SqlCryptoStore implements CryptoStore {
     }
     SqlChangeWriter writer = new SqlChangeWriter(sql, accountRow);
     try {
-      begin();
       try {
+        begin();
         for (Change change : changes.list()) {
           writer.apply(change);
         }
@@ -114,6 +117,11 @@ public abstract class SqlCryptoStore implements CryptoStore {
       return;
     }
     closed = true;
+    try {
+      beforeClose();
+    } catch (SQLException e) {
+      // Closing the connection below releases whatever beforeClose could not.
+    }
     try {
       sql.close();
     } catch (SQLException e) {

@@ -35,8 +35,21 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
   /** First key of every advisory lock this store takes ("mxe2" in ASCII). */
   static final int LOCK_SPACE = 0x6d786532;
 
-  private PostgresCryptoStore(Connection conn, AccountId id, long row, String where) {
+  /**
+   * How long open waits for the account's advisory lock: a store that was just closed elsewhere
+   * releases it at once, but the server ends a crashed client's session only when it sees the
+   * socket close, which can take a moment.
+   */
+  static final long LOCK_WAIT_MS = 3_000;
+
+  /** Poll interval while waiting for the account lock. */
+  private static final long LOCK_POLL_MS = 50;
+
+  private final long lockKey;
+
+  private PostgresCryptoStore(Connection conn, AccountId id, long row, String where, long lockKey) {
     super(conn, id, row, where);
+    this.lockKey = lockKey;
   }
 
   /**
@@ -63,17 +76,8 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
       checkDurability(conn, where);
       PostgresMigrations.migrate(conn, where);
       long row = accountRow(conn, accountId);
-      try (Statement st = conn.createStatement();
-          ResultSet rs =
-              st.executeQuery("SELECT pg_try_advisory_lock(" + LOCK_SPACE + ", " + row + ")")) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          throw new StoreException(
-              StoreException.Reason.IO,
-              "account " + accountId + " in " + where + " is served by another instance");
-        }
-      }
-      return new PostgresCryptoStore(conn, accountId, row, where);
+      long lockKey = lockAccount(conn, accountId, where);
+      return new PostgresCryptoStore(conn, accountId, row, where, lockKey);
     } catch (SQLException e) {
       closeQuietly(conn);
       throw PostgresErrors.translate("opening crypto store " + where, e);
@@ -86,6 +90,64 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
   /** Same as {@link #open(String, Properties, AccountId)} without extra properties. */
   public static PostgresCryptoStore open(String jdbcUrl, AccountId accountId) {
     return open(jdbcUrl, null, accountId);
+  }
+
+  /**
+   * Takes the session-level advisory lock that makes this connection the account's only server. The
+   * key is a 64-bit hash of schema, user id and device id, so accounts in different schemas of one
+   * database never collide (advisory locks are database-wide).
+   */
+  private static long lockAccount(Connection conn, AccountId accountId, String where)
+      throws SQLException {
+    long key;
+    try (var ps =
+        conn.prepareStatement(
+            "SELECT hashtextextended(current_schema() || ' ' || ? || ' ' || ?, "
+                + LOCK_SPACE
+                + ")")) {
+      ps.setString(1, accountId.userId());
+      ps.setString(2, accountId.deviceId());
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        key = rs.getLong(1);
+      }
+    }
+    long deadline = System.nanoTime() + LOCK_WAIT_MS * 1_000_000;
+    try (var ps = conn.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+      ps.setLong(1, key);
+      while (true) {
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            return key;
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new StoreException(
+              StoreException.Reason.IO,
+              "account " + accountId + " in " + where + " is served by another instance");
+        }
+        try {
+          Thread.sleep(LOCK_POLL_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new StoreException(
+              StoreException.Reason.IO, "interrupted waiting for account " + accountId, e);
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void beforeClose() throws SQLException {
+    if (!conn.getAutoCommit()) {
+      conn.rollback();
+      conn.setAutoCommit(true);
+    }
+    try (var ps = conn.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+      ps.setLong(1, lockKey);
+      ps.executeQuery().close();
+    }
   }
 
   /** Returns the schema version this code creates and understands. */
