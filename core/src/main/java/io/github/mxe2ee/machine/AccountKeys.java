@@ -37,6 +37,7 @@ final class AccountKeys {
 
   private boolean fallbackNeeded;
   private String uploadInFlight;
+  private OutgoingRequest pendingUpload;
   private DeviceKeys deviceKeys;
 
   private AccountKeys(Context ctx, Account account, boolean sharedWithServer) {
@@ -120,12 +121,12 @@ final class AccountKeys {
   }
 
   /**
-   * The upload request if one is needed now, with its keys already saved in {@code changes}; null
-   * if the server has all it needs or an upload is in flight.
+   * The upload request if one is needed now, with its keys already saved in {@code changes}; the
+   * unanswered one again (same id) while one is in flight; null if the server has all it needs.
    */
   OutgoingRequest uploadRequest(Changes changes) {
     if (uploadInFlight != null) {
-      return null;
+      return pendingUpload; // the same request again until its response comes
     }
     int generate = keysToGenerate();
     boolean rotateFallback = fallbackNeeded;
@@ -155,7 +156,8 @@ final class AccountKeys {
     }
     persist(changes);
     uploadInFlight = ctx.newRequestId();
-    return new OutgoingRequest(uploadInFlight, RequestType.KEYS_UPLOAD, body, null);
+    pendingUpload = new OutgoingRequest(uploadInFlight, RequestType.KEYS_UPLOAD, body, null);
+    return pendingUpload;
   }
 
   private ObjectNode signed(Curve25519PublicKey key, boolean fallback) {
@@ -173,6 +175,7 @@ final class AccountKeys {
       return;
     }
     uploadInFlight = null;
+    pendingUpload = null;
     account.markKeysAsPublished();
     sharedWithServer = true;
     JsonNode count = response.path("one_time_key_counts").path(SIGNED_CURVE25519);
@@ -183,17 +186,21 @@ final class AccountKeys {
   /**
    * The server refused an upload. If it already holds one of our key ids (an account restored from
    * an old copy, or a crash between upload and save on another stack), the keys with clashing ids
-   * are dropped from the next upload by marking them published, and fresh ones are generated.
+   * are dropped from the next upload by marking them published (their ids are skipped), and the
+   * next {@link #uploadRequest} generates fresh ones with later ids; a longer clashing range takes
+   * one failed upload per batch.
    */
   void onUploadFailure(String requestId, int status, JsonNode error, Changes changes) {
     if (!requestId.equals(uploadInFlight)) {
       return;
     }
     uploadInFlight = null;
+    pendingUpload = null;
     String message = error == null ? "" : error.path("error").asText("");
     if (status == 400 && message.contains("already exists")) {
+      // The server's count is unchanged: the next upload makes up the shortfall with fresh keys,
+      // whose ids come after the clashing ones.
       account.markKeysAsPublished();
-      serverKeyCount = -1;
       persist(changes);
     }
   }

@@ -77,8 +77,24 @@ final class DeviceTracker {
     return inFlight.values().stream().anyMatch(s -> s.contains(user));
   }
 
-  /** A query for outdated users that have none in flight, or null. */
-  OutgoingRequest queryRequest() {
+  /** Queries not answered yet, by request id: handed out again until their response comes. */
+  private final Map<String, OutgoingRequest> unanswered = new LinkedHashMap<>();
+
+  /**
+   * The queries to send: those still unanswered (again, with the same id) and a new one for
+   * outdated users that have none in flight.
+   */
+  List<OutgoingRequest> queryRequests() {
+    List<OutgoingRequest> out = new ArrayList<>(unanswered.values());
+    OutgoingRequest fresh = newQuery();
+    if (fresh != null) {
+      unanswered.put(fresh.requestId(), fresh);
+      out.add(fresh);
+    }
+    return out;
+  }
+
+  private OutgoingRequest newQuery() {
     List<String> users = new ArrayList<>();
     for (String user : ctx.store.outdatedUsers()) {
       if (!isInFlight(user)) {
@@ -98,6 +114,7 @@ final class DeviceTracker {
 
   /** The result of a query: users whose devices were updated. */
   Set<String> onQueryResponse(String requestId, JsonNode response, Changes changes) {
+    unanswered.remove(requestId);
     Set<String> users = inFlight.remove(requestId);
     if (users == null) {
       return Set.of();
@@ -112,7 +129,14 @@ final class DeviceTracker {
       if (update.failed()) {
         continue;
       }
-      apply(update, changes);
+      Changes forUser = new Changes();
+      try {
+        apply(update, forUser);
+      } catch (IllegalArgumentException | io.github.mxe2ee.crypto.DecodeException e) {
+        // One user's malformed answer must not keep everyone else in the batch outdated.
+        continue;
+      }
+      forUser.list().forEach(changes::add);
       changes.putTrackedUser(new TrackedUser(update.userId(), false));
       updated.add(update.userId());
     }
@@ -121,6 +145,7 @@ final class DeviceTracker {
 
   /** A query failed: its users stay outdated and may be queried again. */
   void onQueryFailure(String requestId) {
+    unanswered.remove(requestId);
     Set<String> users = inFlight.remove(requestId);
     if (users != null) {
       superseded.removeAll(users);

@@ -42,6 +42,12 @@ final class GroupSessions {
   static final String MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2";
   private static final String UNAUTHENTICATED = "igs.unauthenticated.";
 
+  /**
+   * The user whose device sent us a session over Olm: an event that names another sender is refused
+   * ({@link DecryptionFailure#UNTRUSTED}), so a session cannot be used to impersonate.
+   */
+  private static final String SENDER_USER = "igs.sender.";
+
   private final Context ctx;
   private final AccountKeys account;
   private final DeviceTracker devices;
@@ -55,12 +61,24 @@ final class GroupSessions {
   /** Session id to devices already told the key is withheld. */
   private final Map<String, Set<UserDevice>> withheldSent = new HashMap<>();
 
-  private final ReplayGuard replay = new ReplayGuard();
+  private final ReplayGuard replay;
+  private java.util.function.BooleanSupplier ownMasterKeyHeld = () -> false;
+
+  /** Tells trust computations whether we hold our own master key (set once CrossSigning exists). */
+  void setOwnMasterKeyHeld(java.util.function.BooleanSupplier held) {
+    this.ownMasterKeyHeld = held;
+  }
 
   private record PendingShare(String roomId, String sessionId, Map<UserDevice, Long> devices) {}
 
-  GroupSessions(Context ctx, AccountKeys account, DeviceTracker devices, OlmSessions olm) {
+  GroupSessions(
+      Context ctx,
+      AccountKeys account,
+      DeviceTracker devices,
+      OlmSessions olm,
+      ReplayGuard replay) {
     this.ctx = ctx;
+    this.replay = replay;
     this.account = account;
     this.devices = devices;
     this.olm = olm;
@@ -136,6 +154,7 @@ final class GroupSessions {
         settings.sharedHistory(),
         true,
         changes);
+    bindSender(roomId, s.sessionId(), ctx.userId(), changes);
     return s;
   }
 
@@ -156,11 +175,14 @@ final class GroupSessions {
       invalidate(roomId, changes);
       s = null;
     }
-    if (s == null) {
+    boolean fresh = s == null;
+    if (fresh) {
       s = create(roomId, settings, changes);
     }
     String sessionId = s.sessionId();
-    Map<UserDevice, Long> already = new HashMap<>(ctx.store.outboundSharedWith(roomId));
+    // The store's list belongs to the session it holds; a session made in this step has none yet.
+    Map<UserDevice, Long> already =
+        fresh ? new HashMap<>() : new HashMap<>(ctx.store.outboundSharedWith(roomId));
     for (PendingShare p : pending.values()) {
       if (p.sessionId.equals(sessionId)) {
         already.putAll(p.devices);
@@ -178,14 +200,14 @@ final class GroupSessions {
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     Map<UserDevice, Long> sharing = new LinkedHashMap<>();
-    boolean ownMaster = false;
+    boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
     for (String user : members) {
       for (DeviceKeys device : devices.devices(user).values()) {
         if (olm.isOwnDevice(device)) {
           continue;
         }
         UserDevice ud = new UserDevice(user, device.deviceId());
-        if (already.containsKey(ud) || toldWithheld.contains(ud)) {
+        if (already.containsKey(ud)) {
           continue;
         }
         DeviceTrust trust = devices.trust(user, device, ownMaster);
@@ -198,8 +220,9 @@ final class GroupSessions {
           }
         }
         if (code != null) {
-          withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
-          toldWithheld.add(ud);
+          if (toldWithheld.add(ud)) {
+            withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
+          }
         } else {
           keys.add(user, device.deviceId(), encrypted);
           sharing.put(ud, s.messageIndex());
@@ -245,6 +268,14 @@ final class GroupSessions {
     PendingShare p = pending.remove(requestId);
     if (p == null) {
       return;
+    }
+    boolean current =
+        ctx.store
+            .outboundGroupSession(p.roomId)
+            .map(r -> r.sessionId().equals(p.sessionId))
+            .orElse(false);
+    if (!current) {
+      return; // acknowledged after a rotation: the old session's list is gone with it
     }
     p.devices.forEach((d, index) -> changes.putOutboundSharedWith(p.roomId, p.sessionId, d, index));
   }
@@ -319,6 +350,18 @@ final class GroupSessions {
     inbound.put(session.sessionId(), session);
   }
 
+  /** Records which user's device sent the session (see {@link #SENDER_USER}). */
+  void bindSender(String roomId, String sessionId, String userId, Changes changes) {
+    changes.putValue(
+        SENDER_USER + roomId + "|" + sessionId, userId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Optional<String> boundSender(String roomId, String sessionId) {
+    return ctx.store
+        .value(SENDER_USER + roomId + "|" + sessionId)
+        .map(b -> new String(b, StandardCharsets.UTF_8));
+  }
+
   InboundGroupSession loadInbound(String roomId, String sessionId) {
     Optional<InboundGroupSessionRecord> r = ctx.store.inboundGroupSession(roomId, sessionId);
     if (r.isEmpty()) {
@@ -384,8 +427,16 @@ final class GroupSessions {
     if (!session.sessionId().equals(sessionId)) {
       return false;
     }
+    if (isBlank(roomId) || isBlank(senderKey) || isBlank(senderEd25519)) {
+      return false;
+    }
     InboundGroupSession existing = loadInbound(roomId, sessionId);
     if (existing != null) {
+      InboundGroupSessionRecord stored = ctx.store.inboundGroupSession(roomId, sessionId).get();
+      if (!stored.senderKey().equals(senderKey) || !stored.signingKey().equals(senderEd25519)) {
+        // Another device re-sending a session must not re-bind it to itself.
+        return false;
+      }
       var order = existing.compare(session);
       if (order != io.github.mxe2ee.megolm.SessionOrdering.WORSE) {
         return false;
@@ -396,13 +447,22 @@ final class GroupSessions {
     return true;
   }
 
-  /** Records an incoming {@code m.room_key.withheld}. */
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  /** Records an incoming {@code m.room_key.withheld} from a known device of its sender. */
   void onWithheld(JsonNode content, String sender, Changes changes) {
     String roomId = content.path("room_id").asText(null);
     String sessionId = content.path("session_id").asText(null);
     String code = content.path("code").asText(null);
-    String senderKey = content.path("sender_key").asText("unknown");
-    if (roomId == null || sessionId == null || code == null) {
+    String senderKey = content.path("sender_key").asText(null);
+    if (isBlank(roomId) || isBlank(sessionId) || isBlank(code) || isBlank(senderKey)) {
+      return;
+    }
+    if (devices.deviceByCurveKey(sender, senderKey).isEmpty()) {
+      // Anyone can send a plaintext notice; only the session owner's known device may withhold,
+      // otherwise a stranger could suppress our key requests for any session.
       return;
     }
     if (ctx.store.inboundGroupSession(roomId, sessionId).isPresent()) {
@@ -422,7 +482,7 @@ final class GroupSessions {
     String sessionId = content.path("session_id").asText(null);
     String ciphertext = content.path("ciphertext").asText(null);
     String sender = event.path("sender").asText(null);
-    if (sessionId == null || ciphertext == null || sender == null) {
+    if (isBlank(sessionId) || isBlank(ciphertext) || isBlank(sender)) {
       return fail(DecryptionFailure.MALFORMED, null, "missing session_id, ciphertext or sender");
     }
     Optional<InboundGroupSessionRecord> record = ctx.store.inboundGroupSession(roomId, sessionId);
@@ -444,14 +504,6 @@ final class GroupSessions {
     } catch (Mxe2eeException e) {
       return fail(DecryptionFailure.MALFORMED, null, e.getMessage());
     }
-    String eventId = event.path("event_id").asText("");
-    long ts = event.path("origin_server_ts").asLong(0);
-    if (!replay.check(sessionId, plain.messageIndex(), eventId, ts)) {
-      return fail(
-          DecryptionFailure.REPLAY,
-          null,
-          "index " + plain.messageIndex() + " of " + sessionId + " reused");
-    }
     ObjectNode payload;
     try {
       payload = Context.parseObject(plain.plaintextUtf8());
@@ -467,6 +519,10 @@ final class GroupSessions {
         || !decryptedContent.isObject()) {
       return fail(DecryptionFailure.MALFORMED, null, "plaintext lacks type or content");
     }
+    Optional<String> bound = boundSender(roomId, sessionId);
+    if (bound.isPresent() && !bound.get().equals(sender)) {
+      return fail(DecryptionFailure.UNTRUSTED, null, "session belongs to another sender");
+    }
     String senderKey = record.get().senderKey();
     Optional<DeviceKeys> device = devices.deviceByCurveKey(sender, senderKey);
     boolean keysMatch =
@@ -474,9 +530,20 @@ final class GroupSessions {
     if (device.isPresent() && !keysMatch) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session signing key is not the device's key");
     }
+    // Last, so that an event refused for another reason does not claim the index.
+    String eventId = event.path("event_id").asText("");
+    long ts = event.path("origin_server_ts").asLong(0);
+    if (!replay.check(sessionId, plain.messageIndex(), eventId, ts)) {
+      return fail(
+          DecryptionFailure.REPLAY,
+          null,
+          "index " + plain.messageIndex() + " of " + sessionId + " reused");
+    }
     boolean authenticated = keysMatch && ctx.store.value(UNAUTHENTICATED + sessionId).isEmpty();
     DeviceTrust trust =
-        device.map(d -> devices.trust(sender, d, false)).orElse(DeviceTrust.UNVERIFIED);
+        device
+            .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))
+            .orElse(DeviceTrust.UNVERIFIED);
     return new DecryptionResult.Decrypted(
         payload.get("type").textValue(),
         (ObjectNode) decryptedContent,

@@ -39,6 +39,9 @@ final class KeyRequests {
   /** Rate limit of replies (keys or refusals) to one device. */
   static final int MAX_REPLIES_PER_DEVICE_PER_MINUTE = 20;
 
+  /** Bound on the rate-limit table: past it, idle entries are dropped. */
+  static final int MAX_RATE_LIMITED_DEVICES = 10_000;
+
   private final Context ctx;
   private final DeviceTracker devices;
   private final OlmSessions olm;
@@ -49,6 +52,9 @@ final class KeyRequests {
   private final List<ObjectNode> waitingForSession = new ArrayList<>();
 
   private final Map<String, Deque<Long>> replies = new HashMap<>();
+
+  /** The {@code sender_key} named by the request being answered (deprecated field), or null. */
+  private String requestedSenderKey;
 
   /** Request id of sent to-device key requests / cancellations to the key request id. */
   private final Map<String, String> sentRequests = new HashMap<>();
@@ -104,8 +110,12 @@ final class KeyRequests {
     if (roomId == null || sessionId == null) {
       return;
     }
+    requestedSenderKey = body.path("sender_key").asText(null);
     if (!sender.equals(ctx.userId())) {
-      refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAUTHORISED, out);
+      // Refuse only devices we know: otherwise anyone could make us send notices to made-up ids.
+      if (devices.devices(sender).containsKey(deviceId)) {
+        refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAUTHORISED, out);
+      }
       return;
     }
     Optional<DeviceKeys> device = Optional.ofNullable(devices.devices(sender).get(deviceId));
@@ -129,7 +139,7 @@ final class KeyRequests {
       return;
     }
     if (!olm.hasSession(device.get().curve25519().toBase64())) {
-      waitingForSession.add(event);
+      waitForSession(event);
       return;
     }
     if (!allowReply(sender, deviceId)) {
@@ -158,6 +168,11 @@ final class KeyRequests {
       String sessionId,
       String code,
       List<OutgoingRequest> out) {
+    String senderKey =
+        ctx.store
+            .inboundGroupSession(roomId, sessionId)
+            .map(InboundGroupSessionRecord::senderKey)
+            .orElse(requestedSenderKey);
     if (!allowReply(user, deviceId)) {
       return;
     }
@@ -165,6 +180,9 @@ final class KeyRequests {
     c.put("algorithm", GroupSessions.MEGOLM_ALGORITHM);
     c.put("room_id", roomId);
     c.put("session_id", sessionId);
+    if (senderKey != null) {
+      c.put("sender_key", senderKey);
+    }
     c.put("from_device", ctx.deviceId());
     c.put("code", code);
     c.put("reason", WithheldCodes.reason(code));
@@ -175,6 +193,9 @@ final class KeyRequests {
 
   private boolean allowReply(String user, String deviceId) {
     long now = ctx.now();
+    if (replies.size() > MAX_RATE_LIMITED_DEVICES) {
+      replies.values().removeIf(t -> t.isEmpty() || now - t.peekLast() > 60_000);
+    }
     Deque<Long> times = replies.computeIfAbsent(user + "|" + deviceId, k -> new ArrayDeque<>());
     while (!times.isEmpty() && now - times.peekFirst() > 60_000) {
       times.pollFirst();
@@ -200,17 +221,43 @@ final class KeyRequests {
     return out;
   }
 
-  /** Retries requests that waited for a session, now that claims came back. */
-  void retryWaiting(Changes changes, List<OutgoingRequest> out) {
+  /**
+   * Answers the requests that waited for an Olm session whose requester now has one. The others
+   * keep waiting, unless {@code giveUp} (a claim for them came back without a usable key): they are
+   * dropped, so that a device without one-time keys is not claimed for forever.
+   */
+  void retryWaiting(boolean giveUp, Changes changes, List<OutgoingRequest> out) {
     List<ObjectNode> retry = new ArrayList<>(waitingForSession);
     waitingForSession.clear();
     for (ObjectNode event : retry) {
       String user = event.path("sender").asText();
       DeviceKeys d =
           devices.devices(user).get(event.path("content").path("requesting_device_id").asText());
-      if (d != null && olm.hasSession(d.curve25519().toBase64())) {
-        answer(event, changes, out);
+      if (d == null) {
+        continue;
       }
+      if (olm.hasSession(d.curve25519().toBase64())) {
+        answer(event, changes, out);
+      } else if (!giveUp) {
+        waitingForSession.add(event);
+      }
+    }
+  }
+
+  private void waitForSession(ObjectNode event) {
+    String sender = event.path("sender").asText();
+    JsonNode c = event.path("content");
+    boolean known =
+        waitingForSession.stream()
+            .anyMatch(
+                w ->
+                    w.path("sender").asText().equals(sender)
+                        && w.path("content")
+                            .path("requesting_device_id")
+                            .equals(c.path("requesting_device_id"))
+                        && w.path("content").path("request_id").equals(c.path("request_id")));
+    if (!known) {
+      waitingForSession.add(event);
     }
   }
 
@@ -218,11 +265,37 @@ final class KeyRequests {
 
   /** Records that we want the key of a session we cannot decrypt (once per session). */
   void want(String roomId, String sessionId, Changes changes) {
-    if (ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()) {
+    if (roomId == null
+        || roomId.isBlank()
+        || sessionId == null
+        || sessionId.isBlank()
+        || ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()) {
       return;
     }
     changes.putOutgoingKeyRequest(
         new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT));
+  }
+
+  /**
+   * Asks our own devices for a session now, even if we asked before (the caller decided to retry):
+   * the returned request carries our existing key request id, or a new one.
+   */
+  OutgoingRequest requestNow(String roomId, String sessionId, Changes changes) {
+    OutgoingKeyRequest r =
+        ctx.store
+            .outgoingKeyRequestFor(roomId, sessionId)
+            .orElseGet(
+                () -> {
+                  OutgoingKeyRequest created =
+                      new OutgoingKeyRequest(
+                          ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT);
+                  changes.putOutgoingKeyRequest(created);
+                  return created;
+                });
+    sentRequests.values().remove(r.requestId());
+    OutgoingRequest req = toOwnDevices(r, "request");
+    sentRequests.put(req.requestId(), r.requestId());
+    return req;
   }
 
   /** To-device requests for unsent key requests and pending cancellations. */
@@ -320,8 +393,8 @@ final class KeyRequests {
             roomId,
             sessionId,
             session,
-            c.path("sender_key").asText(senderCurve25519),
-            c.path("sender_claimed_ed25519_key").asText(session.signingKey().toBase64()),
+            c.path("sender_key").asText(),
+            c.path("sender_claimed_ed25519_key").asText(),
             c.path("shared_history").asBoolean(false),
             false,
             changes);
@@ -330,6 +403,23 @@ final class KeyRequests {
         new OutgoingKeyRequest(
             r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.CANCELLATION_PENDING));
     return imported;
+  }
+
+  /**
+   * A key we had asked for arrived another way (a plain {@code m.room_key}): cancel the request.
+   */
+  void onKeyArrived(String roomId, String sessionId, Changes changes) {
+    ctx.store
+        .outgoingKeyRequestFor(roomId, sessionId)
+        .filter(r -> r.state() != KeyRequestState.CANCELLATION_PENDING)
+        .ifPresent(
+            r ->
+                changes.putOutgoingKeyRequest(
+                    new OutgoingKeyRequest(
+                        r.requestId(),
+                        r.roomId(),
+                        r.sessionId(),
+                        KeyRequestState.CANCELLATION_PENDING)));
   }
 
   /** Drops in-memory bookkeeping of a request that will not be acknowledged. */

@@ -39,6 +39,10 @@ import java.util.Optional;
  */
 public final class OlmMachine implements AutoCloseable {
   private final Context ctx;
+
+  /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
+  private final ReplayGuard replay = new ReplayGuard();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -63,9 +67,10 @@ public final class OlmMachine implements AutoCloseable {
     account = AccountKeys.loadOrCreate(ctx);
     devices = new DeviceTracker(ctx);
     olm = new OlmSessions(ctx, account);
-    groups = new GroupSessions(ctx, account, devices, olm);
+    groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
+    groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
   }
 
   /**
@@ -174,8 +179,8 @@ public final class OlmMachine implements AutoCloseable {
   /**
    * Everything that should be sent now: key upload, device-list queries, claims for pending key
    * requests, key requests and their cancellations, and queued to-device messages. Calling it again
-   * before responses are fed back returns the queued requests again but never a second upload or a
-   * second query for the same users.
+   * before responses are fed back returns the unanswered requests again, with the same ids, but
+   * never a second upload or a second query for the same users.
    */
   public List<OutgoingRequest> outgoingRequests() {
     return step(
@@ -185,10 +190,10 @@ public final class OlmMachine implements AutoCloseable {
           if (upload != null) {
             out.add(upload);
           }
-          OutgoingRequest query = devices.queryRequest();
-          if (query != null) {
-            out.add(query);
-          }
+          out.addAll(devices.queryRequests());
+          List<OutgoingRequest> answers = new ArrayList<>();
+          keyRequests.retryWaiting(false, changes, answers);
+          answers.forEach(r -> queued.put(r.requestId(), r));
           if (claimsForKeyRequests.isEmpty()) {
             OutgoingRequest claim = olm.claimRequest(keyRequests.devicesWaitingForSession());
             if (claim != null) {
@@ -226,11 +231,10 @@ public final class OlmMachine implements AutoCloseable {
                 }
                 dummies.build().forEach(r -> queued.put(r.requestId(), r));
               }
-              if (claimsForKeyRequests.remove(requestId) != null) {
-                List<OutgoingRequest> replies = new ArrayList<>();
-                keyRequests.retryWaiting(changes, replies);
-                replies.forEach(r -> queued.put(r.requestId(), r));
-              }
+              List<OutgoingRequest> replies = new ArrayList<>();
+              keyRequests.retryWaiting(
+                  claimsForKeyRequests.remove(requestId) != null, changes, replies);
+              replies.forEach(r -> queued.put(r.requestId(), r));
             }
             case TO_DEVICE -> {
               groups.onToDeviceSent(requestId, changes);
@@ -386,7 +390,16 @@ public final class OlmMachine implements AutoCloseable {
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
     return step(
         changes -> {
-          DecryptionResult result = groups.decrypt(roomId, event);
+          DecryptionResult result;
+          try {
+            result = groups.decrypt(roomId, event);
+          } catch (io.github.mxe2ee.store.StoreException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            // Bad input never fails the caller's sync: a malformed event is a classified value.
+            return new DecryptionResult.UnableToDecrypt(
+                DecryptionFailure.MALFORMED, null, "rejected: " + e.getClass().getSimpleName());
+          }
           if (result instanceof DecryptionResult.UnableToDecrypt u
               && (u.reason() == DecryptionFailure.MISSING_SESSION
                   || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {
@@ -396,6 +409,26 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           return result;
+        });
+  }
+
+  /**
+   * Asks our own devices for the room key of an event we cannot decrypt, now (also when a request
+   * was already sent: a retry). The request stays in {@link #outgoingRequests} until acknowledged.
+   *
+   * @return the {@code m.room_key_request} to-device request
+   * @throws IllegalArgumentException if the event has no {@code content.session_id}
+   */
+  public List<OutgoingRequest> requestRoomKey(String roomId, ObjectNode event) {
+    String sessionId = event.path("content").path("session_id").asText(null);
+    if (sessionId == null) {
+      throw new IllegalArgumentException("event has no content.session_id");
+    }
+    return step(
+        changes -> {
+          OutgoingRequest r = keyRequests.requestNow(roomId, sessionId, changes);
+          queued.put(r.requestId(), r);
+          return List.of(r);
         });
   }
 
