@@ -201,7 +201,7 @@ def _targets(vz, lo, jm, extra, key, label):
 
 
 def table(vz, lo, jm, extra):
-    lines = ["**CPU time per operation** (the basis of the ratios; see below for why):", ""]
+    lines = ["**CPU time per operation** (the basis of the ratios; why: see "How it is measured"):", ""]
     lines += _rows(vz, lo, jm, "cpu_ns", "cpu_error_ns")
     lines.append("")
     lines.append(
