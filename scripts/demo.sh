@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job (for now): installs what is needed, builds, starts the dev Synapse, registers the
-# echo bot's user and runs the example bot, which logs in and syncs. Ctrl-C stops the bot, and the
+# The main job: installs what is needed, builds, starts the dev Synapse, registers the
+# echo bot's user and runs the encrypted echo bot (joins on invite, answers encrypted messages
+# with an encrypted echo). Ctrl-C stops the bot, and the
 # trap stops Synapse if this script started it.
 #   MXE2EE_DEMO_DURATION=N   stop the bot after N seconds (as if Ctrl-C was pressed), for smoke runs
 #   MXE2EE_BOT_CONFIG=FILE   bot settings (default config/echo-bot.json); --homeserver is set here

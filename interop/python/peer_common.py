@@ -19,6 +19,11 @@ import json
 import sys
 
 
+# Largest `count` of account.generate_one_time_keys: no implementation keeps more than a few
+# hundred one-time keys, and an unbounded count lets one request exhaust memory.
+MAX_KEY_COUNT = 10000
+
+
 class PeerError(Exception):
     """A failure reported to the caller as ``{"error": {"kind", "message"}}``."""
 
@@ -65,6 +70,13 @@ class Request:
         value = self._get(name, (int,), "an integer")
         if value < 0:
             raise PeerError("bad_request", "argument '%s' must not be negative" % name)
+        return value
+
+    def count(self, name):
+        """A key count, bounded so a bad request cannot exhaust the peer's memory."""
+        value = self.int(name)
+        if value > MAX_KEY_COUNT:
+            raise PeerError("bad_request", "argument '%s' must be at most %d" % (name, MAX_KEY_COUNT))
         return value
 
     def message(self, name="message"):

@@ -56,6 +56,8 @@ def classify(exc):
     if isinstance(exc, vz.SessionCreationException):
         if "one-time key" in lowered or "one time key" in lowered:
             return "missing_one_time_key", message
+        if "identity key doesn't match" in lowered:
+            return "crypto", message
         if "mac" in lowered or "padding" in lowered or "decrypt" in lowered:
             return "crypto", message
         return "decode", message
@@ -136,7 +138,7 @@ def account_identity_keys(req):
 @peer.op("account.generate_one_time_keys")
 def account_generate_one_time_keys(req):
     account = handles.get(req.str("account"), "account")
-    account.generate_one_time_keys(req.int("count"))
+    account.generate_one_time_keys(req.count("count"))
     return {"one_time_keys": key_map(account.one_time_keys)}
 
 

@@ -22,7 +22,17 @@ const EVENT_BYTES: usize = 200;
 /// Events in the backlog benchmark.
 const BACKLOG: usize = 1000;
 
-/// Times `f`, which performs `ops_per_call` operations per call, and prints one JSON line.
+/// CPU time consumed by this thread, in nanoseconds.
+fn thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+/// Times `f`, which performs `ops_per_call` operations per call, and prints one JSON line with
+/// the median wall-clock time per op and the median thread CPU time per op.
 fn bench<F: FnMut()>(op: &str, ops_per_call: usize, mut f: F) {
     // Warm-up, which also calibrates the number of calls per run.
     let start = Instant::now();
@@ -34,20 +44,25 @@ fn bench<F: FnMut()>(op: &str, ops_per_call: usize, mut f: F) {
     let per_call = start.elapsed().as_nanos() as f64 / calls as f64;
     let calls_per_run = ((TARGET_RUN_NANOS / per_call) as u64).max(1);
     let mut samples = Vec::with_capacity(RUNS);
+    let mut cpu_samples = Vec::with_capacity(RUNS);
+    let ops = calls_per_run as f64 * ops_per_call as f64;
     for _ in 0..RUNS {
+        let c = thread_cpu_ns();
         let t = Instant::now();
         for _ in 0..calls_per_run {
             f();
         }
         let ns = t.elapsed().as_nanos() as f64;
-        samples.push(ns / (calls_per_run as f64 * ops_per_call as f64));
+        samples.push(ns / ops);
+        cpu_samples.push((thread_cpu_ns() - c) / ops);
     }
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let median = samples[RUNS / 2];
+    cpu_samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
-        "{{\"impl\":\"vodozemac\",\"op\":\"{}\",\"ns_per_op\":{:.1},\"min_ns\":{:.1},\"max_ns\":{:.1},\"runs\":{},\"ops_per_run\":{}}}",
+        "{{\"impl\":\"vodozemac\",\"op\":\"{}\",\"ns_per_op\":{:.1},\"cpu_ns_per_op\":{:.1},\"min_ns\":{:.1},\"max_ns\":{:.1},\"runs\":{},\"ops_per_run\":{}}}",
         op,
-        median,
+        samples[RUNS / 2],
+        cpu_samples[RUNS / 2],
         samples[0],
         samples[RUNS - 1],
         RUNS,

@@ -137,6 +137,27 @@ public final class HomeserverClient {
             });
   }
 
+  /**
+   * One authenticated request with the logged-in session: {@code method} and {@code path} (below
+   * the base URL, already percent-encoded) with an optional JSON body.
+   *
+   * @return the JSON response body of a 2xx answer
+   * @throws IllegalStateException if called before a successful {@link #login}
+   */
+  public Future<JsonObject> request(String method, String path, JsonObject body) {
+    Session s = session;
+    if (s == null) {
+      throw new IllegalStateException("request before login");
+    }
+    HttpRequest<Buffer> req =
+        client
+            .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
+            .bearerTokenAuthentication(s.accessToken)
+            .timeout(REQUEST_TIMEOUT_MS);
+    Future<HttpResponse<Buffer>> sent = body == null ? req.send() : req.sendJsonObject(body);
+    return sent.map(resp -> json(path, resp));
+  }
+
   private static JsonObject json(String path, HttpResponse<Buffer> resp) {
     JsonObject body;
     try {

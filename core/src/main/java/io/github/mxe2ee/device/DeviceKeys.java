@@ -58,6 +58,9 @@ public record DeviceKeys(
     String what = "device keys";
     String userId = Json.text(node, "user_id", what);
     String deviceId = Json.text(node, "device_id", what);
+    if (userId.isBlank() || deviceId.isBlank()) {
+      throw new DeviceKeysException(what + ": user_id and device_id must not be empty");
+    }
     what = "device keys of " + userId + "/" + deviceId;
     List<String> algorithms = new ArrayList<>();
     for (JsonNode a : Json.array(node, "algorithms", what)) {

@@ -43,6 +43,21 @@ public sealed interface DecryptionResult {
     public ObjectNode content() {
       return content.deepCopy();
     }
+
+    /** Type and ids only: the decrypted content is never printed. */
+    @Override
+    public String toString() {
+      return "Decrypted["
+          + type
+          + " from device "
+          + senderDeviceId
+          + ", index "
+          + messageIndex
+          + ", "
+          + trust
+          + (authenticated ? ", authenticated" : "")
+          + "]";
+    }
   }
 
   /**

@@ -144,7 +144,14 @@ final class DeviceTracker {
       if (update.failed()) {
         continue;
       }
-      apply(update, changes);
+      Changes forUser = new Changes();
+      try {
+        apply(update, forUser);
+      } catch (IllegalArgumentException | io.github.mxe2ee.crypto.DecodeException e) {
+        // One user's malformed answer must not keep everyone else in the batch outdated.
+        continue;
+      }
+      forUser.list().forEach(changes::add);
       changes.putTrackedUser(new TrackedUser(update.userId(), false));
       updated.add(update.userId());
     }

@@ -61,7 +61,13 @@ final class GroupSessions {
   /** Session id to devices already told the key is withheld. */
   private final Map<String, Set<UserDevice>> withheldSent = new HashMap<>();
 
-  private final ReplayGuard replay = new ReplayGuard();
+  private final ReplayGuard replay;
+  private java.util.function.BooleanSupplier ownMasterKeyHeld = () -> false;
+
+  /** Tells trust computations whether we hold our own master key (set once CrossSigning exists). */
+  void setOwnMasterKeyHeld(java.util.function.BooleanSupplier held) {
+    this.ownMasterKeyHeld = held;
+  }
 
   /**
    * Write-through caches of inbound session rows and of the small per-session values (sender
@@ -101,8 +107,14 @@ final class GroupSessions {
 
   private record PendingShare(String roomId, String sessionId, Map<UserDevice, Long> devices) {}
 
-  GroupSessions(Context ctx, AccountKeys account, DeviceTracker devices, OlmSessions olm) {
+  GroupSessions(
+      Context ctx,
+      AccountKeys account,
+      DeviceTracker devices,
+      OlmSessions olm,
+      ReplayGuard replay) {
     this.ctx = ctx;
+    this.replay = replay;
     this.account = account;
     this.devices = devices;
     this.olm = olm;
@@ -224,14 +236,14 @@ final class GroupSessions {
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     Map<UserDevice, Long> sharing = new LinkedHashMap<>();
-    boolean ownMaster = false;
+    boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
     for (String user : members) {
       for (DeviceKeys device : devices.devices(user).values()) {
         if (olm.isOwnDevice(device)) {
           continue;
         }
         UserDevice ud = new UserDevice(user, device.deviceId());
-        if (already.containsKey(ud) || toldWithheld.contains(ud)) {
+        if (already.containsKey(ud)) {
           continue;
         }
         DeviceTrust trust = devices.trust(user, device, ownMaster);
@@ -244,8 +256,9 @@ final class GroupSessions {
           }
         }
         if (code != null) {
-          withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
-          toldWithheld.add(ud);
+          if (toldWithheld.add(ud)) {
+            withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
+          }
         } else {
           keys.add(user, device.deviceId(), encrypted);
           sharing.put(ud, s.messageIndex());
@@ -449,8 +462,16 @@ final class GroupSessions {
     if (!session.sessionId().equals(sessionId)) {
       return false;
     }
+    if (isBlank(roomId) || isBlank(senderKey) || isBlank(senderEd25519)) {
+      return false;
+    }
     InboundGroupSession existing = loadInbound(roomId, sessionId);
     if (existing != null) {
+      InboundGroupSessionRecord stored = ctx.store.inboundGroupSession(roomId, sessionId).get();
+      if (!stored.senderKey().equals(senderKey) || !stored.signingKey().equals(senderEd25519)) {
+        // Another device re-sending a session must not re-bind it to itself.
+        return false;
+      }
       var order = existing.compare(session);
       if (order != io.github.mxe2ee.megolm.SessionOrdering.WORSE) {
         return false;
@@ -461,13 +482,22 @@ final class GroupSessions {
     return true;
   }
 
-  /** Records an incoming {@code m.room_key.withheld}. */
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  /** Records an incoming {@code m.room_key.withheld} from a known device of its sender. */
   void onWithheld(JsonNode content, String sender, Changes changes) {
     String roomId = content.path("room_id").asText(null);
     String sessionId = content.path("session_id").asText(null);
     String code = content.path("code").asText(null);
-    String senderKey = content.path("sender_key").asText("unknown");
-    if (roomId == null || sessionId == null || code == null) {
+    String senderKey = content.path("sender_key").asText(null);
+    if (isBlank(roomId) || isBlank(sessionId) || isBlank(code) || isBlank(senderKey)) {
+      return;
+    }
+    if (devices.deviceByCurveKey(sender, senderKey).isEmpty()) {
+      // Anyone can send a plaintext notice; only the session owner's known device may withhold,
+      // otherwise a stranger could suppress our key requests for any session.
       return;
     }
     if (inboundRecord(roomId, sessionId).isPresent()) {
@@ -487,7 +517,7 @@ final class GroupSessions {
     String sessionId = content.path("session_id").asText(null);
     String ciphertext = content.path("ciphertext").asText(null);
     String sender = event.path("sender").asText(null);
-    if (sessionId == null || ciphertext == null || sender == null) {
+    if (isBlank(sessionId) || isBlank(ciphertext) || isBlank(sender)) {
       return fail(DecryptionFailure.MALFORMED, null, "missing session_id, ciphertext or sender");
     }
     Optional<InboundGroupSessionRecord> record = inboundRecord(roomId, sessionId);
@@ -546,7 +576,9 @@ final class GroupSessions {
     }
     boolean authenticated = keysMatch && value(UNAUTHENTICATED + sessionId).isEmpty();
     DeviceTrust trust =
-        device.map(d -> devices.trust(sender, d, false)).orElse(DeviceTrust.UNVERIFIED);
+        device
+            .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))
+            .orElse(DeviceTrust.UNVERIFIED);
     return new DecryptionResult.Decrypted(
         payload.get("type").textValue(),
         (ObjectNode) decryptedContent,

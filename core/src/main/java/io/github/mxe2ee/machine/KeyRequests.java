@@ -39,6 +39,9 @@ final class KeyRequests {
   /** Rate limit of replies (keys or refusals) to one device. */
   static final int MAX_REPLIES_PER_DEVICE_PER_MINUTE = 20;
 
+  /** Bound on the rate-limit table: past it, idle entries are dropped. */
+  static final int MAX_RATE_LIMITED_DEVICES = 10_000;
+
   private final Context ctx;
   private final DeviceTracker devices;
   private final OlmSessions olm;
@@ -109,7 +112,10 @@ final class KeyRequests {
     }
     requestedSenderKey = body.path("sender_key").asText(null);
     if (!sender.equals(ctx.userId())) {
-      refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAUTHORISED, out);
+      // Refuse only devices we know: otherwise anyone could make us send notices to made-up ids.
+      if (devices.devices(sender).containsKey(deviceId)) {
+        refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAUTHORISED, out);
+      }
       return;
     }
     Optional<DeviceKeys> device = Optional.ofNullable(devices.devices(sender).get(deviceId));
@@ -187,6 +193,9 @@ final class KeyRequests {
 
   private boolean allowReply(String user, String deviceId) {
     long now = ctx.now();
+    if (replies.size() > MAX_RATE_LIMITED_DEVICES) {
+      replies.values().removeIf(t -> t.isEmpty() || now - t.peekLast() > 60_000);
+    }
     Deque<Long> times = replies.computeIfAbsent(user + "|" + deviceId, k -> new ArrayDeque<>());
     while (!times.isEmpty() && now - times.peekFirst() > 60_000) {
       times.pollFirst();
@@ -256,7 +265,11 @@ final class KeyRequests {
 
   /** Records that we want the key of a session we cannot decrypt (once per session). */
   void want(String roomId, String sessionId, Changes changes) {
-    if (ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()) {
+    if (roomId == null
+        || roomId.isBlank()
+        || sessionId == null
+        || sessionId.isBlank()
+        || ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()) {
       return;
     }
     changes.putOutgoingKeyRequest(
@@ -380,8 +393,8 @@ final class KeyRequests {
             roomId,
             sessionId,
             session,
-            c.path("sender_key").asText(senderCurve25519),
-            c.path("sender_claimed_ed25519_key").asText(session.signingKey().toBase64()),
+            c.path("sender_key").asText(),
+            c.path("sender_claimed_ed25519_key").asText(),
             c.path("shared_history").asBoolean(false),
             false,
             changes);
@@ -390,6 +403,23 @@ final class KeyRequests {
         new OutgoingKeyRequest(
             r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.CANCELLATION_PENDING));
     return imported;
+  }
+
+  /**
+   * A key we had asked for arrived another way (a plain {@code m.room_key}): cancel the request.
+   */
+  void onKeyArrived(String roomId, String sessionId, Changes changes) {
+    ctx.store
+        .outgoingKeyRequestFor(roomId, sessionId)
+        .filter(r -> r.state() != KeyRequestState.CANCELLATION_PENDING)
+        .ifPresent(
+            r ->
+                changes.putOutgoingKeyRequest(
+                    new OutgoingKeyRequest(
+                        r.requestId(),
+                        r.roomId(),
+                        r.sessionId(),
+                        KeyRequestState.CANCELLATION_PENDING)));
   }
 
   /** Drops in-memory bookkeeping of a request that will not be acknowledged. */

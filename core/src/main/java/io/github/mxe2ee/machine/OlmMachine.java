@@ -39,6 +39,10 @@ import java.util.Optional;
  */
 public final class OlmMachine implements AutoCloseable {
   private final Context ctx;
+
+  /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
+  private final ReplayGuard replay = new ReplayGuard();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -63,9 +67,10 @@ public final class OlmMachine implements AutoCloseable {
     account = AccountKeys.loadOrCreate(ctx);
     devices = new DeviceTracker(ctx);
     olm = new OlmSessions(ctx, account);
-    groups = new GroupSessions(ctx, account, devices, olm);
+    groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
+    groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
   }
 
   /**
@@ -385,7 +390,16 @@ public final class OlmMachine implements AutoCloseable {
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
     return step(
         changes -> {
-          DecryptionResult result = groups.decrypt(roomId, event);
+          DecryptionResult result;
+          try {
+            result = groups.decrypt(roomId, event);
+          } catch (io.github.mxe2ee.store.StoreException e) {
+            throw e;
+          } catch (RuntimeException e) {
+            // Bad input never fails the caller's sync: a malformed event is a classified value.
+            return new DecryptionResult.UnableToDecrypt(
+                DecryptionFailure.MALFORMED, null, "rejected: " + e.getClass().getSimpleName());
+          }
           if (result instanceof DecryptionResult.UnableToDecrypt u
               && (u.reason() == DecryptionFailure.MISSING_SESSION
                   || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {

@@ -146,6 +146,17 @@ public record OlmPayload(
     }
   }
 
+  /** Identity: payloads may carry room keys, so they are never compared by content. */
+  @Override
+  public boolean equals(Object o) {
+    return o == this;
+  }
+
+  @Override
+  public int hashCode() {
+    return System.identityHashCode(this);
+  }
+
   @Override
   public String toString() {
     return "OlmPayload[" + type + " from " + sender + "]";

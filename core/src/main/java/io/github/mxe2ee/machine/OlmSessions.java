@@ -255,7 +255,12 @@ final class OlmSessions {
   }
 
   /** The outcome of decrypting one Olm message. */
-  record Decrypted(String plaintext, String senderKey) {}
+  record Decrypted(String plaintext, String senderKey) {
+    @Override
+    public String toString() {
+      return "Decrypted[from " + senderKey + "]";
+    }
+  }
 
   /**
    * Decrypts an Olm-encrypted to-device event addressed to us.

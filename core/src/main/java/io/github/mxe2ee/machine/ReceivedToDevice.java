@@ -47,4 +47,10 @@ public record ReceivedToDevice(
   public ObjectNode content() {
     return content.deepCopy();
   }
+
+  /** Kind, type and sender only: content is never printed. */
+  @Override
+  public String toString() {
+    return "ReceivedToDevice[" + kind + " " + type + " from " + sender + "/" + senderDeviceId + "]";
+  }
 }

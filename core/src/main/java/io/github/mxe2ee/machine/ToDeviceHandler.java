@@ -43,7 +43,28 @@ final class ToDeviceHandler {
     this.keyRequests = keyRequests;
   }
 
+  /**
+   * Processes one event. Bad input never fails the step: anything malformed that slips past the
+   * checks below is reported as {@link ReceivedToDevice.Kind#INVALID}, and what the event changed
+   * before that stays consistent (each change mirrors state already taken in memory). Store
+   * failures still propagate.
+   */
   ReceivedToDevice handle(ObjectNode event, Changes changes, List<OutgoingRequest> replies) {
+    try {
+      return dispatch(event, changes, replies);
+    } catch (io.github.mxe2ee.store.StoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return invalid(
+          event.path("type").asText(null),
+          event.path("sender").asText(null),
+          null,
+          "rejected: " + e.getClass().getSimpleName());
+    }
+  }
+
+  private ReceivedToDevice dispatch(
+      ObjectNode event, Changes changes, List<OutgoingRequest> replies) {
     String type = event.path("type").asText(null);
     String sender = event.path("sender").asText(null);
     JsonNode content = event.get("content");
@@ -117,6 +138,8 @@ final class ToDeviceHandler {
             shown, senderKey, payload.senderEd25519().toBase64(), true, changes)) {
           groups.bindSender(
               shown.path("room_id").asText(), shown.path("session_id").asText(), sender, changes);
+          keyRequests.onKeyArrived(
+              shown.path("room_id").asText(), shown.path("session_id").asText(), changes);
         }
         shown.remove("session_key");
       }

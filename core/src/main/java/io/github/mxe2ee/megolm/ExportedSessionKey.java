@@ -20,9 +20,10 @@ import io.github.mxe2ee.crypto.UnpaddedBase64;
  * There is no signature: whoever delivered it vouches for it, so a session imported from here is
  * not marked as verified.
  *
- * <p>Contract: immutable and thread-safe. Holds the secret ratchet: {@link #toString()} shows only
- * the session id and index, and there is no {@code equals}/{@code hashCode}. Decoding throws {@link
- * MegolmDecodeException} on bad base64, a version other than 1, or a length other than 165.
+ * <p>Contract: immutable and thread-safe; arguments must not be null. Holds the secret ratchet:
+ * {@link #toString()} shows only the session id and index, and there is no {@code equals}/{@code
+ * hashCode}. Decoding throws {@link MegolmDecodeException} on bad base64, a version other than 1,
+ * or a length other than 165.
  */
 public final class ExportedSessionKey {
   /** Version byte of the export format. */

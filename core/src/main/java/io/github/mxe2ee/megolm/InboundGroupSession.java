@@ -23,8 +23,9 @@ import java.util.Optional;
  * failed decrypt leaves the session exactly as it was. Replay detection (an index seen twice) is
  * the caller's job, as the spec's "Message Replays" section recommends.
  *
- * <p>Contract: thread-safe. The initial ratchet and key never change; the cached ratchet is an
- * immutable snapshot swapped atomically. Secrets never appear in {@link #toString()}.
+ * <p>Contract: thread-safe; arguments must not be null and results never are. The initial ratchet
+ * and key never change; the cached ratchet is an immutable snapshot swapped atomically. Secrets
+ * never appear in {@link #toString()}.
  */
 public final class InboundGroupSession {
   private final Ratchet initialRatchet;

@@ -29,9 +29,9 @@ import java.util.Arrays;
  *
  * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Message format".
  *
- * <p>Contract: immutable and thread-safe; byte arrays are copied in and out. Decoding throws {@link
- * MegolmDecodeException}; it does not check the MAC or signature (see {@link
- * InboundGroupSession#decrypt(MegolmMessage)}). {@link #toString()} shows only the index.
+ * <p>Contract: immutable and thread-safe; arguments must not be null; byte arrays are copied in and
+ * out. Decoding throws {@link MegolmDecodeException}; it does not check the MAC or signature (see
+ * {@link InboundGroupSession#decrypt(MegolmMessage)}). {@link #toString()} shows only the index.
  */
 public final class MegolmMessage {
   /** The only Megolm message version Matrix uses (8-byte MAC). */

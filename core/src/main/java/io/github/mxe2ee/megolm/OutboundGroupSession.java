@@ -18,9 +18,9 @@ import java.util.Objects;
  * with AES-256-CBC/PKCS#7, appends an 8-byte HMAC-SHA-256 and an Ed25519 signature, then advances
  * the ratchet by one.
  *
- * <p>Contract: thread-safe (methods synchronize on the session); not null-tolerant. The caller
- * persists the session (via {@link #pickle(byte[])}) after every {@link #encrypt} so an index is
- * never reused. Secrets never appear in {@link #toString()}.
+ * <p>Contract: thread-safe (methods synchronize on the session); arguments must not be null and
+ * results never are. The caller persists the session (via {@link #pickle(byte[])}) after every
+ * {@link #encrypt} so an index is never reused. Secrets never appear in {@link #toString()}.
  */
 public final class OutboundGroupSession {
   private final Ratchet ratchet;

@@ -22,11 +22,11 @@ import java.util.Arrays;
  *
  * <p>Spec: {@code shared/spec/matrix-spec/content/olm-megolm/megolm.md}, "Session sharing format".
  *
- * <p>Contract: immutable and thread-safe; every instance carries a signature that verified
- * (decoding checks it, creation signs). Holds the secret ratchet: {@link #toString()} shows only
- * the session id and index, and there is no {@code equals}/{@code hashCode}. Decoding throws {@link
- * MegolmDecodeException} on bad base64, a version other than 2, a length other than 229, an invalid
- * public key or a signature that does not verify.
+ * <p>Contract: immutable and thread-safe; arguments must not be null. Every instance carries a
+ * signature that verified (decoding checks it, creation signs). Holds the secret ratchet: {@link
+ * #toString()} shows only the session id and index, and there is no {@code equals}/{@code
+ * hashCode}. Decoding throws {@link MegolmDecodeException} on bad base64, a version other than 2, a
+ * length other than 229, an invalid public key or a signature that does not verify.
  */
 public final class SessionKey {
   /** Version byte of the session-sharing format. */

@@ -123,7 +123,7 @@ public final class Account {
    * Generates {@code count} one-time keys (32 random bytes each, in id order), dropping the oldest
    * keys beyond {@link #MAX_ONE_TIME_KEYS}.
    *
-   * @return the new keys, by key id, in generation order
+   * @return the new keys that are still stored, by key id, in generation order
    * @throws IllegalArgumentException if {@code count} is negative
    */
   public Map<String, Curve25519PublicKey> generateOneTimeKeys(int count) {
@@ -139,6 +139,8 @@ public final class Account {
       oneTimeKeys.put(key.id(), key);
       created.put(key.keyId(), key.publicKey());
     }
+    // with count > MAX_ONE_TIME_KEYS the first new keys are already gone again
+    created.values().retainAll(oneTimeKeys().values());
     return Collections.unmodifiableMap(created);
   }
 

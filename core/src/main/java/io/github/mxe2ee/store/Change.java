@@ -39,9 +39,9 @@ public sealed interface Change {
 
   /**
    * Records that the outbound session {@code sessionId} of {@code roomId} was shared with a device
-   * starting at {@code messageIndex}. The outbound session must exist, with that session id, when
-   * this change is applied; otherwise the whole save fails with {@link
-   * StoreException.Reason#CONSTRAINT}.
+   * starting at {@code messageIndex}. Ignored (a no-op) unless that session is the room's current
+   * outbound session when the change is applied: an acknowledgement that arrives after the session
+   * was rotated or discarded is irrelevant and must not fail the machine step.
    */
   record PutOutboundSharedWith(
       String roomId, String sessionId, UserDevice device, long messageIndex) implements Change {

@@ -61,6 +61,11 @@ class AccountTest {
     Account a = Account.create(RANDOM);
     Map<String, Curve25519PublicKey> first = a.generateOneTimeKeys(60);
     a.generateOneTimeKeys(90);
+    Account big = Account.create(RANDOM);
+    Map<String, Curve25519PublicKey> many = big.generateOneTimeKeys(130);
+    assertEquals(Account.MAX_ONE_TIME_KEYS, many.size());
+    assertEquals(OneTimeKey.keyId(31), many.keySet().iterator().next());
+    assertEquals(many, big.oneTimeKeys());
     assertEquals(Account.MAX_ONE_TIME_KEYS, a.storedOneTimeKeyCount());
     Map<String, Curve25519PublicKey> kept = a.oneTimeKeys();
     assertFalse(kept.containsKey(OneTimeKey.keyId(50)));

@@ -173,19 +173,20 @@ public abstract class CryptoStoreContractTest {
   }
 
   @Test
-  void outboundSharedWith_forWrongSession_isConstraintError() {
-    store.save(new Changes().putOutboundGroupSession(outbound(ROOM, "O1", 0)));
-    StoreException e =
-        assertThrows(
-            StoreException.class,
-            () ->
-                store.save(
-                    new Changes()
-                        .putOutboundSharedWith(
-                            ROOM, "OLD", new UserDevice("@x:example.org", "D"), 0)));
-    assertEquals(StoreException.Reason.CONSTRAINT, e.reason());
-    assertEquals("store", e.kind());
+  void outboundSharedWith_forRotatedOrMissingSession_isIgnored() {
+    UserDevice d = new UserDevice("@x:example.org", "D");
+    store.save(
+        new Changes()
+            .putOutboundGroupSession(outbound(ROOM, "O2", 0))
+            // Late acknowledgements: an old session of ROOM, and a room without a session.
+            .putOutboundSharedWith(ROOM, "O1", d, 0)
+            .putOutboundSharedWith(ROOM2, "P1", d, 0)
+            .putSyncToken("saved"));
+    assertEquals(Optional.of("saved"), store.syncToken());
     assertEquals(Map.of(), store.outboundSharedWith(ROOM));
+    assertEquals(Map.of(), store.outboundSharedWith(ROOM2));
+    store.save(new Changes().putOutboundSharedWith(ROOM, "O2", d, 0));
+    assertEquals(Map.of(d, 0L), reopen().outboundSharedWith(ROOM));
   }
 
   @Test
@@ -194,7 +195,8 @@ public abstract class CryptoStoreContractTest {
         new Changes()
             .putAccount(new AccountRecord(pickle("before"), false))
             .putSyncToken("s1")
-            .putValue("k", new byte[] {1}));
+            .putValue("k", new byte[] {1})
+            .putOutgoingKeyRequest(new OutgoingKeyRequest("r1", ROOM, "s", KeyRequestState.SENT)));
     Changes failing =
         new Changes()
             .putAccount(new AccountRecord(pickle("after"), true))
@@ -206,8 +208,9 @@ public abstract class CryptoStoreContractTest {
             .putSyncToken("s2")
             .putValue("k", new byte[] {2})
             .deleteValue("nothing")
-            // Dangling reference: the outbound session of ROOM2 does not exist.
-            .putOutboundSharedWith(ROOM2, "nope", new UserDevice("@u:example.org", "D"), 0)
+            .putOutboundSharedWith(ROOM, "O", new UserDevice("@u:example.org", "D"), 0)
+            // Constraint violation midway: a second request for the session of request "r1".
+            .putOutgoingKeyRequest(new OutgoingKeyRequest("r2", ROOM, "s", KeyRequestState.UNSENT))
             .putWithheld(new WithheldRecord(ROOM, "w", "K", "m.unverified", null));
     StoreException e = assertThrows(StoreException.class, () -> store.save(failing));
     assertEquals(StoreException.Reason.CONSTRAINT, e.reason());
@@ -230,6 +233,8 @@ public abstract class CryptoStoreContractTest {
       assertEquals(List.of(), s.devices("@u:example.org"));
       assertEquals(List.of(), s.trackedUsers());
       assertEquals(Optional.empty(), s.withheld(ROOM, "w"));
+      assertEquals(Map.of(), s.outboundSharedWith(ROOM));
+      assertEquals(Optional.empty(), s.outgoingKeyRequest("r2"));
     }
   }
 

@@ -722,13 +722,16 @@ public final class InMemoryRouter {
     UserState signer = users.get(userId);
     ObjectNode response = JSON.objectNode();
     ObjectNode failures = response.putObject("failures");
+    for (Map.Entry<String, JsonNode> byUser : iterable(body)) {
+      if (!byUser.getValue().isObject()) {
+        throw new RouterException(400, "M_BAD_JSON", byUser.getKey() + ": expected an object");
+      }
+    }
     boolean ownKeysChanged = false;
     Set<String> othersSigned = new LinkedHashSet<>();
     for (Map.Entry<String, JsonNode> byUser : iterable(body)) {
       String targetUser = byUser.getKey();
-      if (!(byUser.getValue() instanceof ObjectNode keys)) {
-        throw new RouterException(400, "M_BAD_JSON", targetUser + ": expected an object");
-      }
+      ObjectNode keys = (ObjectNode) byUser.getValue();
       for (Map.Entry<String, JsonNode> byKey : iterable(keys)) {
         try {
           boolean stored = storeSignatures(signer, targetUser, byKey.getKey(), byKey.getValue());

@@ -18,6 +18,13 @@ import java.util.Map;
  * their pickling, and the mapping of {@link OlmDecryptionException} reasons to error kinds.
  */
 final class OlmOperations {
+  /**
+   * Largest {@code count} of {@code account.generate_one_time_keys}, as in the Python peers: no
+   * implementation keeps more than a few hundred one-time keys, and an unbounded count lets one
+   * request exhaust memory.
+   */
+  static final int MAX_KEY_COUNT = 10_000;
+
   private final PeerDriver driver;
   private final Handles handles;
 
@@ -45,40 +52,18 @@ final class OlmOperations {
     driver.register("session.matches_inbound", ops::matchesInbound);
     driver.addPickler(
         Handles.ACCOUNT,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((Account) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return Account.fromPickle(pickle, key, driver.random());
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return Account.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            Account.class,
+            Account::pickle,
+            (pickle, key) -> Account.fromPickle(pickle, key, driver.random()),
+            Account::fromLibolmPickle));
     driver.addPickler(
         Handles.SESSION,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((Session) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return Session.fromPickle(pickle, key, driver.random());
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return Session.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            Session.class,
+            Session::pickle,
+            (pickle, key) -> Session.fromPickle(pickle, key, driver.random()),
+            Session::fromLibolmPickle));
     driver.addErrorMapper(OlmOperations::mapError);
   }
 
@@ -140,7 +125,12 @@ final class OlmOperations {
 
   private ObjectNode generateOneTimeKeys(Args args) {
     Account account = account(args);
-    account.generateOneTimeKeys(args.nonNegativeInt("count"));
+    int count = args.nonNegativeInt("count");
+    if (count > MAX_KEY_COUNT) {
+      throw new PeerException(
+          ErrorKinds.BAD_REQUEST, "argument 'count' must be at most " + MAX_KEY_COUNT);
+    }
+    account.generateOneTimeKeys(count);
     return result("one_time_keys", keyMap(account.oneTimeKeys()));
   }
 

@@ -1,7 +1,7 @@
 package io.github.mxe2ee.interop;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.Mxe2eeException;
+import io.github.mxe2ee.crypto.PickleCipher;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.FileDescriptor;
@@ -58,7 +59,7 @@ public final class PeerDriver {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final ObjectMapper mapper =
-      JsonMapper.builder().enable(JsonGenerator.Feature.ESCAPE_NON_ASCII).build();
+      JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
   private final Map<String, Operation> operations = new TreeMap<>();
   private final Map<String, Pickler> picklers = new HashMap<>();
   private final List<ErrorMapper> errorMappers = new ArrayList<>();
@@ -190,6 +191,7 @@ public final class PeerDriver {
     Pickler pickler = pickler(kind);
     byte[] key = args.base64("key");
     try {
+      requireMxe2eeKeyLength(key);
       ObjectNode result = object();
       result.put("pickle", pickler.pickle(handles.get(handle), key));
       result.put("format", PICKLE_FORMAT);
@@ -215,6 +217,9 @@ public final class PeerDriver {
     String pickle = args.string("pickle");
     byte[] key = args.base64("key");
     try {
+      if (format.equals(PICKLE_FORMAT)) {
+        requireMxe2eeKeyLength(key);
+      }
       Object value =
           format.equals(PICKLE_FORMAT)
               ? pickler.fromMxe2ee(pickle, key)
@@ -224,6 +229,19 @@ public final class PeerDriver {
       return result;
     } finally {
       Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** A wrong key length is a malformed request (as for vodozemac), not malformed data. */
+  private static void requireMxe2eeKeyLength(byte[] key) {
+    if (key.length != PickleCipher.MXE2EE_KEY_LENGTH) {
+      throw new PeerException(
+          ErrorKinds.BAD_REQUEST,
+          "the mxe2ee pickle format needs a "
+              + PickleCipher.MXE2EE_KEY_LENGTH
+              + "-byte key, got "
+              + key.length
+              + " bytes");
     }
   }
 

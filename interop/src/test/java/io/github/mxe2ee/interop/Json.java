@@ -9,7 +9,10 @@ import java.util.Base64;
 final class Json {
   private Json() {}
 
-  /** An argument object from alternating names and values (String, Number, Boolean, JsonNode). */
+  /**
+   * An argument object from alternating names and values (String, Integer, Long, Double, Boolean,
+   * JsonNode).
+   */
   static ObjectNode args(Object... namesAndValues) {
     if (namesAndValues.length % 2 != 0) {
       throw new IllegalArgumentException("names and values must alternate");
@@ -26,6 +29,8 @@ final class Json {
         node.put(name, n);
       } else if (value instanceof Long n) {
         node.put(name, n);
+      } else if (value instanceof Double d) {
+        node.put(name, d);
       } else if (value instanceof Boolean b) {
         node.put(name, b);
       } else {

@@ -39,13 +39,7 @@ final class MemoryChangeApplier {
     } else if (change instanceof Change.PutOutboundSharedWith c) {
       OutboundGroupSessionRecord current = s.outbound.get(c.roomId());
       if (current == null || !current.sessionId().equals(c.sessionId())) {
-        throw new StoreException(
-            StoreException.Reason.CONSTRAINT,
-            "shared-with entry for room "
-                + c.roomId()
-                + " session "
-                + c.sessionId()
-                + " has no such outbound group session");
+        return; // a late acknowledgement for a rotated or discarded session
       }
       s.sharedWith
           .computeIfAbsent(c.roomId(), r -> new HashMap<>())

@@ -1,0 +1,112 @@
+package io.github.mxe2ee.plugin;
+
+import io.github.mxe2ee.device.SharingStrategy;
+import java.util.Objects;
+
+/**
+ * Options of {@link MatrixE2ee}, in the Vert.x style: a mutable data object with defaults named by
+ * {@code DEFAULT_*} constants, a copy constructor and fluent setters. Not thread-safe; configure it
+ * before {@link MatrixE2ee#create} (which takes a copy).
+ */
+public class E2eeOptions {
+  /** Default SQLite database file, relative to the working directory. */
+  public static final String DEFAULT_STORE_PATH = "mxe2ee.db";
+
+  /** Default pickle key file, created with permissions 0600 on first start. */
+  public static final String DEFAULT_PICKLE_KEY_FILE = "mxe2ee.pickle-key";
+
+  /** Default sharing strategy: every device that is not blacklisted. */
+  public static final SharingStrategy DEFAULT_SHARING_STRATEGY = SharingStrategy.ALL_DEVICES;
+
+  /** Default cap on request rounds the pump runs after one call before it yields. */
+  public static final int DEFAULT_MAX_PUMP_ROUNDS = 8;
+
+  private String storePath = DEFAULT_STORE_PATH;
+  private String pickleKeyFile = DEFAULT_PICKLE_KEY_FILE;
+  private String pickleKeyBase64;
+  private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
+  private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
+
+  /** Options with every default. */
+  public E2eeOptions() {}
+
+  /** A copy of {@code other}. */
+  public E2eeOptions(E2eeOptions other) {
+    this.storePath = other.storePath;
+    this.pickleKeyFile = other.pickleKeyFile;
+    this.pickleKeyBase64 = other.pickleKeyBase64;
+    this.sharingStrategy = other.sharingStrategy;
+    this.maxPumpRounds = other.maxPumpRounds;
+  }
+
+  /** The SQLite database file. */
+  public String getStorePath() {
+    return storePath;
+  }
+
+  /** Sets the SQLite database file. */
+  public E2eeOptions setStorePath(String storePath) {
+    this.storePath = Objects.requireNonNull(storePath, "storePath");
+    return this;
+  }
+
+  /** The pickle key file used when no key is configured and the environment has none. */
+  public String getPickleKeyFile() {
+    return pickleKeyFile;
+  }
+
+  /** Sets the pickle key file. */
+  public E2eeOptions setPickleKeyFile(String pickleKeyFile) {
+    this.pickleKeyFile = Objects.requireNonNull(pickleKeyFile, "pickleKeyFile");
+    return this;
+  }
+
+  /** The configured pickle key (base64 of 32 bytes), or null to use the environment or file. */
+  public String getPickleKeyBase64() {
+    return pickleKeyBase64;
+  }
+
+  /** Sets the pickle key (base64 of 32 bytes); null means environment, then key file. */
+  public E2eeOptions setPickleKeyBase64(String pickleKeyBase64) {
+    this.pickleKeyBase64 = pickleKeyBase64;
+    return this;
+  }
+
+  /** Which devices get room keys. */
+  public SharingStrategy getSharingStrategy() {
+    return sharingStrategy;
+  }
+
+  /** Sets which devices get room keys. */
+  public E2eeOptions setSharingStrategy(SharingStrategy sharingStrategy) {
+    this.sharingStrategy = Objects.requireNonNull(sharingStrategy, "sharingStrategy");
+    return this;
+  }
+
+  /** How many request rounds one pump runs at most. */
+  public int getMaxPumpRounds() {
+    return maxPumpRounds;
+  }
+
+  /** Sets how many request rounds one pump runs at most (at least 1). */
+  public E2eeOptions setMaxPumpRounds(int maxPumpRounds) {
+    if (maxPumpRounds < 1) {
+      throw new IllegalArgumentException("maxPumpRounds must be at least 1");
+    }
+    this.maxPumpRounds = maxPumpRounds;
+    return this;
+  }
+
+  @Override
+  public String toString() {
+    return "E2eeOptions[store="
+        + storePath
+        + ", keyFile="
+        + pickleKeyFile
+        + ", key="
+        + (pickleKeyBase64 == null ? "unset" : "configured")
+        + ", strategy="
+        + sharingStrategy
+        + "]";
+  }
+}

@@ -1,0 +1,104 @@
+package io.github.mxe2ee.plugin.impl;
+
+import io.github.mxe2ee.machine.OlmMachine;
+import io.github.mxe2ee.machine.OutgoingRequest;
+import io.github.mxe2ee.plugin.HomeserverClient;
+import io.github.mxe2ee.plugin.HomeserverException;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Sends what the machine asks for and feeds the answers back (ARCHITECTURE.md, "A request pump
+ * drains outgoingRequests() through the Vert.x Web Client"). Machine calls run on the worker; HTTP
+ * runs on the event loop. A failed request is reported to the machine, which produces it again
+ * later where that makes sense.
+ */
+final class RequestPump {
+  private static final System.Logger LOG = System.getLogger(RequestPump.class.getName());
+
+  private final WorkerExecutor worker;
+  private final HomeserverClient client;
+  private final OlmMachine machine;
+  private final int maxRounds;
+  private final Set<String> inFlight = new HashSet<>();
+
+  RequestPump(WorkerExecutor worker, HomeserverClient client, OlmMachine machine, int maxRounds) {
+    this.worker = worker;
+    this.client = client;
+    this.machine = machine;
+    this.maxRounds = maxRounds;
+  }
+
+  /** Sends rounds of requests until the machine has nothing new or the round cap is reached. */
+  Future<Void> drain() {
+    return round(0);
+  }
+
+  private Future<Void> round(int n) {
+    if (n >= maxRounds) {
+      return Future.succeededFuture();
+    }
+    return worker
+        .executeBlocking(machine::outgoingRequests, true)
+        .compose(
+            requests -> {
+              List<OutgoingRequest> fresh = new ArrayList<>();
+              for (OutgoingRequest r : requests) {
+                if (inFlight.add(r.requestId())) {
+                  fresh.add(r);
+                }
+              }
+              if (fresh.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              return sendAll(fresh).compose(v -> round(n + 1));
+            });
+  }
+
+  /** Sends {@code requests} (in parallel) and feeds each answer back. */
+  Future<Void> sendAll(List<OutgoingRequest> requests) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (OutgoingRequest r : requests) {
+      all.add(send(r));
+    }
+    return Future.join(all).mapEmpty();
+  }
+
+  Future<Void> send(OutgoingRequest r) {
+    return client
+        .request(r.method(), r.path(), Json.toVertx(r.body()))
+        .transform(
+            ar -> {
+              inFlight.remove(r.requestId());
+              if (ar.succeeded()) {
+                return worker.executeBlocking(
+                    () -> {
+                      machine.markRequestAsSent(r.requestId(), r.type(), Json.toNode(ar.result()));
+                      return null;
+                    },
+                    true);
+              }
+              int status = ar.cause() instanceof HomeserverException h ? h.statusCode() : 0;
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "{0} {1} failed: {2}",
+                  r.type(),
+                  r.requestId(),
+                  ar.cause().getMessage());
+              com.fasterxml.jackson.databind.node.ObjectNode error =
+                  com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+              error.put("error", String.valueOf(ar.cause().getMessage()));
+              return worker.executeBlocking(
+                  () -> {
+                    machine.markRequestAsFailed(r.requestId(), r.type(), status, error);
+                    return null;
+                  },
+                  true);
+            })
+        .mapEmpty();
+  }
+}
