@@ -467,7 +467,7 @@ final class GroupSessions {
     }
     InboundGroupSession existing = loadInbound(roomId, sessionId);
     if (existing != null) {
-      InboundGroupSessionRecord stored = ctx.store.inboundGroupSession(roomId, sessionId).get();
+      InboundGroupSessionRecord stored = inboundRecord(roomId, sessionId).orElseThrow();
       if (!stored.senderKey().equals(senderKey) || !stored.signingKey().equals(senderEd25519)) {
         // Another device re-sending a session must not re-bind it to itself.
         return false;
