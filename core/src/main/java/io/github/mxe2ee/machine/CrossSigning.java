@@ -121,11 +121,12 @@ final class CrossSigning {
     ObjectNode json = device.toJson();
     json.remove("unsigned");
     sign(json, selfSigning);
-    Optional<DeviceRecord> record = ctx.store.device(ctx.userId(), device.deviceId());
+    Optional<DeviceRecord> record = devices.deviceRecord(ctx.userId(), device.deviceId());
     if (record.isPresent()) {
-      changes.putDevice(
+      devices.putDevice(
           new DeviceRecord(
-              ctx.userId(), device.deviceId(), json.toString(), record.get().trust(), false));
+              ctx.userId(), device.deviceId(), json.toString(), record.get().trust(), false),
+          changes);
     }
     ObjectNode body = Context.object();
     body.putObject(ctx.userId()).set(device.deviceId(), json);

@@ -43,6 +43,21 @@ final class DeviceTracker {
 
   private final Map<String, UserIdentity> identityCache = new HashMap<>();
 
+  /**
+   * Write-through caches of the store's device and identity rows, by user: every write goes through
+   * {@link #putDevice} / {@link #putIdentityRecord}, which record it in the step's changes and
+   * here. If a step fails the machine builds a new tracker, so the caches never run ahead of the
+   * store for long. Room-key sharing and decryption read them per device and per event.
+   */
+  private final Map<String, Map<String, DeviceRecord>> records = new HashMap<>();
+
+  private final Map<String, Optional<CrossSigningIdentityRecord>> identityRecords = new HashMap<>();
+
+  /** Parsed device keys by "user|device", with the JSON they were parsed from. */
+  private final Map<String, Parsed> parsed = new HashMap<>();
+
+  private record Parsed(String json, DeviceKeys keys) {}
+
   DeviceTracker(Context ctx) {
     this.ctx = ctx;
   }
@@ -156,20 +171,17 @@ final class DeviceTracker {
     String user = update.userId();
     for (DeviceKeys device : update.devices().values()) {
       LocalTrust trust =
-          ctx.store
-              .device(user, device.deviceId())
-              .map(DeviceRecord::trust)
-              .orElse(LocalTrust.UNSET);
-      changes.putDevice(
-          new DeviceRecord(user, device.deviceId(), device.toJson().toString(), trust, false));
+          deviceRecord(user, device.deviceId()).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+      putDevice(
+          new DeviceRecord(user, device.deviceId(), device.toJson().toString(), trust, false),
+          changes);
     }
     for (String removed : update.removedDeviceIds()) {
-      ctx.store
-          .device(user, removed)
+      deviceRecord(user, removed)
           .ifPresent(
               d ->
-                  changes.putDevice(
-                      new DeviceRecord(user, removed, d.keysJson(), d.trust(), true)));
+                  putDevice(
+                      new DeviceRecord(user, removed, d.keysJson(), d.trust(), true), changes));
     }
     if (update.identity() != null) {
       UserIdentity id = update.identity();
@@ -182,11 +194,10 @@ final class DeviceTracker {
       LocalTrust trust =
           update.masterKeyChanged()
               ? LocalTrust.UNSET
-              : ctx.store
-                  .crossSigningIdentity(user)
+              : identityRecord(user)
                   .map(CrossSigningIdentityRecord::trust)
                   .orElse(LocalTrust.UNSET);
-      changes.putCrossSigningIdentity(new CrossSigningIdentityRecord(user, json.toString(), trust));
+      putIdentityRecord(new CrossSigningIdentityRecord(user, json.toString(), trust), changes);
       identityCache.put(user, id);
     }
   }
@@ -194,16 +205,56 @@ final class DeviceTracker {
   /** The known, non-deleted devices of {@code user}, by id. */
   Map<String, DeviceKeys> devices(String user) {
     Map<String, DeviceKeys> out = new LinkedHashMap<>();
-    for (DeviceRecord r : ctx.store.devices(user)) {
+    for (DeviceRecord r : recordsOf(user).values()) {
       if (!r.deleted()) {
-        out.put(r.deviceId(), DeviceKeys.parse(Context.parseObject(r.keysJson())));
+        out.put(r.deviceId(), keysOf(r));
       }
     }
     return out;
   }
 
+  private Map<String, DeviceRecord> recordsOf(String user) {
+    return records.computeIfAbsent(
+        user,
+        u -> {
+          Map<String, DeviceRecord> m = new LinkedHashMap<>();
+          for (DeviceRecord r : ctx.store.devices(u)) {
+            m.put(r.deviceId(), r);
+          }
+          return m;
+        });
+  }
+
+  private DeviceKeys keysOf(DeviceRecord r) {
+    String key = r.userId() + "|" + r.deviceId();
+    Parsed p = parsed.get(key);
+    if (p == null || !p.json.equals(r.keysJson())) {
+      p = new Parsed(r.keysJson(), DeviceKeys.parse(Context.parseObject(r.keysJson())));
+      parsed.put(key, p);
+    }
+    return p.keys;
+  }
+
+  /** The stored row of a device (deleted ones included). */
   Optional<DeviceRecord> deviceRecord(String user, String deviceId) {
-    return ctx.store.device(user, deviceId);
+    return Optional.ofNullable(recordsOf(user).get(deviceId));
+  }
+
+  /** Writes a device row: into {@code changes} and the cache. */
+  void putDevice(DeviceRecord record, Changes changes) {
+    changes.putDevice(record);
+    recordsOf(record.userId()).put(record.deviceId(), record);
+  }
+
+  private Optional<CrossSigningIdentityRecord> identityRecord(String user) {
+    return identityRecords.computeIfAbsent(user, u -> ctx.store.crossSigningIdentity(u));
+  }
+
+  /** Writes a cross-signing identity row: into {@code changes} and the cache. */
+  void putIdentityRecord(CrossSigningIdentityRecord record, Changes changes) {
+    changes.putCrossSigningIdentity(record);
+    identityRecords.put(record.userId(), Optional.of(record));
+    identityCache.remove(record.userId());
   }
 
   /** The device of {@code user} with Curve25519 key {@code curve25519}, if known. */
@@ -219,7 +270,7 @@ final class DeviceTracker {
     if (cached != null) {
       return cached;
     }
-    Optional<CrossSigningIdentityRecord> record = ctx.store.crossSigningIdentity(user);
+    Optional<CrossSigningIdentityRecord> record = identityRecord(user);
     if (record.isEmpty()) {
       return null;
     }
@@ -253,11 +304,7 @@ final class DeviceTracker {
     if (id == null) {
       return false;
     }
-    boolean local =
-        ctx.store
-            .crossSigningIdentity(user)
-            .map(r -> r.trust() == LocalTrust.VERIFIED)
-            .orElse(false);
+    boolean local = identityRecord(user).map(r -> r.trust() == LocalTrust.VERIFIED).orElse(false);
     if (user.equals(ctx.userId())) {
       return ownMasterKeyHeld || local;
     }
@@ -269,7 +316,7 @@ final class DeviceTracker {
   /** The trust of one device now. */
   DeviceTrust trust(String user, DeviceKeys device, boolean ownMasterKeyHeld) {
     LocalTrust local =
-        ctx.store.device(user, device.deviceId()).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+        deviceRecord(user, device.deviceId()).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
     return DeviceTrust.of(
         device, local, identity(user), isIdentityVerified(user, ownMasterKeyHeld));
   }

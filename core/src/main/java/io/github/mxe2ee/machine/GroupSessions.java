@@ -69,6 +69,42 @@ final class GroupSessions {
     this.ownMasterKeyHeld = held;
   }
 
+  /**
+   * Write-through caches of inbound session rows and of the small per-session values (sender
+   * binding, authenticated flag), read for every decrypted event. All writes go through {@link
+   * #storeInbound} and {@link #putValue}; a failed step rebuilds this object.
+   */
+  private final Map<String, InboundGroupSessionRecord> inboundRecords = new HashMap<>();
+
+  private final Map<String, Optional<String>> values = new HashMap<>();
+
+  private Optional<String> value(String key) {
+    return values.computeIfAbsent(
+        key, k -> ctx.store.value(k).map(b -> new String(b, StandardCharsets.UTF_8)));
+  }
+
+  private void putValue(String key, String value, Changes changes) {
+    changes.putValue(key, value.getBytes(StandardCharsets.UTF_8));
+    values.put(key, Optional.of(value));
+  }
+
+  private void deleteValue(String key, Changes changes) {
+    changes.deleteValue(key);
+    values.put(key, Optional.empty());
+  }
+
+  /** The stored row of an inbound session, if any. */
+  Optional<InboundGroupSessionRecord> inboundRecord(String roomId, String sessionId) {
+    String key = roomId + "|" + sessionId;
+    InboundGroupSessionRecord cached = inboundRecords.get(key);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    Optional<InboundGroupSessionRecord> r = ctx.store.inboundGroupSession(roomId, sessionId);
+    r.ifPresent(x -> inboundRecords.put(key, x));
+    return r;
+  }
+
   private record PendingShare(String roomId, String sessionId, Map<UserDevice, Long> devices) {}
 
   GroupSessions(
@@ -332,7 +368,7 @@ final class GroupSessions {
       boolean sharedHistory,
       boolean authenticated,
       Changes changes) {
-    changes.putInboundGroupSession(
+    InboundGroupSessionRecord record =
         new InboundGroupSessionRecord(
             roomId,
             session.sessionId(),
@@ -341,29 +377,28 @@ final class GroupSessions {
             session.firstKnownIndex(),
             sharedHistory,
             false,
-            ctx.seal(session.pickle(ctx.pickleKey()))));
+            ctx.seal(session.pickle(ctx.pickleKey())));
+    changes.putInboundGroupSession(record);
+    inboundRecords.put(roomId + "|" + session.sessionId(), record);
     if (authenticated) {
-      changes.deleteValue(UNAUTHENTICATED + session.sessionId());
+      deleteValue(UNAUTHENTICATED + session.sessionId(), changes);
     } else {
-      changes.putValue(UNAUTHENTICATED + session.sessionId(), new byte[] {1});
+      putValue(UNAUTHENTICATED + session.sessionId(), "1", changes);
     }
     inbound.put(session.sessionId(), session);
   }
 
   /** Records which user's device sent the session (see {@link #SENDER_USER}). */
   void bindSender(String roomId, String sessionId, String userId, Changes changes) {
-    changes.putValue(
-        SENDER_USER + roomId + "|" + sessionId, userId.getBytes(StandardCharsets.UTF_8));
+    putValue(SENDER_USER + roomId + "|" + sessionId, userId, changes);
   }
 
   private Optional<String> boundSender(String roomId, String sessionId) {
-    return ctx.store
-        .value(SENDER_USER + roomId + "|" + sessionId)
-        .map(b -> new String(b, StandardCharsets.UTF_8));
+    return value(SENDER_USER + roomId + "|" + sessionId);
   }
 
   InboundGroupSession loadInbound(String roomId, String sessionId) {
-    Optional<InboundGroupSessionRecord> r = ctx.store.inboundGroupSession(roomId, sessionId);
+    Optional<InboundGroupSessionRecord> r = inboundRecord(roomId, sessionId);
     if (r.isEmpty()) {
       return null;
     }
@@ -432,7 +467,7 @@ final class GroupSessions {
     }
     InboundGroupSession existing = loadInbound(roomId, sessionId);
     if (existing != null) {
-      InboundGroupSessionRecord stored = ctx.store.inboundGroupSession(roomId, sessionId).get();
+      InboundGroupSessionRecord stored = inboundRecord(roomId, sessionId).orElseThrow();
       if (!stored.senderKey().equals(senderKey) || !stored.signingKey().equals(senderEd25519)) {
         // Another device re-sending a session must not re-bind it to itself.
         return false;
@@ -465,7 +500,7 @@ final class GroupSessions {
       // otherwise a stranger could suppress our key requests for any session.
       return;
     }
-    if (ctx.store.inboundGroupSession(roomId, sessionId).isPresent()) {
+    if (inboundRecord(roomId, sessionId).isPresent()) {
       return;
     }
     changes.putWithheld(
@@ -485,7 +520,7 @@ final class GroupSessions {
     if (isBlank(sessionId) || isBlank(ciphertext) || isBlank(sender)) {
       return fail(DecryptionFailure.MALFORMED, null, "missing session_id, ciphertext or sender");
     }
-    Optional<InboundGroupSessionRecord> record = ctx.store.inboundGroupSession(roomId, sessionId);
+    Optional<InboundGroupSessionRecord> record = inboundRecord(roomId, sessionId);
     if (record.isEmpty()) {
       Optional<WithheldRecord> w = ctx.store.withheld(roomId, sessionId);
       return w.isPresent()
@@ -539,7 +574,7 @@ final class GroupSessions {
           null,
           "index " + plain.messageIndex() + " of " + sessionId + " reused");
     }
-    boolean authenticated = keysMatch && ctx.store.value(UNAUTHENTICATED + sessionId).isEmpty();
+    boolean authenticated = keysMatch && value(UNAUTHENTICATED + sessionId).isEmpty();
     DeviceTrust trust =
         device
             .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))

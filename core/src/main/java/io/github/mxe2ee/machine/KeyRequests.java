@@ -133,7 +133,7 @@ final class KeyRequests {
           out);
       return;
     }
-    Optional<InboundGroupSessionRecord> record = ctx.store.inboundGroupSession(roomId, sessionId);
+    Optional<InboundGroupSessionRecord> record = groups.inboundRecord(roomId, sessionId);
     if (record.isEmpty()) {
       refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAVAILABLE, out);
       return;

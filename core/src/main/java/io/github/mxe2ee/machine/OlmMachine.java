@@ -312,8 +312,8 @@ public final class OlmMachine implements AutoCloseable {
                 () -> new IllegalArgumentException("unknown device " + userId + "/" + deviceId));
     run(
         changes ->
-            changes.putDevice(
-                new DeviceRecord(userId, deviceId, r.keysJson(), trust, r.deleted())));
+            devices.putDevice(
+                new DeviceRecord(userId, deviceId, r.keysJson(), trust, r.deleted()), changes));
   }
 
   // ------------------------------------------------------------ rooms

@@ -145,13 +145,26 @@ final class OlmSessions {
   }
 
   /**
+   * Below this many claimed keys, sessions are created on the calling thread; above, the CPU-bound
+   * part (signature check, three X25519 agreements, pickling) runs on the common fork-join pool.
+   * Small claims (one device answering a key request) do not pay for the hand-off.
+   */
+  static final int PARALLEL_CLAIM_THRESHOLD = 64;
+
+  private record Claimed(DeviceKeys device, ObjectNode key) {}
+
+  private record Created(DeviceKeys device, LiveSession live, String pickle) {}
+
+  /**
    * Creates outbound sessions from a claim response. A key is used only if the device we know
-   * signed it.
+   * signed it. Session creation is parallel across cores for large claims; the sessions are added
+   * and put into {@code changes} on the calling thread, in response order, so the caller saves them
+   * in its one store transaction.
    *
    * @return the devices that got a new session
    */
   List<DeviceKeys> onClaimResponse(JsonNode response, DeviceTracker devices, Changes changes) {
-    List<DeviceKeys> created = new ArrayList<>();
+    List<Claimed> claimed = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> users = response.path("one_time_keys").fields();
         users.hasNext(); ) {
       var user = users.next();
@@ -166,32 +179,46 @@ final class OlmSessions {
         for (Iterator<Map.Entry<String, JsonNode>> keys = dev.getValue().fields();
             keys.hasNext(); ) {
           var key = keys.next();
-          if (!key.getKey().startsWith(AccountKeys.SIGNED_CURVE25519 + ":")
-              || !key.getValue().isObject()) {
-            continue;
+          if (key.getKey().startsWith(AccountKeys.SIGNED_CURVE25519 + ":")
+              && key.getValue().isObject()) {
+            claimed.add(new Claimed(device, (ObjectNode) key.getValue()));
+            break;
           }
-          ObjectNode keyObject = (ObjectNode) key.getValue();
-          if (!JsonSigning.verify(
-              keyObject, device.userId(), "ed25519:" + device.deviceId(), device.ed25519())) {
-            continue;
-          }
-          try {
-            Curve25519PublicKey otk =
-                Curve25519PublicKey.fromBase64(keyObject.path("key").asText());
-            Session s = account.account().createOutboundSession(device.curve25519(), otk);
-            long now = ctx.now();
-            LiveSession live = new LiveSession(s, now, 0);
-            add(device.curve25519().toBase64(), live);
-            persist(device.curve25519().toBase64(), live, changes);
-            created.add(device);
-          } catch (Mxe2eeException e) {
-            // A malformed or low-order key from the server: this device stays without a session.
-          }
-          break;
         }
       }
     }
-    return created;
+    long now = ctx.now();
+    var stream =
+        claimed.size() >= PARALLEL_CLAIM_THRESHOLD ? claimed.parallelStream() : claimed.stream();
+    List<Created> created = stream.map(c -> create(c, now)).toList();
+    List<DeviceKeys> out = new ArrayList<>();
+    for (Created c : created) {
+      if (c == null) {
+        continue;
+      }
+      String curve = c.device.curve25519().toBase64();
+      add(curve, c.live);
+      changes.putOlmSession(
+          new OlmSessionRecord(curve, c.live.session.sessionId(), ctx.seal(c.pickle), now, 0));
+      out.add(c.device);
+    }
+    return out;
+  }
+
+  /** Thread-safe: reads only immutable account keys and the thread-safe random source. */
+  private Created create(Claimed c, long now) {
+    DeviceKeys device = c.device;
+    if (!JsonSigning.verify(
+        c.key, device.userId(), "ed25519:" + device.deviceId(), device.ed25519())) {
+      return null;
+    }
+    try {
+      Curve25519PublicKey otk = Curve25519PublicKey.fromBase64(c.key.path("key").asText());
+      Session s = account.account().createOutboundSession(device.curve25519(), otk);
+      return new Created(device, new LiveSession(s, now, 0), s.pickle(ctx.pickleKey()));
+    } catch (Mxe2eeException e) {
+      return null; // a malformed or low-order key from the server: no session for this device
+    }
   }
 
   /** The session to encrypt with for a device, or null if there is none. */

@@ -70,6 +70,44 @@ class EngineOlmTest extends EngineFixture {
   }
 
   @Test
+  void sameRoomKeyTwiceInOneSyncIsImportedOnce() {
+    RawDevice eve = eveKnownToAlice();
+    var megolm =
+        io.github.mxe2ee.megolm.OutboundGroupSession.create(new java.security.SecureRandom());
+    ObjectNode key = MAPPER.createObjectNode();
+    key.put("algorithm", "m.megolm.v1.aes-sha2");
+    key.put("room_id", ROOM);
+    key.put("session_id", megolm.sessionId());
+    key.put("session_key", megolm.sessionKey().toBase64());
+    Session s = eve.claimSession(router, ALICE, "ALICEDEVICE", curve(alice));
+    for (int i = 0; i < 2; i++) {
+      eve.send(
+          router,
+          s,
+          ALICE,
+          "ALICEDEVICE",
+          curve(alice),
+          eve.payload("m.room_key", key, ALICE, ed(alice)));
+    }
+    List<ObjectNode> got = alice.sync(router); // one step: the second finds the first unsaved
+    assertEquals(2, ofType(got, "m.room_key").size(), got.toString());
+    ObjectNode plain = MAPPER.createObjectNode();
+    plain.put("type", "m.room.message");
+    plain.set("content", text("from Eve"));
+    plain.put("room_id", ROOM);
+    ObjectNode content = MAPPER.createObjectNode();
+    content.put("algorithm", "m.megolm.v1.aes-sha2");
+    content.put("sender_key", eve.account.curve25519Key().toBase64());
+    content.put("ciphertext", megolm.encrypt(plain.toString()).toBase64());
+    content.put("session_id", megolm.sessionId());
+    content.put("device_id", "EVEDEVICE");
+    router.joinRoom(ROOM, EVE);
+    ObjectNode event = router.sendRoomEvent(EVE, "EVEDEVICE", ROOM, "m.room.encrypted", content);
+    assertEquals(
+        "from Eve", alice.decryptRoomEvent(ROOM, event).path("content").path("body").asText());
+  }
+
+  @Test
   void oneTimeKeyIsKeptWhenAPreKeyMessageFailsToDecrypt() {
     RawDevice eve = eveKnownToAlice();
     Session s = eve.claimSession(router, ALICE, "ALICEDEVICE", curve(alice));
