@@ -47,7 +47,9 @@ class PrimitivesRustInteropTest {
 
   @AfterEach
   void tearDown() {
-    rust.close();
+    if (rust != null) {
+      rust.close();
+    }
   }
 
   private static ObjectNode text(String body) {
