@@ -2,9 +2,14 @@ package io.github.mxe2ee.megolm;
 
 import io.github.mxe2ee.crypto.ConstantTime;
 import io.github.mxe2ee.crypto.CryptoException;
+import io.github.mxe2ee.crypto.Ed25519BatchVerifier;
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
+import io.github.mxe2ee.crypto.Ed25519Signature;
 import io.github.mxe2ee.megolm.MegolmDecryptionException.Reason;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -114,13 +119,78 @@ public final class InboundGroupSession {
     byte[] encoded = message.encodedBytes();
     if (!signingKey.verify(
         encoded, 0, MegolmMessage.signatureInputLength(encoded), message.signature())) {
-      throw new MegolmDecryptionException(
-          Reason.BAD_SIGNATURE,
-          "Megolm message signature does not verify for session "
-              + sessionId()
-              + " at index "
-              + message.messageIndex());
+      throw badSignature(message);
     }
+    return decryptVerified(message, encoded);
+  }
+
+  /** Fewer messages than this are verified one by one: a batch has a fixed set-up cost. */
+  public static final int MIN_BATCH = Ed25519BatchVerifier.MIN_BATCH_SIZE;
+
+  private static final SecureRandom BATCH_RANDOM = new SecureRandom();
+
+  /**
+   * The outcome for one message of {@link #decryptAll}: exactly one of the two is non-null.
+   *
+   * @param message the decrypted message, or null
+   * @param error why this message failed, or null
+   */
+  public record Attempt(DecryptedMessage message, MegolmDecryptionException error) {}
+
+  /**
+   * Decrypts a backlog: verifies all signatures in one Ed25519 batch ({@link Ed25519BatchVerifier},
+   * about four times cheaper per signature), then checks the MAC of and decrypts each message as
+   * {@link #decrypt} does. The results are exactly those of calling {@link #decrypt} on each
+   * message in order: a bad message fails alone. Pass messages in index order for the ratchet cache
+   * to help.
+   *
+   * @return one attempt per message, in order
+   */
+  public List<Attempt> decryptAll(List<MegolmMessage> messages) {
+    List<Attempt> out = new ArrayList<>(messages.size());
+    if (messages.size() < MIN_BATCH) {
+      for (MegolmMessage m : messages) {
+        out.add(attempt(() -> decrypt(m)));
+      }
+      return out;
+    }
+    List<byte[]> signed = new ArrayList<>(messages.size());
+    List<Ed25519Signature> signatures = new ArrayList<>(messages.size());
+    for (MegolmMessage m : messages) {
+      byte[] encoded = m.encodedBytes();
+      signed.add(Arrays.copyOf(encoded, MegolmMessage.signatureInputLength(encoded)));
+      signatures.add(m.signature());
+    }
+    boolean[] valid = Ed25519BatchVerifier.verify(signingKey, signed, signatures, BATCH_RANDOM);
+    for (int i = 0; i < messages.size(); i++) {
+      MegolmMessage m = messages.get(i);
+      if (!valid[i]) {
+        out.add(new Attempt(null, badSignature(m)));
+      } else {
+        out.add(attempt(() -> decryptVerified(m, m.encodedBytes())));
+      }
+    }
+    return out;
+  }
+
+  private static Attempt attempt(java.util.function.Supplier<DecryptedMessage> call) {
+    try {
+      return new Attempt(call.get(), null);
+    } catch (MegolmDecryptionException e) {
+      return new Attempt(null, e);
+    }
+  }
+
+  private MegolmDecryptionException badSignature(MegolmMessage message) {
+    return new MegolmDecryptionException(
+        Reason.BAD_SIGNATURE,
+        "Megolm message signature does not verify for session "
+            + sessionId()
+            + " at index "
+            + message.messageIndex());
+  }
+
+  private DecryptedMessage decryptVerified(MegolmMessage message, byte[] encoded) {
     int index = message.rawMessageIndex();
     Ratchet ratchet = ratchetAt(index);
     if (ratchet == null) {
