@@ -268,18 +268,9 @@ final class GroupSessions {
     List<OutgoingRequest> keyRequests = keys.build();
     for (OutgoingRequest r : keyRequests) {
       Map<UserDevice, Long> inRequest = new LinkedHashMap<>();
-      r.body()
-          .path("messages")
-          .fields()
-          .forEachRemaining(
-              u ->
-                  u.getValue()
-                      .fieldNames()
-                      .forEachRemaining(
-                          d -> {
-                            UserDevice ud = new UserDevice(u.getKey(), d);
-                            inRequest.put(ud, sharing.get(ud));
-                          }));
+      for (UserDevice ud : keys.recipients().get(r.requestId())) {
+        inRequest.put(ud, sharing.get(ud));
+      }
       pending.put(r.requestId(), new PendingShare(roomId, sessionId, inRequest));
     }
     List<OutgoingRequest> all = new java.util.ArrayList<>(keyRequests);

@@ -47,6 +47,9 @@ final class OlmSessions {
   private final Context ctx;
   private final AccountKeys account;
 
+  /** Our signed device keys as JSON (MSC4147 {@code sender_device_keys}), built once. */
+  private ObjectNode ownDeviceKeysJson;
+
   /** Unpickled sessions by sender key, loaded on first use. */
   private final Map<String, List<LiveSession>> cache = new HashMap<>();
 
@@ -240,9 +243,19 @@ final class OlmSessions {
     if (live == null) {
       return null;
     }
+    if (ownDeviceKeysJson == null) {
+      ownDeviceKeysJson = account.deviceKeys().toJson();
+    }
+    // No copies: the payload is serialized here and neither shared node is changed.
     ObjectNode payload =
-        OlmPayload.build(
-            type, content, ctx.userId(), account.deviceKeys(), device.userId(), device.ed25519());
+        OlmPayload.buildSharing(
+            type,
+            content,
+            ctx.userId(),
+            account.deviceKeys(),
+            ownDeviceKeysJson,
+            device.userId(),
+            device.ed25519());
     AnyOlmMessage message = live.session.encrypt(payload.toString());
     persist(curve, live, changes);
     ObjectNode encrypted = Context.object();

@@ -1,8 +1,11 @@
 package io.github.mxe2ee.machine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.store.UserDevice;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Packs to-device messages of one event type into {@code sendToDevice} requests of at most {@link
@@ -19,6 +22,8 @@ final class ToDeviceBatcher {
   private final String eventType;
   private final List<OutgoingRequest> done = new ArrayList<>();
   private final List<String> doneIds = new ArrayList<>();
+  private final Map<String, List<UserDevice>> recipients = new LinkedHashMap<>();
+  private List<UserDevice> current = new ArrayList<>();
   private ObjectNode body;
   private int count;
 
@@ -37,6 +42,7 @@ final class ToDeviceBatcher {
     ObjectNode user =
         messages.has(userId) ? (ObjectNode) messages.get(userId) : messages.putObject(userId);
     user.set(deviceId, content);
+    current.add(new UserDevice(userId, deviceId));
     if (++count >= MAX_MESSAGES_PER_REQUEST) {
       flush();
     }
@@ -48,9 +54,16 @@ final class ToDeviceBatcher {
       String id = ctx.newRequestId();
       done.add(new OutgoingRequest(id, RequestType.TO_DEVICE, body, eventType));
       doneIds.add(id);
+      recipients.put(id, List.copyOf(current));
     }
+    current = new ArrayList<>();
     body = null;
     count = 0;
+  }
+
+  /** The devices each built request addresses, by request id (valid after {@link #build}). */
+  Map<String, List<UserDevice>> recipients() {
+    return recipients;
   }
 
   /** All requests, the last one flushed. */
