@@ -40,13 +40,6 @@ import java.util.Set;
  */
 final class GroupSessions {
   static final String MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2";
-
-  /**
-   * From this many recipients on, the Olm encryptions of a room key (one per device, each on its
-   * own session) run on the common fork-join pool; below it the hand-off costs more than it saves.
-   */
-  static final int PARALLEL_SHARE_THRESHOLD = 64;
-
   private static final String UNAUTHENTICATED = "igs.unauthenticated.";
 
   /**
@@ -244,11 +237,6 @@ final class GroupSessions {
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     Map<UserDevice, Long> sharing = new LinkedHashMap<>();
     boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
-    List<DeviceKeys> recipients = new java.util.ArrayList<>();
-    List<OlmSessions.LiveSession> sessions = new java.util.ArrayList<>();
-    // Two devices listing the same Curve25519 key would share a session: never in parallel then.
-    Set<OlmSessions.LiveSession> distinctSessions =
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (String user : members) {
       for (DeviceKeys device : devices.devices(user).values()) {
         if (olm.isOwnDevice(device)) {
@@ -260,10 +248,10 @@ final class GroupSessions {
         }
         DeviceTrust trust = devices.trust(user, device, ownMaster);
         String code = strategy.withheldCode(trust);
-        OlmSessions.LiveSession live = null;
+        ObjectNode encrypted = null;
         if (code == null) {
-          live = olm.bestSession(device.curve25519().toBase64());
-          if (live == null) {
+          encrypted = olm.encrypt(device, "m.room_key", roomKey, changes);
+          if (encrypted == null) {
             code = "m.no_olm";
           }
         }
@@ -272,28 +260,10 @@ final class GroupSessions {
             withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
           }
         } else {
-          recipients.add(device);
-          sessions.add(live);
-          distinctSessions.add(live);
+          keys.add(user, device.deviceId(), encrypted);
+          sharing.put(ud, s.messageIndex());
         }
       }
-    }
-    olm.prepareSharing();
-    java.util.stream.IntStream indices = java.util.stream.IntStream.range(0, recipients.size());
-    if (recipients.size() >= PARALLEL_SHARE_THRESHOLD
-        && distinctSessions.size() == recipients.size()) {
-      indices = indices.parallel();
-    }
-    List<OlmSessions.Sealed> sealed =
-        indices
-            .mapToObj(
-                i -> olm.encryptDetached(recipients.get(i), sessions.get(i), "m.room_key", roomKey))
-            .toList();
-    for (OlmSessions.Sealed one : sealed) {
-      changes.putOlmSession(one.record());
-      DeviceKeys device = one.device();
-      keys.add(device.userId(), device.deviceId(), one.encrypted());
-      sharing.put(new UserDevice(device.userId(), device.deviceId()), s.messageIndex());
     }
     List<OutgoingRequest> keyRequests = keys.build();
     for (OutgoingRequest r : keyRequests) {

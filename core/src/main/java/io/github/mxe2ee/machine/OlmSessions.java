@@ -267,50 +267,6 @@ final class OlmSessions {
     return encrypted;
   }
 
-  /** An encryption done off the machine's thread: the content and the session row to save. */
-  record Sealed(DeviceKeys device, ObjectNode encrypted, OlmSessionRecord record) {}
-
-  /**
-   * Encrypts on {@code live} without touching shared state, so that different devices' sessions can
-   * be encrypted in parallel; the caller saves {@link Sealed#record()} afterwards. Call {@link
-   * #prepareSharing()} first, on the machine's thread.
-   */
-  Sealed encryptDetached(DeviceKeys device, LiveSession live, String type, ObjectNode content) {
-    String curve = device.curve25519().toBase64();
-    ObjectNode payload =
-        OlmPayload.buildSharing(
-            type,
-            content,
-            ctx.userId(),
-            account.deviceKeys(),
-            ownDeviceKeysJson,
-            device.userId(),
-            device.ed25519());
-    AnyOlmMessage message = live.session.encrypt(payload.toString());
-    OlmSessionRecord record =
-        new OlmSessionRecord(
-            curve,
-            live.session.sessionId(),
-            ctx.seal(live.session.pickle(ctx.pickleKey())),
-            live.createdAt,
-            live.lastDecryptedAt);
-    ObjectNode encrypted = Context.object();
-    encrypted.put("algorithm", OLM_ALGORITHM);
-    encrypted.put("sender_key", account.account().curve25519Key().toBase64());
-    ObjectNode ciphertext = encrypted.putObject("ciphertext").putObject(curve);
-    ciphertext.put("type", message.type().wireType());
-    ciphertext.put("body", message.toBase64());
-    return new Sealed(device, encrypted, record);
-  }
-
-  /** Fills the lazily built values {@link #encryptDetached} reads, on the machine's thread. */
-  void prepareSharing() {
-    if (ownDeviceKeysJson == null) {
-      ownDeviceKeysJson = account.deviceKeys().toJson();
-    }
-    account.account().curve25519Key();
-  }
-
   /** The outcome of decrypting one Olm message. */
   record Decrypted(String plaintext, String senderKey) {
     @Override

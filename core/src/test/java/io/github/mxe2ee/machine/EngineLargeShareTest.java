@@ -10,9 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A room key shared with more devices than {@link GroupSessions#PARALLEL_SHARE_THRESHOLD}, so the
- * Olm encryptions run in parallel: every device still receives its own key and decrypts, and
- * sharing again after a rotation (on the sessions saved by the parallel step) works too.
+ * A room key shared with a larger room (more devices than one claim's parallel threshold, {@link
+ * OlmSessions#PARALLEL_CLAIM_THRESHOLD}): every device receives its own key and decrypts, and
+ * sharing again after a rotation, on the sessions saved by the first share, works too.
  */
 class EngineLargeShareTest extends EngineFixture {
 
@@ -20,7 +20,7 @@ class EngineLargeShareTest extends EngineFixture {
   void everyDeviceOfALargeRoomDecryptsAfterAParallelShare() {
     List<JavaMachine> members = new ArrayList<>();
     List<String> users = new ArrayList<>(List.of(ALICE, BOB));
-    for (int i = 0; i < GroupSessions.PARALLEL_SHARE_THRESHOLD + 6; i++) {
+    for (int i = 0; i < OlmSessions.PARALLEL_CLAIM_THRESHOLD + 6; i++) {
       String user = "@member" + i + ":localhost";
       router.joinRoom(ROOM, user);
       users.add(user);
