@@ -430,6 +430,38 @@ const OPS = {
     return decrypt(requireMachine(), req);
   },
 
+  // Batch forms for benchmarks: one line carries many events, so the JSON transport is paid once.
+  async "machine.encrypt_room_events"(req) {
+    const m = requireMachine();
+    const type = str(req, "type");
+    const contents = req.contents;
+    if (!Array.isArray(contents)) throw new PeerError("bad_request", "contents: expected an array of objects");
+    const out = [];
+    for (const content of contents) {
+      out.push(JSON.parse(await m.encryptRoomEvent(new sdk.RoomId(str(req, "room_id")), type, JSON.stringify(content))));
+    }
+    return { contents: out };
+  },
+
+  async "machine.decrypt_room_events"(req) {
+    const m = requireMachine();
+    const events = req.events;
+    if (!Array.isArray(events)) throw new PeerError("bad_request", "events: expected an array of events");
+    const settings = new sdk.DecryptionSettings(sdk.TrustRequirement.Untrusted);
+    let decrypted = 0;
+    const failures = {};
+    for (const event of events) {
+      try {
+        await m.decryptRoomEvent(JSON.stringify(event), new sdk.RoomId(str(req, "room_id")), settings);
+        decrypted++;
+      } catch (e) {
+        const kind = (await decryptionError(e)).kind;
+        failures[kind] = (failures[kind] ?? 0) + 1;
+      }
+    }
+    return { decrypted, failures };
+  },
+
   async "machine.invalidate_group_session"(req) {
     const invalidated = await requireMachine().invalidateGroupSession(new sdk.RoomId(str(req, "room_id")));
     return { invalidated };
@@ -531,8 +563,11 @@ async function handle(line) {
   }
   const op = OPS[req.op];
   if (op === undefined) return { id, error: { kind: "unknown_op", message: `unknown op '${req.op}'` } };
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
   try {
-    return { id, result: await op(req) };
+    const result = await op(req);
+    return { id, result, elapsed_ms: elapsed() };
   } catch (e) {
     if (e instanceof PeerError) return { id, error: { kind: e.kind, message: e.message, ...e.extra } };
     return { id, error: { kind: "internal", message: errorText(e) } };

@@ -171,11 +171,19 @@ def session_create_inbound(req):
     try:
         session = olm.InboundSession(account, message, sender)
     except olm.OlmSessionError as e:
-        if error_code(e) == "BAD_MESSAGE_KEY_ID":
+        if error_code(e) != "BAD_MESSAGE_KEY_ID":
+            raise
+        # libolm reports a foreign identity key and an unknown one-time key alike; creating the
+        # session without the identity check (no side effects) tells them apart.
+        try:
+            olm.InboundSession(account, message)
+        except olm.OlmSessionError:
             raise PeerError(
                 "missing_one_time_key", "the pre-key message names a one-time key we do not have"
             )
-        raise
+        raise PeerError(
+            "crypto", "the pre-key message was sent from another identity key than expected"
+        )
     plaintext = session.decrypt(message)
     try:
         account.remove_one_time_keys(session)

@@ -56,6 +56,8 @@ def classify(exc):
     if isinstance(exc, vz.SessionCreationException):
         if "one-time key" in lowered or "one time key" in lowered:
             return "missing_one_time_key", message
+        if "identity key doesn't match" in lowered:
+            return "crypto", message
         if "mac" in lowered or "padding" in lowered or "decrypt" in lowered:
             return "crypto", message
         return "decode", message

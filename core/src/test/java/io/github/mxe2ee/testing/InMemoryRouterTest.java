@@ -749,9 +749,38 @@ class InMemoryRouterTest {
     assertEquals("s1", pushed.nextBatch());
     assertEquals("s2", router.sync(BOB, "B1").nextBatch());
 
-    io.github.mxe2ee.machine.SyncChanges atAlice = router.sync(ALICE, "A1").toMachineSyncChanges();
+    RouterSync aliceSync = router.sync(ALICE, "A1");
+    io.github.mxe2ee.machine.SyncChanges atAlice = aliceSync.toMachineSyncChanges();
     assertEquals(Map.of("signed_curve25519", 3), atAlice.oneTimeKeyCounts());
     assertEquals(List.of("signed_curve25519"), atAlice.unusedFallbackKeyTypes());
+  }
+
+  @Test
+  void sync_asAppserviceTransactionCarriesTheSameChanges() {
+    Device a = login(ALICE, "A1");
+    login(BOB, "B1");
+    router.joinRoom(ROOM, ALICE);
+    router.joinRoom(ROOM, BOB);
+    router.keysUpload(ALICE, "A1", a.upload(true, 2, "FA"));
+    ObjectNode body = JSON.objectNode();
+    body.putObject("messages").putObject(ALICE).putObject("A1").put("n", 1);
+    router.sendToDevice(BOB, "B1", "m.test", "t", body);
+
+    RouterSync sync = router.sync(ALICE, "A1");
+    ObjectNode txn = sync.toAppserviceTransaction(ALICE, "A1");
+    assertEquals(ALICE, txn.path("to_device").path(0).path("to_user_id").asText());
+    io.github.mxe2ee.machine.SyncChanges fromTxn =
+        io.github.mxe2ee.machine.SyncChanges.fromTransaction(txn, ALICE, "A1");
+    io.github.mxe2ee.machine.SyncChanges fromSync = sync.toMachineSyncChanges();
+    assertEquals(fromSync.toDeviceEvents(), fromTxn.toDeviceEvents());
+    assertEquals(fromSync.changedUsers(), fromTxn.changedUsers());
+    assertEquals(fromSync.oneTimeKeyCounts(), fromTxn.oneTimeKeyCounts());
+    assertEquals(Map.of("signed_curve25519", 2), fromTxn.oneTimeKeyCounts());
+    assertEquals(fromSync.unusedFallbackKeyTypes(), fromTxn.unusedFallbackKeyTypes());
+    assertEquals(
+        List.of(),
+        io.github.mxe2ee.machine.SyncChanges.fromTransaction(txn, BOB, "B1").toDeviceEvents(),
+        "addressed to Alice's device only");
   }
 
   private static List<String> fieldNames(com.fasterxml.jackson.databind.JsonNode node) {

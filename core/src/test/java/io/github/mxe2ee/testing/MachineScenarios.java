@@ -276,6 +276,59 @@ public abstract class MachineScenarios {
   }
 
   @Test
+  void memberLeavingRotatesTheSession() {
+    String carolId = "@carol:localhost";
+    RoutedMachine carol = machine("carol", carolId, "CAROLDEVICE");
+    router.joinRoom(ROOM, carolId);
+    carol.pump(router);
+    carol.sync(router);
+    carol.updateTrackedUsers(List.of(ALICE, BOB, carolId));
+    carol.pump(router);
+    alice.sync(router);
+    alice.updateTrackedUsers(List.of(carolId));
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB, carolId), null);
+    bob.sync(router);
+    carol.sync(router);
+    ObjectNode before = send(alice, "everyone");
+    assertEquals("everyone", body(bob.decryptRoomEvent(ROOM, before)));
+    assertEquals("everyone", body(carol.decryptRoomEvent(ROOM, before)));
+
+    router.leaveRoom(ROOM, BOB);
+    alice.sync(router); // device_lists.left: Bob
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, carolId), null);
+    carol.sync(router);
+    bob.sync(router);
+    ObjectNode after = send(alice, "without Bob");
+    assertFalse(
+        before.path("content").path("session_id").equals(after.path("content").path("session_id")),
+        "a new session after a member left");
+    assertEquals("without Bob", body(carol.decryptRoomEvent(ROOM, after)));
+    failsWith("missing_session", bob, ROOM, after);
+  }
+
+  @Test
+  void deletedDeviceRotatesTheSession() {
+    RoutedMachine bob2 = secondBobDevice();
+    alice.sync(router);
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
+    bob.sync(router);
+    bob2.sync(router);
+    ObjectNode before = send(alice, "both of Bob's devices");
+    assertEquals("both of Bob's devices", body(bob2.decryptRoomEvent(ROOM, before)));
+
+    router.deleteDevice(BOB, "BOBSECOND");
+    alice.sync(router); // device_lists.changed: Bob
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
+    bob.sync(router);
+    ObjectNode after = send(alice, "only Bob's first device");
+    assertFalse(
+        before.path("content").path("session_id").equals(after.path("content").path("session_id")),
+        "a new session after a device was removed");
+    assertEquals("only Bob's first device", body(bob.decryptRoomEvent(ROOM, after)));
+    failsWith("missing_session", bob2, ROOM, after);
+  }
+
+  @Test
   void decryptFailuresAreClassified() {
     alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), null);
     bob.sync(router);

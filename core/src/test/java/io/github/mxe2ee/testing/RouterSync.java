@@ -64,6 +64,35 @@ public record RouterSync(
     return out;
   }
 
+  /**
+   * This sync as the body of an appservice transaction for one device of an appservice user, with
+   * the stable names of MSC2409/MSC4203 ({@code to_device} events carrying {@code to_user_id} and
+   * {@code to_device_id}) and MSC3202 ({@code device_lists}, {@code device_one_time_keys_count} and
+   * {@code device_unused_fallback_key_types} keyed by user and device). {@code events} is empty:
+   * room events are not the router's business.
+   */
+  public ObjectNode toAppserviceTransaction(String userId, String deviceId) {
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    out.putArray("events");
+    ArrayNode toDevice = out.putArray("to_device");
+    for (ObjectNode e : toDeviceEvents) {
+      ObjectNode copy = e.deepCopy();
+      copy.put("to_user_id", userId);
+      copy.put("to_device_id", deviceId);
+      toDevice.add(copy);
+    }
+    ObjectNode lists = out.putObject("device_lists");
+    changed.forEach(lists.putArray("changed")::add);
+    left.forEach(lists.putArray("left")::add);
+    ObjectNode counts =
+        out.putObject("device_one_time_keys_count").putObject(userId).putObject(deviceId);
+    oneTimeKeyCounts.forEach(counts::put);
+    ArrayNode fallback =
+        out.putObject("device_unused_fallback_key_types").putObject(userId).putArray(deviceId);
+    unusedFallbackKeyTypes.forEach(fallback::add);
+    return out;
+  }
+
   /** What mxe2ee's machine is pushed for this sync (parsed from {@link #toSyncResponse()}). */
   public io.github.mxe2ee.machine.SyncChanges toMachineSyncChanges() {
     return io.github.mxe2ee.machine.SyncChanges.fromSync(toSyncResponse());

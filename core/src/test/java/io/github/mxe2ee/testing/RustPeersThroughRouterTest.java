@@ -41,6 +41,21 @@ class RustPeersThroughRouterTest extends MachineScenarios {
         bob.identityKeys().get("curve25519").asText(),
         alice.device(BOB, "BOBDEVICE").get("curve25519").asText());
     assertEquals("0.19.1", rust(bob).call("peer.version").get("matrix_sdk_crypto").asText());
+    assertTrue(rust(bob).lastElapsedMillis() >= 0, "elapsed time reported");
+  }
+
+  @Test
+  void deadPeerIsReportedAtOnce() {
+    RustMachinePeer p = (RustMachinePeer) machine("bob2", BOB, "BOBSECOND");
+    p.call("quit");
+    long start = System.nanoTime();
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> p.call("machine.identity_keys"));
+    assertTrue(
+        System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(10),
+        "no waiting for the full reply timeout");
+    assertTrue(
+        e.getMessage().contains("exited") || e.getMessage().contains("closed"), e.getMessage());
   }
 
   @Test

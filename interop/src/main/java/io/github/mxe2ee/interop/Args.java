@@ -43,6 +43,18 @@ final class Args {
     return node.intValue();
   }
 
+  /** A non-negative integer up to 2^32-1 (Megolm message indices are unsigned 32-bit). */
+  long unsigned32(String name) {
+    JsonNode node = field(name);
+    if (!node.isIntegralNumber()
+        || !node.canConvertToLong()
+        || node.longValue() < 0
+        || node.longValue() > 0xFFFF_FFFFL) {
+      throw badRequest("argument '" + name + "' must be an integer in 0..2^32-1");
+    }
+    return node.longValue();
+  }
+
   /** A base64 argument (padded or unpadded standard alphabet) as bytes. */
   byte[] base64(String name) {
     return decodeBase64(string(name), name);

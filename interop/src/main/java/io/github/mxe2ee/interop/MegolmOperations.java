@@ -40,40 +40,18 @@ final class MegolmOperations {
     driver.register("group.export", ops::export);
     driver.addPickler(
         Handles.GROUP_OUTBOUND,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((OutboundGroupSession) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return OutboundGroupSession.fromPickle(pickle, key);
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return OutboundGroupSession.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            OutboundGroupSession.class,
+            OutboundGroupSession::pickle,
+            OutboundGroupSession::fromPickle,
+            OutboundGroupSession::fromLibolmPickle));
     driver.addPickler(
         Handles.GROUP_INBOUND,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((InboundGroupSession) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return InboundGroupSession.fromPickle(pickle, key);
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return InboundGroupSession.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            InboundGroupSession.class,
+            InboundGroupSession::pickle,
+            InboundGroupSession::fromPickle,
+            InboundGroupSession::fromLibolmPickle));
     driver.addErrorMapper(MegolmOperations::mapError);
   }
 
@@ -189,7 +167,7 @@ final class MegolmOperations {
 
   private ObjectNode export(Args args) {
     InboundGroupSession group = inbound(args);
-    int index = args.nonNegativeInt("index");
+    long index = args.unsigned32("index");
     Optional<ExportedSessionKey> exported = group.exportAt(index);
     if (exported.isEmpty()) {
       throw new PeerException(

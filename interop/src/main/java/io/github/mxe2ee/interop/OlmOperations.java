@@ -45,40 +45,18 @@ final class OlmOperations {
     driver.register("session.matches_inbound", ops::matchesInbound);
     driver.addPickler(
         Handles.ACCOUNT,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((Account) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return Account.fromPickle(pickle, key, driver.random());
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return Account.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            Account.class,
+            Account::pickle,
+            (pickle, key) -> Account.fromPickle(pickle, key, driver.random()),
+            Account::fromLibolmPickle));
     driver.addPickler(
         Handles.SESSION,
-        new Pickler() {
-          @Override
-          public String pickle(Object value, byte[] key) {
-            return ((Session) value).pickle(key);
-          }
-
-          @Override
-          public Object fromMxe2ee(String pickle, byte[] key) {
-            return Session.fromPickle(pickle, key, driver.random());
-          }
-
-          @Override
-          public Object fromLibolm(String pickle, byte[] key) {
-            return Session.fromLibolmPickle(pickle, key);
-          }
-        });
+        Pickler.of(
+            Session.class,
+            Session::pickle,
+            (pickle, key) -> Session.fromPickle(pickle, key, driver.random()),
+            Session::fromLibolmPickle));
     driver.addErrorMapper(OlmOperations::mapError);
   }
 

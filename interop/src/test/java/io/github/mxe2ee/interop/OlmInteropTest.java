@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.interop.Peers.Kind;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -70,6 +71,27 @@ class OlmInteropTest {
           keys.get("ed25519").asText());
     }
 
+    /** {@code session.create_outbound} from this account; returns the result. */
+    JsonNode createOutbound(String identityKey, String oneTimeKey) {
+      return peer.ok(
+          "session.create_outbound",
+          args("account", account, "identity_key", identityKey, "one_time_key", oneTimeKey));
+    }
+
+    /** {@code session.create_inbound} on this account, which must succeed; returns the result. */
+    JsonNode createInbound(String senderIdentityKey, JsonNode message) {
+      return peer.ok("session.create_inbound", inboundArgs(senderIdentityKey, message));
+    }
+
+    /** {@code session.create_inbound} on this account, which must fail; returns the error. */
+    JsonNode createInboundError(String senderIdentityKey, JsonNode message) {
+      return peer.error("session.create_inbound", inboundArgs(senderIdentityKey, message));
+    }
+
+    private ObjectNode inboundArgs(String senderIdentityKey, JsonNode message) {
+      return args("account", account, "sender_identity_key", senderIdentityKey, "message", message);
+    }
+
     String publishOneTimeKey() {
       JsonNode keys =
           peer.ok("account.generate_one_time_keys", args("account", account, "count", 1))
@@ -111,32 +133,11 @@ class OlmInteropTest {
 
   /** Alice opens a session to Bob with {@code bobKey} and Bob accepts her first message. */
   static Channel open(Party alice, Party bob, String bobKey, String first) {
-    JsonNode out =
-        alice
-            .peer()
-            .ok(
-                "session.create_outbound",
-                args(
-                    "account",
-                    alice.account(),
-                    "identity_key",
-                    bob.curve25519(),
-                    "one_time_key",
-                    bobKey));
+    JsonNode out = alice.createOutbound(bob.curve25519(), bobKey);
     End a = new End(alice.peer(), out.get("session").asText(), "alice");
     JsonNode message = a.encrypt(first);
     assertEquals(PRE_KEY, message.get("type").asInt(), "first message is a pre-key message");
-    JsonNode in =
-        bob.peer()
-            .ok(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    message));
+    JsonNode in = bob.createInbound(alice.curve25519(), message);
     assertEquals(first, in.get("plaintext").asText(), "Bob decrypts Alice's pre-key message");
     String sessionId = out.get("session_id").asText();
     assertEquals(sessionId, in.get("session_id").asText(), "both ends agree on the session id");
@@ -164,32 +165,11 @@ class OlmInteropTest {
     bob.peer().ok("account.mark_published", args("account", bob.account()));
     String otk = keys.elements().next().asText();
 
-    JsonNode out =
-        alice
-            .peer()
-            .ok(
-                "session.create_outbound",
-                args(
-                    "account",
-                    alice.account(),
-                    "identity_key",
-                    bob.curve25519(),
-                    "one_time_key",
-                    otk));
+    JsonNode out = alice.createOutbound(bob.curve25519(), otk);
     End a = new End(alice.peer(), out.get("session").asText(), "alice");
     JsonNode first = a.encrypt("héllo ✓ 𝄞");
     assertEquals(PRE_KEY, first.get("type").asInt());
-    JsonNode in =
-        bob.peer()
-            .ok(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    first));
+    JsonNode in = bob.createInbound(alice.curve25519(), first);
     assertEquals("héllo ✓ 𝄞", in.get("plaintext").asText());
     assertEquals(out.get("session_id").asText(), in.get("session_id").asText());
     End b = new End(bob.peer(), in.get("session").asText(), "bob");
@@ -202,17 +182,7 @@ class OlmInteropTest {
     assertEquals(NORMAL, next.get("type").asInt(), "Alice has received, so pre-key messages stop");
     assertEquals("next", b.decrypt(next));
 
-    JsonNode again =
-        bob.peer()
-            .error(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    first));
+    JsonNode again = bob.createInboundError(alice.curve25519(), first);
     assertEquals(
         "missing_one_time_key",
         again.get("kind").asText(),
@@ -274,17 +244,7 @@ class OlmInteropTest {
     JsonNode first = c.firstMessage();
     assertTrue(matches(c.bob(), first), "the duplicate belongs to Bob's session");
     c.bob().decryptError(first);
-    JsonNode again =
-        bob.peer()
-            .error(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    first));
+    JsonNode again = bob.createInboundError(alice.curve25519(), first);
     assertEquals("missing_one_time_key", again.get("kind").asText(), again.toString());
 
     assertEquals("p1", c.bob().decrypt(p1), "the failed duplicate left Bob's session unchanged");
@@ -313,44 +273,16 @@ class OlmInteropTest {
     String otk = bob.publishOneTimeKey();
 
     // A tampered pre-key message creates nothing and does not spend the one-time key.
-    JsonNode out =
-        alice
-            .peer()
-            .ok(
-                "session.create_outbound",
-                args(
-                    "account",
-                    alice.account(),
-                    "identity_key",
-                    bob.curve25519(),
-                    "one_time_key",
-                    otk));
+    JsonNode out = alice.createOutbound(bob.curve25519(), otk);
     End a = new End(alice.peer(), out.get("session").asText(), "alice");
     JsonNode preKey = a.encrypt("genuine");
     JsonNode badPreKey = tamper(preKey, -1);
-    JsonNode rejected =
-        bob.peer()
-            .error(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    badPreKey));
+    JsonNode rejected = bob.createInboundError(alice.curve25519(), badPreKey);
     assertEquals("crypto", rejected.get("kind").asText(), "tampered pre-key MAC: " + rejected);
-    JsonNode in =
-        bob.peer()
-            .ok(
-                "session.create_inbound",
-                args(
-                    "account",
-                    bob.account(),
-                    "sender_identity_key",
-                    alice.curve25519(),
-                    "message",
-                    preKey));
+    // The genuine message claimed for another sender is refused the same way.
+    JsonNode impostor = bob.createInboundError(Party.create(p[0]).curve25519(), preKey);
+    assertEquals("crypto", impostor.get("kind").asText(), "wrong sender identity key: " + impostor);
+    JsonNode in = bob.createInbound(alice.curve25519(), preKey);
     assertEquals("genuine", in.get("plaintext").asText(), "the one-time key survived the forgery");
     End b = new End(bob.peer(), in.get("session").asText(), "bob");
 

@@ -69,7 +69,7 @@ final class SqliteFiles {
     long changeCounter = u32(header, 24);
     long pages = u32(header, 28);
     long validFor = u32(header, 92);
-    if (pages > 0 && changeCounter == validFor && size < pages * pageSize) {
+    if (pages > 0 && changeCounter == validFor && size < pages * pageSize && !hasPendingWal(file)) {
       throw new StoreException(
           StoreException.Reason.CORRUPT,
           "crypto store file "
@@ -83,6 +83,15 @@ final class SqliteFiles {
               + "), file has "
               + size
               + "; restore it from a backup (the file was left untouched)");
+    }
+  }
+
+  private static boolean hasPendingWal(Path file) {
+    Path wal = file.resolveSibling(file.getFileName() + "-wal");
+    try {
+      return Files.exists(wal) && Files.size(wal) > 0;
+    } catch (IOException e) {
+      return true;
     }
   }
 

@@ -80,7 +80,7 @@ public final class CrashChild {
    * window covers store steps rather than JVM class loading.
    */
   private static void warmUp(SecureRandom secureRandom) {
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 5; i++) {
       OutboundGroupSession s = OutboundGroupSession.create(secureRandom);
       s.encrypt("warm-up");
       OutboundGroupSession.fromPickle(s.pickle(PICKLE_KEY), PICKLE_KEY).encrypt("warm-up");

@@ -36,6 +36,11 @@ final class SessionFiller {
   }
 
   static void fill(CryptoStore store, int count) {
+    fill(store, count, BATCH);
+  }
+
+  /** Fills with saves of {@code batch} sessions each. */
+  static void fill(CryptoStore store, int count, int batch) {
     Random random = new Random(count);
     byte[] pickle = new byte[PICKLE_BYTES];
     byte[] key = new byte[32];
@@ -56,7 +61,7 @@ final class SessionFiller {
               (i & 1) == 0,
               false,
               new EncryptedPickle(b64.encodeToString(pickle))));
-      if (changes.size() == BATCH) {
+      if (changes.size() == batch) {
         store.save(changes);
         changes = new Changes();
       }

@@ -101,6 +101,8 @@ class SqliteCrashTest {
         new ProcessBuilder(
             java,
             "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xmx64m",
             "-Xshare:auto",
             "-cp",
             System.getProperty("java.class.path"),

@@ -1,4 +1,4 @@
-package io.github.mxe2ee.store.sqlite;
+package io.github.mxe2ee.store.internal;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,17 +14,17 @@ import java.util.Optional;
  * A cache of prepared statements on one connection plus small query helpers. Not thread-safe; the
  * store serializes access. Not API.
  */
-final class SqliteStatements implements AutoCloseable {
+public final class SqlStatements implements AutoCloseable {
   /** Maps one result row to a value. */
   @FunctionalInterface
-  interface RowMapper<T> {
+  public interface RowMapper<T> {
     T map(ResultSet rs) throws SQLException;
   }
 
   private final Connection conn;
   private final Map<String, PreparedStatement> cache = new HashMap<>();
 
-  SqliteStatements(Connection conn) {
+  public SqlStatements(Connection conn) {
     this.conn = conn;
   }
 
@@ -36,7 +36,9 @@ final class SqliteStatements implements AutoCloseable {
     }
     for (int i = 0; i < args.length; i++) {
       Object a = args[i];
-      if (a instanceof Boolean b) {
+      if (a == null) {
+        ps.setNull(i + 1, java.sql.Types.VARCHAR);
+      } else if (a instanceof Boolean b) {
         ps.setInt(i + 1, b ? 1 : 0);
       } else {
         ps.setObject(i + 1, a);
@@ -45,11 +47,11 @@ final class SqliteStatements implements AutoCloseable {
     return ps;
   }
 
-  int update(String sql, Object... args) throws SQLException {
+  public int update(String sql, Object... args) throws SQLException {
     return prepare(sql, args).executeUpdate();
   }
 
-  <T> List<T> list(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+  public <T> List<T> list(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
     List<T> out = new ArrayList<>();
     try (ResultSet rs = prepare(sql, args).executeQuery()) {
       while (rs.next()) {
@@ -59,10 +61,15 @@ final class SqliteStatements implements AutoCloseable {
     return out;
   }
 
-  <T> Optional<T> one(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+  public <T> Optional<T> one(String sql, RowMapper<T> mapper, Object... args) throws SQLException {
     try (ResultSet rs = prepare(sql, args).executeQuery()) {
       return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
     }
+  }
+
+  /** Returns the SQL text of every statement prepared so far (for query-plan tests). */
+  public java.util.Set<String> preparedSql() {
+    return java.util.Set.copyOf(cache.keySet());
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.github.mxe2ee.store.sqlite;
+package io.github.mxe2ee.store.internal;
 
 import io.github.mxe2ee.store.Change;
 import io.github.mxe2ee.store.CrossSigningIdentityRecord;
@@ -12,20 +12,43 @@ import io.github.mxe2ee.store.WithheldRecord;
 import java.sql.SQLException;
 
 /**
- * Turns each {@link Change} into SQL inside the caller's transaction. Puts of leaf rows use {@code
- * INSERT OR REPLACE}; rows that are referenced or carry a second unique key use an upsert so that
- * conflicts surface as constraint errors instead of silently deleting other rows. Not API.
+ * Turns each {@link Change} into SQL inside the caller's transaction, in the dialect SQLite (3.24+)
+ * and PostgreSQL share: every put is an {@code INSERT ... ON CONFLICT (key) DO UPDATE} upsert, so a
+ * conflict on another unique key surfaces as a constraint error instead of silently deleting rows.
+ * Not API.
  */
-final class SqliteChangeWriter {
-  private final SqliteStatements sql;
+public final class SqlChangeWriter {
+  private final SqlStatements sql;
   private final long account;
 
-  SqliteChangeWriter(SqliteStatements sql, long account) {
+  /** Writes rows of the account with row id {@code account}. */
+  public SqlChangeWriter(SqlStatements sql, long account) {
     this.sql = sql;
     this.account = account;
   }
 
-  void apply(Change change) throws SQLException {
+  /**
+   * Builds {@code INSERT INTO table (columns) VALUES (?...) ON CONFLICT (keys) DO UPDATE SET} every
+   * non-key column.
+   */
+  static String upsert(String table, String keys, String columns) {
+    java.util.List<String> keyList = java.util.Arrays.asList(keys.split(", "));
+    java.util.List<String> cols = java.util.Arrays.asList(columns.split(", "));
+    StringBuilder sb = new StringBuilder("INSERT INTO ").append(table).append(" (").append(columns);
+    sb.append(") VALUES (")
+        .append(String.join(", ", java.util.Collections.nCopies(cols.size(), "?")));
+    sb.append(") ON CONFLICT (").append(keys).append(") DO UPDATE SET ");
+    StringBuilder set = new StringBuilder();
+    for (String c : cols) {
+      if (!keyList.contains(c)) {
+        set.append(set.length() == 0 ? "" : ", ").append(c).append(" = excluded.").append(c);
+      }
+    }
+    return sb.append(set).toString();
+  }
+
+  /** Applies one change. */
+  public void apply(Change change) throws SQLException {
     if (change instanceof Change.PutAccount c) {
       sql.update(
           "UPDATE accounts SET pickle = ?, shared_with_server = ? WHERE id = ?",
@@ -35,8 +58,10 @@ final class SqliteChangeWriter {
     } else if (change instanceof Change.PutOlmSession c) {
       OlmSessionRecord r = c.session();
       sql.update(
-          "INSERT OR REPLACE INTO olm_sessions (account_id, sender_key, session_id, pickle,"
-              + " created_at, last_decrypted_at) VALUES (?, ?, ?, ?, ?, ?)",
+          upsert(
+              "olm_sessions",
+              "account_id, sender_key, session_id",
+              "account_id, sender_key, session_id, pickle, created_at, last_decrypted_at"),
           account,
           r.senderKey(),
           r.sessionId(),
@@ -52,9 +77,10 @@ final class SqliteChangeWriter {
     } else if (change instanceof Change.PutInboundGroupSession c) {
       InboundGroupSessionRecord r = c.session();
       sql.update(
-          "INSERT OR REPLACE INTO inbound_group_sessions (account_id, room_id, session_id,"
-              + " sender_key, signing_key, first_known_index, shared_history, backed_up, pickle)"
-              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          upsert(
+              "inbound_group_sessions",
+              "account_id, room_id, session_id",
+              "account_id, room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up, pickle"),
           account,
           r.roomId(),
           r.sessionId(),
@@ -115,8 +141,10 @@ final class SqliteChangeWriter {
           c.roomId());
     } else if (change instanceof Change.PutOutboundSharedWith c) {
       sql.update(
-          "INSERT OR REPLACE INTO outbound_shared_with (account_id, room_id, session_id, user_id,"
-              + " device_id, message_index) VALUES (?, ?, ?, ?, ?, ?)",
+          upsert(
+              "outbound_shared_with",
+              "account_id, room_id, user_id, device_id",
+              "account_id, room_id, session_id, user_id, device_id, message_index"),
           account,
           c.roomId(),
           c.sessionId(),
@@ -132,13 +160,15 @@ final class SqliteChangeWriter {
     if (change instanceof Change.PutDevice c) {
       DeviceRecord r = c.device();
       sql.update(
-          "INSERT OR REPLACE INTO devices (account_id, user_id, device_id, keys_json, trust,"
-              + " deleted) VALUES (?, ?, ?, ?, ?, ?)",
+          upsert(
+              "devices",
+              "account_id, user_id, device_id",
+              "account_id, user_id, device_id, keys_json, trust, deleted"),
           account,
           r.userId(),
           r.deviceId(),
           r.keysJson(),
-          SqliteRows.trustCode(r.trust()),
+          SqlRows.trustCode(r.trust()),
           r.deleted());
     } else if (change instanceof Change.DeleteDevice c) {
       sql.update(
@@ -149,12 +179,14 @@ final class SqliteChangeWriter {
     } else if (change instanceof Change.PutCrossSigningIdentity c) {
       CrossSigningIdentityRecord r = c.identity();
       sql.update(
-          "INSERT OR REPLACE INTO cross_signing_identities (account_id, user_id, keys_json, trust)"
-              + " VALUES (?, ?, ?, ?)",
+          upsert(
+              "cross_signing_identities",
+              "account_id, user_id",
+              "account_id, user_id, keys_json, trust"),
           account,
           r.userId(),
           r.keysJson(),
-          SqliteRows.trustCode(r.trust()));
+          SqlRows.trustCode(r.trust()));
     } else if (change instanceof Change.DeleteCrossSigningIdentity c) {
       sql.update(
           "DELETE FROM cross_signing_identities WHERE account_id = ? AND user_id = ?",
@@ -162,7 +194,7 @@ final class SqliteChangeWriter {
           c.userId());
     } else if (change instanceof Change.PutTrackedUser c) {
       sql.update(
-          "INSERT OR REPLACE INTO tracked_users (account_id, user_id, outdated) VALUES (?, ?, ?)",
+          upsert("tracked_users", "account_id, user_id", "account_id, user_id, outdated"),
           account,
           c.user().userId(),
           c.user().outdated());
@@ -195,8 +227,10 @@ final class SqliteChangeWriter {
     } else if (change instanceof Change.PutWithheld c) {
       WithheldRecord r = c.withheld();
       sql.update(
-          "INSERT OR REPLACE INTO withheld_sessions (account_id, room_id, session_id, sender_key,"
-              + " code, reason) VALUES (?, ?, ?, ?, ?, ?)",
+          upsert(
+              "withheld_sessions",
+              "account_id, room_id, session_id",
+              "account_id, room_id, session_id, sender_key, code, reason"),
           account,
           r.roomId(),
           r.sessionId(),
@@ -214,8 +248,10 @@ final class SqliteChangeWriter {
     } else if (change instanceof Change.PutPendingRoomKeyBundle c) {
       PendingRoomKeyBundle r = c.bundle();
       sql.update(
-          "INSERT OR REPLACE INTO pending_room_key_bundles (account_id, room_id, inviter,"
-              + " bundle_json, received_at) VALUES (?, ?, ?, ?, ?)",
+          upsert(
+              "pending_room_key_bundles",
+              "account_id, room_id",
+              "account_id, room_id, inviter, bundle_json, received_at"),
           account,
           r.roomId(),
           r.inviter(),
@@ -228,7 +264,7 @@ final class SqliteChangeWriter {
           c.roomId());
     } else if (change instanceof Change.PutValue c) {
       sql.update(
-          "INSERT OR REPLACE INTO key_values (account_id, key, value) VALUES (?, ?, ?)",
+          upsert("key_values", "account_id, key", "account_id, key, value"),
           account,
           c.key(),
           c.value());

@@ -1,4 +1,4 @@
-package io.github.mxe2ee.store.sqlite;
+package io.github.mxe2ee.store.internal;
 
 import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.store.CrossSigningIdentityRecord;
@@ -15,22 +15,22 @@ import io.github.mxe2ee.store.WithheldRecord;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
-/** Column lists and row mappers for the store's reads. Not API. */
-final class SqliteRows {
-  static final String OLM = "sender_key, session_id, pickle, created_at, last_decrypted_at";
-  static final String INBOUND =
+/** Column lists, storage codes and row mappers shared by the SQL backends. Not API. */
+public final class SqlRows {
+  public static final String OLM = "sender_key, session_id, pickle, created_at, last_decrypted_at";
+  public static final String INBOUND =
       "room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up,"
           + " pickle";
-  static final String OUTBOUND = "room_id, session_id, pickle, message_index, created_at";
-  static final String DEVICE = "user_id, device_id, keys_json, trust, deleted";
-  static final String KEY_REQUEST = "request_id, room_id, session_id, state";
-  static final String WITHHELD = "room_id, session_id, sender_key, code, reason";
-  static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
+  public static final String OUTBOUND = "room_id, session_id, pickle, message_index, created_at";
+  public static final String DEVICE = "user_id, device_id, keys_json, trust, deleted";
+  public static final String KEY_REQUEST = "request_id, room_id, session_id, state";
+  public static final String WITHHELD = "room_id, session_id, sender_key, code, reason";
+  public static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
 
-  private SqliteRows() {}
+  private SqlRows() {}
 
   /** Storage code of a {@link LocalTrust}; codes are part of the schema and never change. */
-  static int trustCode(LocalTrust trust) {
+  public static int trustCode(LocalTrust trust) {
     return switch (trust) {
       case UNSET -> 0;
       case VERIFIED -> 1;
@@ -43,7 +43,7 @@ final class SqliteRows {
    *
    * @throws StoreException CORRUPT for an unknown code
    */
-  static LocalTrust trust(int code) {
+  public static LocalTrust trust(int code) {
     return switch (code) {
       case 0 -> LocalTrust.UNSET;
       case 1 -> LocalTrust.VERIFIED;
@@ -55,7 +55,7 @@ final class SqliteRows {
     };
   }
 
-  static OlmSessionRecord olm(ResultSet rs) throws SQLException {
+  public static OlmSessionRecord olm(ResultSet rs) throws SQLException {
     return new OlmSessionRecord(
         rs.getString(1),
         rs.getString(2),
@@ -64,7 +64,7 @@ final class SqliteRows {
         rs.getLong(5));
   }
 
-  static InboundGroupSessionRecord inbound(ResultSet rs) throws SQLException {
+  public static InboundGroupSessionRecord inbound(ResultSet rs) throws SQLException {
     return new InboundGroupSessionRecord(
         rs.getString(1),
         rs.getString(2),
@@ -76,7 +76,7 @@ final class SqliteRows {
         new EncryptedPickle(rs.getString(8)));
   }
 
-  static OutboundGroupSessionRecord outbound(ResultSet rs) throws SQLException {
+  public static OutboundGroupSessionRecord outbound(ResultSet rs) throws SQLException {
     return new OutboundGroupSessionRecord(
         rs.getString(1),
         rs.getString(2),
@@ -85,26 +85,26 @@ final class SqliteRows {
         rs.getLong(5));
   }
 
-  static DeviceRecord device(ResultSet rs) throws SQLException {
+  public static DeviceRecord device(ResultSet rs) throws SQLException {
     return new DeviceRecord(
         rs.getString(1), rs.getString(2), rs.getString(3), trust(rs.getInt(4)), rs.getInt(5) != 0);
   }
 
-  static CrossSigningIdentityRecord identity(ResultSet rs) throws SQLException {
+  public static CrossSigningIdentityRecord identity(ResultSet rs) throws SQLException {
     return new CrossSigningIdentityRecord(rs.getString(1), rs.getString(2), trust(rs.getInt(3)));
   }
 
-  static OutgoingKeyRequest keyRequest(ResultSet rs) throws SQLException {
+  public static OutgoingKeyRequest keyRequest(ResultSet rs) throws SQLException {
     return new OutgoingKeyRequest(
         rs.getString(1), rs.getString(2), rs.getString(3), KeyRequestState.fromCode(rs.getInt(4)));
   }
 
-  static WithheldRecord withheld(ResultSet rs) throws SQLException {
+  public static WithheldRecord withheld(ResultSet rs) throws SQLException {
     return new WithheldRecord(
         rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
   }
 
-  static PendingRoomKeyBundle bundle(ResultSet rs) throws SQLException {
+  public static PendingRoomKeyBundle bundle(ResultSet rs) throws SQLException {
     return new PendingRoomKeyBundle(
         rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
   }

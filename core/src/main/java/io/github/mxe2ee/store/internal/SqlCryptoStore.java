@@ -1,0 +1,479 @@
+package io.github.mxe2ee.store.internal;
+
+import io.github.mxe2ee.store.AccountId;
+import io.github.mxe2ee.store.AccountRecord;
+import io.github.mxe2ee.store.Change;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.CrossSigningIdentityRecord;
+import io.github.mxe2ee.store.CryptoStore;
+import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.EncryptedPickle;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
+import io.github.mxe2ee.store.KeyRequestState;
+import io.github.mxe2ee.store.OlmSessionRecord;
+import io.github.mxe2ee.store.OutboundGroupSessionRecord;
+import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.StoreException;
+import io.github.mxe2ee.store.TrackedUser;
+import io.github.mxe2ee.store.UserDevice;
+import io.github.mxe2ee.store.WithheldRecord;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The part of a SQL {@link CryptoStore} that does not depend on the database: every read as an
+ * indexed query on the shared schema, and {@link #save} as one transaction whose start, commit and
+ * rollback the backend supplies. Thread-safe: calls are serialized on the instance. Not API.
+ */
+public abstract class SqlCryptoStore implements CryptoStore {
+  /** The connection; owned by this store. */
+  protected final Connection conn;
+
+  /** Statement cache on {@link #conn}. */
+  protected final SqlStatements sql;
+
+  private final AccountId accountId;
+
+  /** Row id of the account in {@code accounts}. */
+  protected final long accountRow;
+
+  /** Where the store lives, for messages (a path or a sanitized URL, never credentials). */
+  protected final String where;
+
+  private boolean closed;
+
+  protected SqlCryptoStore(Connection conn, AccountId accountId, long accountRow, String where) {
+    this.conn = conn;
+    this.sql = new SqlStatements(conn);
+    this.accountId = accountId;
+    this.accountRow = accountRow;
+    this.where = where;
+  }
+
+  /** Starts the save transaction (and takes the backend's write lock). */
+  protected abstract void begin() throws SQLException;
+
+  /** Commits the save transaction; durable when this returns. */
+  protected abstract void commit() throws SQLException;
+
+  /** Rolls the save transaction back. */
+  protected abstract void rollback() throws SQLException;
+
+  /** Maps a database error to a {@link StoreException}. */
+  protected abstract StoreException translate(String what, SQLException e);
+
+  @Override
+  public AccountId accountId() {
+    return accountId;
+  }
+
+  /** The statements this store prepared so far (for query-plan tests). */
+  public synchronized Set<String> preparedSql() {
+    return sql.preparedSql();
+  }
+
+  @Override
+  public synchronized void save(Changes changes) {
+    Objects.requireNonNull(changes, "changes");
+    ensureOpen();
+    if (changes.isEmpty()) {
+      return;
+    }
+    SqlChangeWriter writer = new SqlChangeWriter(sql, accountRow);
+    try {
+      begin();
+      try {
+        for (Change change : changes.list()) {
+          writer.apply(change);
+        }
+        commit();
+      } catch (SQLException | RuntimeException e) {
+        try {
+          rollback();
+        } catch (SQLException r) {
+          // The database may already have rolled back (for example after a failed COMMIT).
+          e.addSuppressed(r);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw translate("saving " + changes + " to " + where, e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      sql.close();
+    } catch (SQLException e) {
+      // Closing statements cannot lose data; the connection close below reports real problems.
+    }
+    try {
+      conn.close();
+    } catch (SQLException e) {
+      throw translate("closing crypto store " + where, e);
+    }
+  }
+
+  /** Throws CLOSED after {@link #close()}. */
+  protected void ensureOpen() {
+    if (closed) {
+      throw new StoreException(
+          StoreException.Reason.CLOSED, "crypto store " + where + " for " + accountId + " closed");
+    }
+  }
+
+  /** A query that may throw {@link SQLException}. */
+  @FunctionalInterface
+  protected interface Query<T> {
+    T run() throws SQLException;
+  }
+
+  /** Runs a query under the store's lock, translating errors. */
+  protected synchronized <T> T query(String what, Query<T> q) {
+    ensureOpen();
+    try {
+      return q.run();
+    } catch (SQLException e) {
+      throw translate(what + " in " + where, e);
+    }
+  }
+
+  @Override
+  public Optional<AccountRecord> account() {
+    return query(
+        "reading account",
+        () ->
+            sql.one(
+                "SELECT pickle, shared_with_server FROM accounts WHERE id = ?",
+                rs ->
+                    rs.getString(1) == null
+                        ? null
+                        : new AccountRecord(
+                            new EncryptedPickle(rs.getString(1)), rs.getInt(2) != 0),
+                accountRow));
+  }
+
+  @Override
+  public List<OlmSessionRecord> olmSessions(String senderKey) {
+    Objects.requireNonNull(senderKey, "senderKey");
+    return query(
+        "reading Olm sessions",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.OLM
+                    + " FROM olm_sessions WHERE account_id = ? AND sender_key = ? ORDER BY"
+                    + " last_decrypted_at DESC, session_id",
+                SqlRows::olm,
+                accountRow,
+                senderKey));
+  }
+
+  @Override
+  public Optional<InboundGroupSessionRecord> inboundGroupSession(String roomId, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading inbound group session",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.INBOUND
+                    + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
+                    + " session_id = ?",
+                SqlRows::inbound,
+                accountRow,
+                roomId,
+                sessionId));
+  }
+
+  @Override
+  public List<InboundGroupSessionRecord> inboundGroupSessionsToBackUp(int limit) {
+    return query(
+        "reading sessions to back up",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.INBOUND
+                    + " FROM inbound_group_sessions WHERE account_id = ? AND backed_up = 0 LIMIT ?",
+                SqlRows::inbound,
+                accountRow,
+                Math.max(0, limit)));
+  }
+
+  @Override
+  public List<InboundGroupSessionRecord> sharedHistoryInboundGroupSessions(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return query(
+        "reading shared-history sessions",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.INBOUND
+                    + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
+                    + " shared_history = 1 ORDER BY session_id",
+                SqlRows::inbound,
+                accountRow,
+                roomId));
+  }
+
+  @Override
+  public long inboundGroupSessionCount() {
+    return query(
+        "counting inbound group sessions",
+        () ->
+            sql.one(
+                    "SELECT count(*) FROM inbound_group_sessions WHERE account_id = ?",
+                    rs -> rs.getLong(1),
+                    accountRow)
+                .orElse(0L));
+  }
+
+  @Override
+  public Optional<OutboundGroupSessionRecord> outboundGroupSession(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return query(
+        "reading outbound group session",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.OUTBOUND
+                    + " FROM outbound_group_sessions WHERE account_id = ? AND room_id = ?",
+                SqlRows::outbound,
+                accountRow,
+                roomId));
+  }
+
+  @Override
+  public Map<UserDevice, Long> outboundSharedWith(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return query(
+        "reading outbound shared-with",
+        () -> {
+          Map<UserDevice, Long> out = new HashMap<>();
+          sql.list(
+              "SELECT user_id, device_id, message_index FROM outbound_shared_with WHERE"
+                  + " account_id = ? AND room_id = ?",
+              rs -> out.put(new UserDevice(rs.getString(1), rs.getString(2)), rs.getLong(3)),
+              accountRow,
+              roomId);
+          return Map.copyOf(out);
+        });
+  }
+
+  @Override
+  public List<DeviceRecord> devices(String userId) {
+    Objects.requireNonNull(userId, "userId");
+    return query(
+        "reading devices",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.DEVICE
+                    + " FROM devices WHERE account_id = ? AND user_id = ? ORDER BY device_id",
+                SqlRows::device,
+                accountRow,
+                userId));
+  }
+
+  @Override
+  public Optional<DeviceRecord> device(String userId, String deviceId) {
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(deviceId, "deviceId");
+    return query(
+        "reading device",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.DEVICE
+                    + " FROM devices WHERE account_id = ? AND user_id = ? AND device_id = ?",
+                SqlRows::device,
+                accountRow,
+                userId,
+                deviceId));
+  }
+
+  @Override
+  public Optional<CrossSigningIdentityRecord> crossSigningIdentity(String userId) {
+    Objects.requireNonNull(userId, "userId");
+    return query(
+        "reading cross-signing identity",
+        () ->
+            sql.one(
+                "SELECT user_id, keys_json, trust FROM cross_signing_identities WHERE account_id ="
+                    + " ? AND user_id = ?",
+                SqlRows::identity,
+                accountRow,
+                userId));
+  }
+
+  @Override
+  public Optional<TrackedUser> trackedUser(String userId) {
+    Objects.requireNonNull(userId, "userId");
+    return query(
+        "reading tracked user",
+        () ->
+            sql.one(
+                "SELECT user_id, outdated FROM tracked_users WHERE account_id = ? AND user_id = ?",
+                rs -> new TrackedUser(rs.getString(1), rs.getInt(2) != 0),
+                accountRow,
+                userId));
+  }
+
+  @Override
+  public List<TrackedUser> trackedUsers() {
+    return query(
+        "reading tracked users",
+        () ->
+            sql.list(
+                "SELECT user_id, outdated FROM tracked_users WHERE account_id = ? ORDER BY user_id",
+                rs -> new TrackedUser(rs.getString(1), rs.getInt(2) != 0),
+                accountRow));
+  }
+
+  @Override
+  public List<String> outdatedUsers() {
+    return query(
+        "reading outdated users",
+        () ->
+            sql.list(
+                "SELECT user_id FROM tracked_users WHERE account_id = ? AND outdated = 1 ORDER BY"
+                    + " user_id",
+                rs -> rs.getString(1),
+                accountRow));
+  }
+
+  @Override
+  public Optional<OutgoingKeyRequest> outgoingKeyRequest(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    return query(
+        "reading key request",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.KEY_REQUEST
+                    + " FROM outgoing_key_requests WHERE account_id = ? AND request_id = ?",
+                SqlRows::keyRequest,
+                accountRow,
+                requestId));
+  }
+
+  @Override
+  public Optional<OutgoingKeyRequest> outgoingKeyRequestFor(String roomId, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading key request",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.KEY_REQUEST
+                    + " FROM outgoing_key_requests WHERE account_id = ? AND room_id = ? AND"
+                    + " session_id = ?",
+                SqlRows::keyRequest,
+                accountRow,
+                roomId,
+                sessionId));
+  }
+
+  @Override
+  public List<OutgoingKeyRequest> outgoingKeyRequests(KeyRequestState state) {
+    Objects.requireNonNull(state, "state");
+    return query(
+        "reading key requests",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.KEY_REQUEST
+                    + " FROM outgoing_key_requests WHERE account_id = ? AND state = ? ORDER BY"
+                    + " request_id",
+                SqlRows::keyRequest,
+                accountRow,
+                state.code()));
+  }
+
+  @Override
+  public Optional<WithheldRecord> withheld(String roomId, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading withheld record",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.WITHHELD
+                    + " FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id"
+                    + " = ?",
+                SqlRows::withheld,
+                accountRow,
+                roomId,
+                sessionId));
+  }
+
+  @Override
+  public Optional<String> syncToken() {
+    return query(
+        "reading sync token",
+        () ->
+            sql.one(
+                "SELECT sync_token FROM accounts WHERE id = ?", rs -> rs.getString(1), accountRow));
+  }
+
+  @Override
+  public Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return query(
+        "reading room key bundle",
+        () ->
+            sql.one(
+                "SELECT "
+                    + SqlRows.BUNDLE
+                    + " FROM pending_room_key_bundles WHERE account_id = ? AND room_id = ?",
+                SqlRows::bundle,
+                accountRow,
+                roomId));
+  }
+
+  @Override
+  public List<PendingRoomKeyBundle> pendingRoomKeyBundles() {
+    return query(
+        "reading room key bundles",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.BUNDLE
+                    + " FROM pending_room_key_bundles WHERE account_id = ? ORDER BY room_id",
+                SqlRows::bundle,
+                accountRow));
+  }
+
+  @Override
+  public Optional<byte[]> value(String key) {
+    Objects.requireNonNull(key, "key");
+    return query(
+        "reading value",
+        () ->
+            sql.one(
+                "SELECT value FROM key_values WHERE account_id = ? AND key = ?",
+                rs -> rs.getBytes(1),
+                accountRow,
+                key));
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + where + ", " + accountId + "]";
+  }
+}

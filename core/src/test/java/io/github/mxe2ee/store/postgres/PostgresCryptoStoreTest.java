@@ -1,0 +1,102 @@
+package io.github.mxe2ee.store.postgres;
+
+import static io.github.mxe2ee.store.Fixtures.ALICE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.mxe2ee.store.AccountId;
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.CryptoStore;
+import io.github.mxe2ee.store.CryptoStoreContractTest;
+import io.github.mxe2ee.store.StoreException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store contract on a real PostgreSQL server, started by {@code scripts/setup.d/40-postgres.sh}
+ * (URL overridable with {@code MXE2EE_PG_URL}). Each test gets its own schema. Without a server the
+ * tests are skipped, except in CI ({@code CI} set), where a missing server is a failure.
+ */
+class PostgresCryptoStoreTest extends CryptoStoreContractTest {
+  static final String URL =
+      Optional.ofNullable(System.getenv("MXE2EE_PG_URL"))
+          .orElse("jdbc:postgresql://127.0.0.1:54329/mxe2ee_test?user=mxe2ee");
+
+  private final String schema = "t_" + UUID.randomUUID().toString().replace("-", "");
+  private boolean schemaCreated;
+
+  @BeforeAll
+  static void serverAvailable() {
+    try (Connection c = DriverManager.getConnection(URL + "&connectTimeout=5")) {
+      c.isValid(5);
+    } catch (SQLException e) {
+      String hint =
+          "no PostgreSQL at " + URL.split("\\?")[0] + "; run scripts/setup.d/40-postgres.sh";
+      if (System.getenv("CI") != null) {
+        throw new AssertionError(hint, e);
+      }
+      Assumptions.abort(hint);
+    }
+  }
+
+  private void admin(String sql) {
+    try (Connection c = DriverManager.getConnection(URL);
+        Statement st = c.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new AssertionError(sql, e);
+    }
+  }
+
+  private String schemaUrl() {
+    if (!schemaCreated) {
+      admin("CREATE SCHEMA " + schema);
+      schemaCreated = true;
+    }
+    return URL + "&currentSchema=" + schema;
+  }
+
+  @Override
+  protected CryptoStore open(AccountId account) {
+    return PostgresCryptoStore.open(schemaUrl(), account);
+  }
+
+  @AfterEach
+  void dropSchema() {
+    store.close();
+    admin("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+  }
+
+  @Test
+  void sameAccount_cannotBeServedByTwoInstances() {
+    StoreException e = assertThrows(StoreException.class, () -> open(ALICE));
+    assertEquals(StoreException.Reason.IO, e.reason());
+    assertTrue(e.getMessage().contains("served by another instance"), e.getMessage());
+    store.close();
+    store = open(ALICE);
+    store.save(new Changes().putSyncToken("after takeover"));
+    assertEquals(Optional.of("after takeover"), store.syncToken());
+  }
+
+  @Test
+  void newerSchema_isRefused() {
+    store.close();
+    admin(
+        "INSERT INTO "
+            + schema
+            + ".schema_version (version, applied_at) VALUES ("
+            + (PostgresCryptoStore.latestSchemaVersion() + 1)
+            + ", 0)");
+    StoreException e = assertThrows(StoreException.class, () -> open(ALICE));
+    assertEquals(StoreException.Reason.SCHEMA_TOO_NEW, e.reason());
+  }
+}
