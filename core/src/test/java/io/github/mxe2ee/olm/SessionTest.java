@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.mxe2ee.crypto.Aes256Cbc;
 import io.github.mxe2ee.crypto.CryptoException;
 import io.github.mxe2ee.crypto.Curve25519PublicKey;
 import io.github.mxe2ee.crypto.DecodeException;
+import io.github.mxe2ee.crypto.HmacSha256;
 import io.github.mxe2ee.crypto.PickleCipher;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -245,11 +249,11 @@ class SessionTest {
     byte[] plain = SessionPickle.encode(p.alice);
     PickleCipher cipher = PickleCipher.mxe2ee(PICKLE_KEY);
     for (int len = 0; len < plain.length; len += 3) {
-      byte[] cut = java.util.Arrays.copyOf(plain, len);
+      byte[] cut = Arrays.copyOf(plain, len);
       assertThrows(
           DecodeException.class, () -> Session.fromPickle(cipher.encrypt(cut), PICKLE_KEY));
     }
-    byte[] trailing = java.util.Arrays.copyOf(plain, plain.length + 1);
+    byte[] trailing = Arrays.copyOf(plain, plain.length + 1);
     assertThrows(
         OlmDecodeException.class, () -> Session.fromPickle(cipher.encrypt(trailing), PICKLE_KEY));
     byte[] version = plain.clone();
@@ -301,6 +305,53 @@ class SessionTest {
     assertFalse(
         p.bob.state().findReceiverChain(((OlmMessage) late).ratchetKey()) >= 0, "chain T2 dropped");
     failsUnchanged(p.bob, late, OlmDecryptionException.Reason.BAD_MESSAGE_MAC);
+  }
+
+  @Test
+  void encrypt_towardsALowOrderRatchetKeyFailsWithoutChangingState() {
+    Pair p = new Pair();
+    // a malicious Alice authenticates a message under the all-zero (low-order) ratchet key
+    Session alice =
+        p.aliceAccount.createOutboundSession(
+            p.bobAccount.curve25519Key(),
+            p.bobAccount.generateOneTimeKeys(1).values().iterator().next());
+    Curve25519PublicKey lowOrder = Curve25519PublicKey.fromBytes(new byte[32]);
+    OlmMessage inner =
+        alice
+            .state()
+            .senderChain()
+            .chainKey()
+            .messageKey()
+            .encrypt(lowOrder, "hi".getBytes(StandardCharsets.UTF_8));
+    SessionKeys keys = alice.sessionKeys();
+    PreKeyMessage m =
+        PreKeyMessage.of(keys.oneTimeKey(), keys.baseKey(), keys.identityKey(), inner);
+    Session bob = p.bobAccount.createInboundSession(m).session();
+    byte[] before = SessionPickle.encode(bob);
+    assertThrows(CryptoException.class, () -> bob.encrypt("reply"));
+    assertArrayEquals(before, SessionPickle.encode(bob));
+  }
+
+  @Test
+  void decrypt_acceptsUnknownFieldsInsideTheAuthenticatedBody() {
+    Pair p = new Pair();
+    // what Alice would send next (index 1), with an extra field a future sender might add
+    SenderChain sender = p.alice.state().senderChain();
+    MessageKey key = sender.chainKey().messageKey();
+    byte[] keys = key.expand();
+    byte[] ciphertext =
+        Aes256Cbc.encrypt(
+            Arrays.copyOfRange(keys, 0, 32),
+            Arrays.copyOfRange(keys, 64, 80),
+            "with an extension".getBytes(StandardCharsets.UTF_8));
+    byte[] body =
+        OlmMessageTest.concat(
+            OlmMessage.encodeWithoutMac(sender.ratchetPublicKey(), key.index(), ciphertext),
+            new byte[] {0x2A, 0x03, 'e', 'x', 't'}); // field 5, length-delimited
+    byte[] mac = HmacSha256.mac(Arrays.copyOfRange(keys, 32, 64), body);
+    OlmMessage m = OlmMessage.decode(OlmMessageTest.concat(body, Arrays.copyOf(mac, 8)));
+    assertEquals(1, m.chainIndex());
+    assertEquals("with an extension", p.bob.decrypt(m));
   }
 
   @Test
