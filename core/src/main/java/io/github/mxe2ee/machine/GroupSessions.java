@@ -237,6 +237,7 @@ final class GroupSessions {
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     Map<UserDevice, Long> sharing = new LinkedHashMap<>();
     boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
+    String sharedPayload = olm.sharedPayload("m.room_key", roomKey);
     for (String user : members) {
       for (DeviceKeys device : devices.devices(user).values()) {
         if (olm.isOwnDevice(device)) {
@@ -250,7 +251,7 @@ final class GroupSessions {
         String code = strategy.withheldCode(trust);
         ObjectNode encrypted = null;
         if (code == null) {
-          encrypted = olm.encrypt(device, "m.room_key", roomKey, changes);
+          encrypted = olm.encryptPrepared(device, sharedPayload, changes);
           if (encrypted == null) {
             code = "m.no_olm";
           }

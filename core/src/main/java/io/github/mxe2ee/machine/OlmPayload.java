@@ -91,6 +91,41 @@ public record OlmPayload(
   }
 
   /**
+   * The recipient-independent part of a payload, serialised once for a share to many devices: a
+   * JSON object without its closing brace. Complete it with {@link #withRecipient}.
+   */
+  static String sharedJson(
+      String type,
+      ObjectNode content,
+      String ownUserId,
+      DeviceKeys ownDeviceKeys,
+      ObjectNode ownDeviceKeysJson) {
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("type", type);
+    payload.set("content", content);
+    payload.put("sender", ownUserId);
+    payload.put("sender_device", ownDeviceKeys.deviceId());
+    payload.putObject("keys").put("ed25519", ownDeviceKeys.ed25519().toBase64());
+    payload.set("sender_device_keys", ownDeviceKeysJson);
+    String json = payload.toString();
+    return json.substring(0, json.length() - 1);
+  }
+
+  /**
+   * Completes {@link #sharedJson} for one recipient: the same JSON object {@link #build} makes,
+   * serialised (field order aside).
+   */
+  static String withRecipient(
+      String sharedJson, String recipientUserId, Ed25519PublicKey recipientEd25519) {
+    return sharedJson
+        + ",\"recipient\":"
+        + JsonNodeFactory.instance.textNode(recipientUserId)
+        + ",\"recipient_keys\":{\"ed25519\":\""
+        + recipientEd25519.toBase64()
+        + "\"}}";
+  }
+
+  /**
    * Applies the spec's checks to a decrypted payload.
    *
    * @param payload the decrypted JSON

@@ -267,6 +267,40 @@ final class OlmSessions {
     return encrypted;
   }
 
+  /** The shared part of a payload for {@link #encryptPrepared}, serialised once per share. */
+  String sharedPayload(String type, ObjectNode content) {
+    if (ownDeviceKeysJson == null) {
+      ownDeviceKeysJson = account.deviceKeys().toJson();
+    }
+    return OlmPayload.sharedJson(
+        type, content, ctx.userId(), account.deviceKeys(), ownDeviceKeysJson);
+  }
+
+  /**
+   * {@link #encrypt} with a payload whose shared part was serialised once ({@link #sharedPayload}):
+   * the hot path of sharing a room key with many devices.
+   *
+   * @return the {@code m.room.encrypted} content, or null if there is no session
+   */
+  ObjectNode encryptPrepared(DeviceKeys device, String sharedPayload, Changes changes) {
+    String curve = device.curve25519().toBase64();
+    LiveSession live = bestSession(curve);
+    if (live == null) {
+      return null;
+    }
+    AnyOlmMessage message =
+        live.session.encrypt(
+            OlmPayload.withRecipient(sharedPayload, device.userId(), device.ed25519()));
+    persist(curve, live, changes);
+    ObjectNode encrypted = Context.object();
+    encrypted.put("algorithm", OLM_ALGORITHM);
+    encrypted.put("sender_key", account.account().curve25519Key().toBase64());
+    ObjectNode ciphertext = encrypted.putObject("ciphertext").putObject(curve);
+    ciphertext.put("type", message.type().wireType());
+    ciphertext.put("body", message.toBase64());
+    return encrypted;
+  }
+
   /** The outcome of decrypting one Olm message. */
   record Decrypted(String plaintext, String senderKey) {
     @Override

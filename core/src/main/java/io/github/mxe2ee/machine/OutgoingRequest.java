@@ -10,29 +10,69 @@ import java.util.Objects;
  * stays in {@code outgoingRequests()} until its response is fed back, so a crash in between only
  * repeats it; every type is safe to repeat.
  *
- * @param requestId unique id, also the transaction id for {@link RequestType#TO_DEVICE}
- * @param type which endpoint
- * @param body the JSON body, exactly as the client-server API defines it (a private copy: use
- *     {@link #body()} freely)
- * @param eventType for {@link RequestType#TO_DEVICE} only: the to-device event type; else null
+ * <p>Immutable: the body is a private copy ({@link #body()} returns another), so callers may use it
+ * freely. Equality is by value.
  */
-public record OutgoingRequest(
-    String requestId, RequestType type, ObjectNode body, String eventType) {
+public final class OutgoingRequest {
+  private final String requestId;
+  private final RequestType type;
+  private final ObjectNode body;
+  private final String eventType;
 
-  /** Compact canonical constructor: checks and copies. */
-  public OutgoingRequest {
-    Objects.requireNonNull(requestId, "requestId");
-    Objects.requireNonNull(type, "type");
-    body = body.deepCopy();
+  /**
+   * @param requestId unique id, also the transaction id for {@link RequestType#TO_DEVICE}
+   * @param type which endpoint
+   * @param body the JSON body, exactly as the client-server API defines it (copied)
+   * @param eventType for {@link RequestType#TO_DEVICE} only: the to-device event type; else null
+   */
+  public OutgoingRequest(String requestId, RequestType type, ObjectNode body, String eventType) {
+    this(requestId, type, body.deepCopy(), eventType, true);
+  }
+
+  /** Takes {@code body} as it is; {@code owned} only tells this constructor from the public one. */
+  private OutgoingRequest(
+      String requestId, RequestType type, ObjectNode body, String eventType, boolean owned) {
+    this.requestId = Objects.requireNonNull(requestId, "requestId");
+    this.type = Objects.requireNonNull(type, "type");
+    this.body = Objects.requireNonNull(body, "body");
+    this.eventType = eventType;
     if ((type == RequestType.TO_DEVICE) != (eventType != null)) {
       throw new IllegalArgumentException("eventType is required for to-device requests only");
     }
   }
 
+  /**
+   * A request that takes ownership of {@code body} instead of copying it: for bodies the machine
+   * built and no one else references (large to-device batches, where the copy was measurable).
+   */
+  static OutgoingRequest owning(
+      String requestId, RequestType type, ObjectNode body, String eventType) {
+    return new OutgoingRequest(requestId, type, body, eventType, true);
+  }
+
+  /** The request id; for to-device requests also the transaction id. */
+  public String requestId() {
+    return requestId;
+  }
+
+  /** Which endpoint. */
+  public RequestType type() {
+    return type;
+  }
+
   /** A copy of the body. */
-  @Override
   public ObjectNode body() {
     return body.deepCopy();
+  }
+
+  /** The body as JSON text, without a copy (what is sent). */
+  public String bodyJson() {
+    return body.toString();
+  }
+
+  /** For {@link RequestType#TO_DEVICE}: the to-device event type; else null. */
+  public String eventType() {
+    return eventType;
   }
 
   /** The HTTP method and path (client-server API v3) for this request. */
@@ -65,6 +105,20 @@ public record OutgoingRequest(
       }
     }
     return out.toString();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof OutgoingRequest r
+        && requestId.equals(r.requestId)
+        && type == r.type
+        && body.equals(r.body)
+        && Objects.equals(eventType, r.eventType);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(requestId, type, eventType);
   }
 
   @Override

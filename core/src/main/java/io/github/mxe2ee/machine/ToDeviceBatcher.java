@@ -52,7 +52,7 @@ final class ToDeviceBatcher {
   private void flush() {
     if (body != null && count > 0) {
       String id = ctx.newRequestId();
-      done.add(new OutgoingRequest(id, RequestType.TO_DEVICE, body, eventType));
+      done.add(OutgoingRequest.owning(id, RequestType.TO_DEVICE, body, eventType));
       doneIds.add(id);
       recipients.put(id, List.copyOf(current));
     }

@@ -92,4 +92,16 @@ class OlmPayloadTest {
     OlmPayloadException e = assertThrows(OlmPayloadException.class, () -> validate(p));
     assertEquals("olm_payload", e.kind());
   }
+
+  @Test
+  void sharedJsonWithRecipient_isTheSamePayloadAsBuild() throws Exception {
+    ObjectNode content = MAPPER.createObjectNode().put("room_id", "!r:x").put("key", "k\"\u00e9");
+    String shared =
+        OlmPayload.sharedJson("m.room_key", content, "@alice:x", aliceKeys, aliceKeys.toJson());
+    String weird = "@b\"o\\b:x";
+    String joined = OlmPayload.withRecipient(shared, weird, bobEd.publicKey());
+    ObjectNode built =
+        OlmPayload.build("m.room_key", content, "@alice:x", aliceKeys, weird, bobEd.publicKey());
+    assertEquals(built, MAPPER.readTree(joined));
+  }
 }

@@ -70,7 +70,7 @@ final class RequestPump {
 
   Future<Void> send(OutgoingRequest r) {
     return client
-        .request(r.method(), r.path(), Json.toVertx(r.body()))
+        .request(r.method(), r.path(), new io.vertx.core.json.JsonObject(r.bodyJson()))
         .transform(
             ar -> {
               inFlight.remove(r.requestId());
