@@ -502,6 +502,56 @@ final class GroupSessions {
 
   /** Decrypts a room event; never throws for a well-formed call. */
   DecryptionResult decrypt(String roomId, ObjectNode event) {
+    return decrypt(roomId, event, null);
+  }
+
+  /**
+   * Decrypts many events of a room: the Megolm signatures of each session's events are verified in
+   * one Ed25519 batch ({@link InboundGroupSession#decryptAll}); everything else happens per event,
+   * in order, exactly as {@link #decrypt(String, ObjectNode)} does, so the results are the same.
+   */
+  List<DecryptionResult> decryptAll(String roomId, List<ObjectNode> events) {
+    InboundGroupSession.Attempt[] pre = new InboundGroupSession.Attempt[events.size()];
+    Map<String, List<Integer>> bySession = new LinkedHashMap<>();
+    Map<Integer, MegolmMessage> messages = new HashMap<>();
+    for (int i = 0; i < events.size(); i++) {
+      JsonNode content = events.get(i).path("content");
+      String sessionId = content.path("session_id").asText(null);
+      String ciphertext = content.path("ciphertext").asText(null);
+      if (!MEGOLM_ALGORITHM.equals(content.path("algorithm").asText())
+          || isBlank(sessionId)
+          || isBlank(ciphertext)
+          || inboundRecord(roomId, sessionId).isEmpty()) {
+        continue;
+      }
+      try {
+        messages.put(i, MegolmMessage.fromBase64(ciphertext));
+        bySession.computeIfAbsent(sessionId, k -> new java.util.ArrayList<>()).add(i);
+      } catch (Mxe2eeException e) {
+        // Left to the per-event path, which reports it as malformed.
+      }
+    }
+    for (Map.Entry<String, List<Integer>> group : bySession.entrySet()) {
+      InboundGroupSession session = loadInbound(roomId, group.getKey());
+      List<MegolmMessage> batch = group.getValue().stream().map(messages::get).toList();
+      List<InboundGroupSession.Attempt> attempts = session.decryptAll(batch);
+      for (int j = 0; j < attempts.size(); j++) {
+        pre[group.getValue().get(j)] = attempts.get(j);
+      }
+    }
+    List<DecryptionResult> out = new java.util.ArrayList<>(events.size());
+    for (int i = 0; i < events.size(); i++) {
+      out.add(decrypt(roomId, events.get(i), pre[i]));
+    }
+    return out;
+  }
+
+  /**
+   * @param pre the outcome of this event's Megolm decryption if {@link #decryptAll} did it already,
+   *     or null to decrypt here
+   */
+  private DecryptionResult decrypt(
+      String roomId, ObjectNode event, InboundGroupSession.Attempt pre) {
     JsonNode content = event.path("content");
     if (!MEGOLM_ALGORITHM.equals(content.path("algorithm").asText())) {
       return fail(DecryptionFailure.MALFORMED, null, "not a Megolm event");
@@ -522,7 +572,13 @@ final class GroupSessions {
     InboundGroupSession session = loadInbound(roomId, sessionId);
     DecryptedMessage plain;
     try {
-      plain = session.decrypt(MegolmMessage.fromBase64(ciphertext));
+      if (pre == null) {
+        plain = session.decrypt(MegolmMessage.fromBase64(ciphertext));
+      } else if (pre.error() != null) {
+        throw pre.error();
+      } else {
+        plain = pre.message();
+      }
     } catch (MegolmDecryptionException e) {
       if (e.reason() == MegolmDecryptionException.Reason.UNKNOWN_MESSAGE_INDEX) {
         return fail(DecryptionFailure.UNKNOWN_INDEX, null, e.getMessage());

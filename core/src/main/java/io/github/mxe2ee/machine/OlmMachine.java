@@ -390,26 +390,64 @@ public final class OlmMachine implements AutoCloseable {
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
     return step(
         changes -> {
-          DecryptionResult result;
+          // Bad input never fails the caller's sync: a malformed event is a classified value.
+          DecryptionResult result = decryptOne(roomId, event);
+          requestKeyIfMissing(roomId, event, result, changes);
+          return result;
+        });
+  }
+
+  /**
+   * Decrypts a batch of {@code m.room.encrypted} events of one room (a backlog after a restart, a
+   * {@code /messages} page): the results are those of {@link #decryptRoomEvent} for each event in
+   * order, but the Megolm signatures of each session's events are verified as one Ed25519 batch,
+   * about four times cheaper per event. Key requests for missing keys are recorded as there.
+   *
+   * @return one result per event, in order
+   */
+  public List<DecryptionResult> decryptRoomEvents(String roomId, List<ObjectNode> events) {
+    return step(
+        changes -> {
+          List<DecryptionResult> results;
           try {
-            result = groups.decrypt(roomId, event);
+            results = groups.decryptAll(roomId, events);
           } catch (io.github.mxe2ee.store.StoreException e) {
             throw e;
           } catch (RuntimeException e) {
-            // Bad input never fails the caller's sync: a malformed event is a classified value.
-            return new DecryptionResult.UnableToDecrypt(
-                DecryptionFailure.MALFORMED, null, "rejected: " + e.getClass().getSimpleName());
-          }
-          if (result instanceof DecryptionResult.UnableToDecrypt u
-              && (u.reason() == DecryptionFailure.MISSING_SESSION
-                  || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {
-            String sessionId = event.path("content").path("session_id").asText(null);
-            if (sessionId != null) {
-              keyRequests.want(roomId, sessionId, changes);
+            // A malformed batch falls back to one at a time, where each bad event is classified.
+            results = new ArrayList<>();
+            for (ObjectNode event : events) {
+              results.add(decryptOne(roomId, event));
             }
           }
-          return result;
+          for (int i = 0; i < results.size(); i++) {
+            requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+          }
+          return results;
         });
+  }
+
+  private DecryptionResult decryptOne(String roomId, ObjectNode event) {
+    try {
+      return groups.decrypt(roomId, event);
+    } catch (io.github.mxe2ee.store.StoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return new DecryptionResult.UnableToDecrypt(
+          DecryptionFailure.MALFORMED, null, "rejected: " + e.getClass().getSimpleName());
+    }
+  }
+
+  private void requestKeyIfMissing(
+      String roomId, ObjectNode event, DecryptionResult result, Changes changes) {
+    if (result instanceof DecryptionResult.UnableToDecrypt u
+        && (u.reason() == DecryptionFailure.MISSING_SESSION
+            || u.reason() == DecryptionFailure.UNKNOWN_INDEX)) {
+      String sessionId = event.path("content").path("session_id").asText(null);
+      if (sessionId != null) {
+        keyRequests.want(roomId, sessionId, changes);
+      }
+    }
   }
 
   /**

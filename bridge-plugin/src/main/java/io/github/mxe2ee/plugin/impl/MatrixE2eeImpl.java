@@ -101,12 +101,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                     room.getJsonObject("timeline", new JsonObject())
                         .getJsonArray("events", new JsonArray());
                 followState(roomId, timeline);
-                for (int i = 0; i < timeline.size(); i++) {
-                  JsonObject event = timeline.getJsonObject(i);
-                  if ("m.room.encrypted".equals(event.getString("type"))) {
-                    timeline.set(i, decrypted(roomId, event));
-                  }
-                }
+                decryptTimeline(roomId, timeline);
               }
               return copy;
             })
@@ -137,12 +132,32 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     }
   }
 
-  private JsonObject decrypted(String roomId, JsonObject event) {
-    DecryptionResult result = machine.decryptRoomEvent(roomId, Json.toNode(event));
+  /** Decrypts a room's encrypted timeline events in one batch (one Ed25519 batch per session). */
+  private void decryptTimeline(String roomId, JsonArray timeline) {
+    List<Integer> positions = new ArrayList<>();
+    List<ObjectNode> events = new ArrayList<>();
+    for (int i = 0; i < timeline.size(); i++) {
+      if (timeline.getValue(i) instanceof JsonObject event
+          && "m.room.encrypted".equals(event.getValue("type"))) {
+        positions.add(i);
+        events.add(Json.toNode(event));
+      }
+    }
+    if (events.isEmpty()) {
+      return;
+    }
+    List<DecryptionResult> results = machine.decryptRoomEvents(roomId, events);
+    for (int j = 0; j < positions.size(); j++) {
+      int i = positions.get(j);
+      timeline.set(i, decrypted(timeline.getJsonObject(i), results.get(j)));
+    }
+  }
+
+  private JsonObject decrypted(JsonObject event, DecryptionResult result) {
     JsonObject out = event.copy();
     if (result instanceof DecryptionResult.Decrypted d) {
-      if (d.senderDeviceId() == null && event.getString("sender") != null) {
-        machine.updateTrackedUsers(List.of(event.getString("sender")));
+      if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
+        machine.updateTrackedUsers(List.of(sender));
       }
       out.put("type", d.type());
       out.put("content", Json.toVertx(d.content()));
