@@ -55,37 +55,28 @@ public record OlmPayload(
       DeviceKeys ownDeviceKeys,
       String recipientUserId,
       Ed25519PublicKey recipientEd25519) {
-    return buildSharing(
-        type,
-        content.deepCopy(),
-        ownUserId,
-        ownDeviceKeys,
-        ownDeviceKeys.toJson(),
-        recipientUserId,
-        recipientEd25519);
+    ObjectNode payload =
+        senderPart(type, content.deepCopy(), ownUserId, ownDeviceKeys, ownDeviceKeys.toJson());
+    payload.put("recipient", recipientUserId);
+    payload.putObject("recipient_keys").put("ed25519", recipientEd25519.toBase64());
+    return payload;
   }
 
   /**
-   * {@link #build} without copies: {@code content} and {@code ownDeviceKeysJson} become part of the
-   * payload as they are. For the machine's hot path (one payload per device when sharing a room
-   * key), which serializes the payload at once and never changes either node.
+   * Everything but the recipient fields; {@code content} and the keys JSON are used as they are.
    */
-  static ObjectNode buildSharing(
+  private static ObjectNode senderPart(
       String type,
       ObjectNode content,
       String ownUserId,
       DeviceKeys ownDeviceKeys,
-      ObjectNode ownDeviceKeysJson,
-      String recipientUserId,
-      Ed25519PublicKey recipientEd25519) {
+      ObjectNode ownDeviceKeysJson) {
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
     payload.put("type", type);
     payload.set("content", content);
     payload.put("sender", ownUserId);
     payload.put("sender_device", ownDeviceKeys.deviceId());
     payload.putObject("keys").put("ed25519", ownDeviceKeys.ed25519().toBase64());
-    payload.put("recipient", recipientUserId);
-    payload.putObject("recipient_keys").put("ed25519", recipientEd25519.toBase64());
     payload.set("sender_device_keys", ownDeviceKeysJson);
     return payload;
   }
@@ -100,14 +91,7 @@ public record OlmPayload(
       String ownUserId,
       DeviceKeys ownDeviceKeys,
       ObjectNode ownDeviceKeysJson) {
-    ObjectNode payload = JsonNodeFactory.instance.objectNode();
-    payload.put("type", type);
-    payload.set("content", content);
-    payload.put("sender", ownUserId);
-    payload.put("sender_device", ownDeviceKeys.deviceId());
-    payload.putObject("keys").put("ed25519", ownDeviceKeys.ed25519().toBase64());
-    payload.set("sender_device_keys", ownDeviceKeysJson);
-    String json = payload.toString();
+    String json = senderPart(type, content, ownUserId, ownDeviceKeys, ownDeviceKeysJson).toString();
     return json.substring(0, json.length() - 1);
   }
 

@@ -238,33 +238,7 @@ final class OlmSessions {
    * @return the {@code m.room.encrypted} content, or null if there is no session
    */
   ObjectNode encrypt(DeviceKeys device, String type, ObjectNode content, Changes changes) {
-    String curve = device.curve25519().toBase64();
-    LiveSession live = bestSession(curve);
-    if (live == null) {
-      return null;
-    }
-    if (ownDeviceKeysJson == null) {
-      ownDeviceKeysJson = account.deviceKeys().toJson();
-    }
-    // No copies: the payload is serialized here and neither shared node is changed.
-    ObjectNode payload =
-        OlmPayload.buildSharing(
-            type,
-            content,
-            ctx.userId(),
-            account.deviceKeys(),
-            ownDeviceKeysJson,
-            device.userId(),
-            device.ed25519());
-    AnyOlmMessage message = live.session.encrypt(payload.toString());
-    persist(curve, live, changes);
-    ObjectNode encrypted = Context.object();
-    encrypted.put("algorithm", OLM_ALGORITHM);
-    encrypted.put("sender_key", account.account().curve25519Key().toBase64());
-    ObjectNode ciphertext = encrypted.putObject("ciphertext").putObject(curve);
-    ciphertext.put("type", message.type().wireType());
-    ciphertext.put("body", message.toBase64());
-    return encrypted;
+    return encryptPrepared(device, sharedPayload(type, content), changes);
   }
 
   /** The shared part of a payload for {@link #encryptPrepared}, serialised once per share. */
