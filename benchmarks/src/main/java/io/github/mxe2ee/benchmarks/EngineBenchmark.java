@@ -37,9 +37,10 @@ import java.util.Map;
  * </ol>
  *
  * <p>Run: {@code java -cp ... io.github.mxe2ee.benchmarks.EngineBenchmark [users devicesPerUser
- * events]} (defaults 1000 10 100000; 0 users or 0 events skips that part). Setup (key generation,
- * device-list queries, encrypting the backlog) is not timed. Results go to {@code
- * docs/PERFORMANCE.md}, section "Engine".
+ * events [repeats]]} (defaults 1000 10 100000 1; 0 users or 0 events skips that part; {@code
+ * repeats} above 1 rotates and shares again with the existing sessions that many times in all per
+ * round). Setup (key generation, device-list queries, encrypting the backlog) is not timed. Results
+ * go to {@code docs/PERFORMANCE.md}, section "Engine".
  */
 public final class EngineBenchmark {
   /** Events per {@code decryptRoomEvents} call in the batched decrypt run. */
@@ -59,13 +60,14 @@ public final class EngineBenchmark {
     int users = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int perUser = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     int events = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    int repeats = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     System.out.printf(
         "java %s, %d cores, %s%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("os.arch"));
     for (int round = 1; users > 0 && round <= ROUNDS; round++) {
-      share(users, perUser, round);
+      share(users, perUser, round, repeats);
     }
     for (int round = 1; events > 0 && round <= DECRYPT_ROUNDS; round++) {
       decrypt(events, round);
@@ -98,7 +100,7 @@ public final class EngineBenchmark {
     return requests.stream().filter(r -> r.type() == type).findFirst().orElseThrow();
   }
 
-  private static void share(int users, int perUser, int round) throws Exception {
+  private static void share(int users, int perUser, int round, int repeats) throws Exception {
     SecureRandom random = new SecureRandom();
     Path dir = Files.createTempDirectory("mxe2ee-engine-bench");
     CryptoStore store =
@@ -160,6 +162,18 @@ public final class EngineBenchmark {
         messages,
         (t4 - t3) / 1_000_000,
         messagesAgain);
+    // Optional extra rotations on the same sessions: more warm samples of the existing-sessions
+    // share per round (and a longer window for a profiler).
+    if (repeats > 1) {
+      StringBuilder times = new StringBuilder();
+      for (int i = 1; i < repeats; i++) {
+        bot.invalidateGroupSession(ROOM);
+        long r0 = System.nanoTime();
+        bot.shareRoomKey(ROOM, userIds);
+        times.append(times.length() == 0 ? "" : ", ").append((System.nanoTime() - r0) / 1_000_000);
+      }
+      System.out.printf("share round %d: existing sessions again: %s ms%n", round, times);
+    }
     bot.close();
     store.close();
   }
