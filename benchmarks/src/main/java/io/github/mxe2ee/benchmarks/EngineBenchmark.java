@@ -202,6 +202,16 @@ public final class EngineBenchmark {
     }
     bot.close();
     store.close();
+    deleteTree(dir);
+  }
+
+  /** Removes a benchmark's temporary store (the database with its WAL and shared-memory files). */
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /**
@@ -344,5 +354,6 @@ public final class EngineBenchmark {
     reopened2.close();
     send.close();
     sstore.close();
+    deleteTree(dir);
   }
 }
