@@ -1,28 +1,28 @@
 package io.github.mxe2ee.crypto.curve;
 
 /**
- * Arithmetic in GF(2^255 - 19), the field of Curve25519 and Ed25519 (RFC 7748 section 4.1), in
- * five 51-bit limbs held in a {@code long[5]}: an element is {@code f[0] + f[1]·2^51 + f[2]·2^102 +
+ * Arithmetic in GF(2^255 - 19), the field of Curve25519 and Ed25519 (RFC 7748 section 4.1), in five
+ * 51-bit limbs held in a {@code long[5]}: an element is {@code f[0] + f[1]·2^51 + f[2]·2^102 +
  * f[3]·2^153 + f[4]·2^204}.
  *
- * <p><b>Why this representation.</b> A limb product is 102 bits. Java has no 128-bit integer, but
- * {@link Math#multiplyHigh} is a single instruction on x86-64 and AArch64. Each output limb is a
- * sum of five products; we keep its low 64 bits (a wrapping sum of the low halves) and, separately,
- * the sum of every product shifted right by 51, computed as {@code multiplyHigh(a << 8, c << 5)} =
- * {@code floor(a·c / 2^51)}. The true carry is that sum plus {@code (low - sum·2^51) >>> 51}, which
- * is exact because the dropped remainders add up to less than 2^64. So a multiplication costs 25
- * low and 25 high products plus additions, against about 100 products for the 10-limb (25.5-bit)
- * representation of ref10, libolm and Bouncy Castle.
+ * <p><b>Why this representation.</b> A limb product is 102 bits and Java has no 128-bit integer,
+ * but {@link Math#multiplyHigh} is a single instruction on x86-64 and AArch64. With the operands
+ * pre-shifted left by 8 and 5 bits, {@code multiplyHigh(f << 8, g << 5)} is exactly {@code
+ * floor(f·g / 2^51)} and {@code ((f << 8) · (g << 5)) >>> 13} is exactly {@code f·g mod 2^51}: each
+ * product splits into the two halves the next limb and this limb need, without carry detection. So
+ * a multiplication costs 25 low and 25 high products, against about 100 products for the 10-limb
+ * (25.5-bit) representation of ref10, libolm and Bouncy Castle; the products of one output limb sum
+ * to less than 2^63 in both halves, and one parallel carry round reduces them.
  *
- * <p><b>Limb bounds</b> (the contract of every method). "Reduced" means every limb is below
- * 2^51 + 2^15; {@link #mul}, {@link #square}, {@link #sub}, {@link #mulSmall} and {@link #carry}
- * return reduced elements. {@link #mul} and {@link #square} accept inputs whose limbs are below
- * 2^53, i.e. a reduced element or the sum of up to three reduced elements ({@link #add} does not
- * carry). {@link #sub} takes reduced inputs. Only {@link #toBytes} produces the canonical value.
+ * <p><b>Limb bounds</b> (the contract of every method). "Reduced" means every limb is below 2^51 +
+ * 2^16; {@link #mul}, {@link #square}, {@link #sub}, {@link #mulSmall} and {@link #carry} return
+ * reduced elements. {@link #mul} and {@link #square} accept inputs whose limbs are below 2^53, i.e.
+ * a reduced element or the sum of up to three reduced elements ({@link #add} does not carry).
+ * {@link #sub} takes reduced inputs. Only {@link #toBytes} produces the canonical value.
  *
  * <p><b>Constant time.</b> No method branches on or indexes memory by element values; {@link
- * #cswap} and {@link #cmov} use masks. Multiplication instructions on the targeted CPUs take a fixed
- * number of cycles. Variable-time use on public data (signature verification) is the caller's
+ * #cswap} and {@link #cmov} use masks. Multiplication instructions on the targeted CPUs take a
+ * fixed number of cycles. Variable-time use on public data (signature verification) is the caller's
  * choice.
  *
  * <p>Stateless; methods may alias their output with an input. Internal to mxe2ee's curve code.
@@ -91,6 +91,20 @@ public final class Field25519 {
     carry(h0, h1, h2, h3, h4, h);
   }
 
+  /**
+   * {@code h = f - g} without carrying: cheaper than {@link #sub}, for a difference that goes
+   * straight into {@link #mul}, {@link #square} or {@link #mulSmall}. {@code g} must be reduced and
+   * the limbs of {@code f} below 2^53 (e.g. the sum of two reduced elements); the result is loose
+   * (limbs below 3·2^52), not a valid input to {@link #sub}.
+   */
+  public static void subLoose(long[] f, long[] g, long[] h) {
+    h[0] = f[0] + TWO_P0 - g[0];
+    h[1] = f[1] + TWO_P1234 - g[1];
+    h[2] = f[2] + TWO_P1234 - g[2];
+    h[3] = f[3] + TWO_P1234 - g[3];
+    h[4] = f[4] + TWO_P1234 - g[4];
+  }
+
   /** {@code h = -f}, reduced; {@code f} must be reduced. */
   public static void negate(long[] f, long[] h) {
     long h0 = TWO_P0 - f[0];
@@ -101,7 +115,9 @@ public final class Field25519 {
     carry(h0, h1, h2, h3, h4, h);
   }
 
-  /** Carries {@code h} in place so that it is reduced; limbs must be non-negative and below 2^63. */
+  /**
+   * Carries {@code h} in place so that it is reduced; limbs must be non-negative and below 2^63.
+   */
   public static void carry(long[] h) {
     carry(h[0], h[1], h[2], h[3], h[4], h);
   }
@@ -126,77 +142,8 @@ public final class Field25519 {
     h[4] = h4;
   }
 
-  /** {@code h = f · g}, reduced; limbs of {@code f} and {@code g} below 2^53. */
+  /** {@code h = f · g}, reduced; {@code f} and {@code g} loose (limbs below 3·2^52). */
   public static void mul(long[] f, long[] g, long[] h) {
-    long f0 = f[0];
-    long f1 = f[1];
-    long f2 = f[2];
-    long f3 = f[3];
-    long f4 = f[4];
-    long g0 = g[0];
-    long g1 = g[1];
-    long g2 = g[2];
-    long g3 = g[3];
-    long g4 = g[4];
-    long n1 = 19 * g1;
-    long n2 = 19 * g2;
-    long n3 = 19 * g3;
-    long n4 = 19 * g4;
-    // Operands pre-shifted so that multiplyHigh(F, G) = floor(f·g / 2^51).
-    long sf0 = f0 << 8;
-    long sf1 = f1 << 8;
-    long sf2 = f2 << 8;
-    long sf3 = f3 << 8;
-    long sf4 = f4 << 8;
-    long sg0 = g0 << 5;
-    long sg1 = g1 << 5;
-    long sg2 = g2 << 5;
-    long sg3 = g3 << 5;
-    long sg4 = g4 << 5;
-    long sn1 = n1 << 5;
-    long sn2 = n2 << 5;
-    long sn3 = n3 << 5;
-    long sn4 = n4 << 5;
-
-    long lo0 = f0 * g0 + f1 * n4 + f2 * n3 + f3 * n2 + f4 * n1;
-    long hi0 =
-        Math.multiplyHigh(sf0, sg0)
-            + Math.multiplyHigh(sf1, sn4)
-            + Math.multiplyHigh(sf2, sn3)
-            + Math.multiplyHigh(sf3, sn2)
-            + Math.multiplyHigh(sf4, sn1);
-    long lo1 = f0 * g1 + f1 * g0 + f2 * n4 + f3 * n3 + f4 * n2;
-    long hi1 =
-        Math.multiplyHigh(sf0, sg1)
-            + Math.multiplyHigh(sf1, sg0)
-            + Math.multiplyHigh(sf2, sn4)
-            + Math.multiplyHigh(sf3, sn3)
-            + Math.multiplyHigh(sf4, sn2);
-    long lo2 = f0 * g2 + f1 * g1 + f2 * g0 + f3 * n4 + f4 * n3;
-    long hi2 =
-        Math.multiplyHigh(sf0, sg2)
-            + Math.multiplyHigh(sf1, sg1)
-            + Math.multiplyHigh(sf2, sg0)
-            + Math.multiplyHigh(sf3, sn4)
-            + Math.multiplyHigh(sf4, sn3);
-    long lo3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * n4;
-    long hi3 =
-        Math.multiplyHigh(sf0, sg3)
-            + Math.multiplyHigh(sf1, sg2)
-            + Math.multiplyHigh(sf2, sg1)
-            + Math.multiplyHigh(sf3, sg0)
-            + Math.multiplyHigh(sf4, sn4);
-    long lo4 = f0 * g4 + f1 * g3 + f2 * g2 + f3 * g1 + f4 * g0;
-    long hi4 =
-        Math.multiplyHigh(sf0, sg4)
-            + Math.multiplyHigh(sf1, sg3)
-            + Math.multiplyHigh(sf2, sg2)
-            + Math.multiplyHigh(sf3, sg1)
-            + Math.multiplyHigh(sf4, sg0);
-    reduce(lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, h);
-  }
-
-  public static void mul2(long[] f, long[] g, long[] h) {
     long f0 = f[0] << 8;
     long f1 = f[1] << 8;
     long f2 = f[2] << 8;
@@ -211,17 +158,75 @@ public final class Field25519 {
     long n2 = 19 * g2;
     long n3 = 19 * g3;
     long n4 = 19 * g4;
-    long l0 = ((f0 * g0) >>> 13) + ((f1 * n4) >>> 13) + ((f2 * n3) >>> 13) + ((f3 * n2) >>> 13) + ((f4 * n1) >>> 13);
-    long c0 = Math.multiplyHigh(f0, g0) + Math.multiplyHigh(f1, n4) + Math.multiplyHigh(f2, n3) + Math.multiplyHigh(f3, n2) + Math.multiplyHigh(f4, n1);
-    long l1 = ((f0 * g1) >>> 13) + ((f1 * g0) >>> 13) + ((f2 * n4) >>> 13) + ((f3 * n3) >>> 13) + ((f4 * n2) >>> 13);
-    long c1 = Math.multiplyHigh(f0, g1) + Math.multiplyHigh(f1, g0) + Math.multiplyHigh(f2, n4) + Math.multiplyHigh(f3, n3) + Math.multiplyHigh(f4, n2);
-    long l2 = ((f0 * g2) >>> 13) + ((f1 * g1) >>> 13) + ((f2 * g0) >>> 13) + ((f3 * n4) >>> 13) + ((f4 * n3) >>> 13);
-    long c2 = Math.multiplyHigh(f0, g2) + Math.multiplyHigh(f1, g1) + Math.multiplyHigh(f2, g0) + Math.multiplyHigh(f3, n4) + Math.multiplyHigh(f4, n3);
-    long l3 = ((f0 * g3) >>> 13) + ((f1 * g2) >>> 13) + ((f2 * g1) >>> 13) + ((f3 * g0) >>> 13) + ((f4 * n4) >>> 13);
-    long c3 = Math.multiplyHigh(f0, g3) + Math.multiplyHigh(f1, g2) + Math.multiplyHigh(f2, g1) + Math.multiplyHigh(f3, g0) + Math.multiplyHigh(f4, n4);
-    long l4 = ((f0 * g4) >>> 13) + ((f1 * g3) >>> 13) + ((f2 * g2) >>> 13) + ((f3 * g1) >>> 13) + ((f4 * g0) >>> 13);
-    long c4 = Math.multiplyHigh(f0, g4) + Math.multiplyHigh(f1, g3) + Math.multiplyHigh(f2, g2) + Math.multiplyHigh(f3, g1) + Math.multiplyHigh(f4, g0);
-    // t_k = low51_k + carry_{k-1} (< 2^62), then one parallel carry round.
+    long l0 = low(f0, g0) + low(f1, n4) + low(f2, n3) + low(f3, n2) + low(f4, n1);
+    long c0 = high(f0, g0) + high(f1, n4) + high(f2, n3) + high(f3, n2) + high(f4, n1);
+    long l1 = low(f0, g1) + low(f1, g0) + low(f2, n4) + low(f3, n3) + low(f4, n2);
+    long c1 = high(f0, g1) + high(f1, g0) + high(f2, n4) + high(f3, n3) + high(f4, n2);
+    long l2 = low(f0, g2) + low(f1, g1) + low(f2, g0) + low(f3, n4) + low(f4, n3);
+    long c2 = high(f0, g2) + high(f1, g1) + high(f2, g0) + high(f3, n4) + high(f4, n3);
+    long l3 = low(f0, g3) + low(f1, g2) + low(f2, g1) + low(f3, g0) + low(f4, n4);
+    long c3 = high(f0, g3) + high(f1, g2) + high(f2, g1) + high(f3, g0) + high(f4, n4);
+    long l4 = low(f0, g4) + low(f1, g3) + low(f2, g2) + low(f3, g1) + low(f4, g0);
+    long c4 = high(f0, g4) + high(f1, g3) + high(f2, g2) + high(f3, g1) + high(f4, g0);
+    reduce(l0, c0, l1, c1, l2, c2, l3, c3, l4, c4, h);
+  }
+
+  /** {@code h = f^2}, reduced; {@code f} loose (limbs below 3·2^52). */
+  public static void square(long[] f, long[] h) {
+    long f0 = f[0] << 5;
+    long f1 = f[1] << 5;
+    long f2 = f[2] << 5;
+    long f3 = f[3] << 5;
+    long f4 = f[4] << 5;
+    long d0 = f0 << 4; // 2·f0, shifted by 8 in total
+    long d1 = f1 << 4;
+    long d2 = f2 << 4;
+    long d3 = f3 << 4;
+    long e1 = f1 << 3; // f1, shifted by 8
+    long e2 = f2 << 3;
+    long e3 = f3 << 3;
+    long n3 = 19 * f3;
+    long n4 = 19 * f4;
+    long l0 = low(f0 << 3, f0) + low(d1, n4) + low(d2, n3);
+    long c0 = high(f0 << 3, f0) + high(d1, n4) + high(d2, n3);
+    long l1 = low(d0, f1) + low(d2, n4) + low(e3, n3);
+    long c1 = high(d0, f1) + high(d2, n4) + high(e3, n3);
+    long l2 = low(d0, f2) + low(e1, f1) + low(d3, n4);
+    long c2 = high(d0, f2) + high(e1, f1) + high(d3, n4);
+    long l3 = low(d0, f3) + low(d1, f2) + low(f4 << 3, n4);
+    long c3 = high(d0, f3) + high(d1, f2) + high(f4 << 3, n4);
+    long l4 = low(d0, f4) + low(d1, f3) + low(e2, f2);
+    long c4 = high(d0, f4) + high(d1, f3) + high(e2, f2);
+    reduce(l0, c0, l1, c1, l2, c2, l3, c3, l4, c4, h);
+  }
+
+  /** For operands shifted left by 8 and 5 bits: the product of the originals modulo 2^51. */
+  private static long low(long f, long g) {
+    return (f * g) >>> 13;
+  }
+
+  /** For operands shifted left by 8 and 5 bits: the product of the originals divided by 2^51. */
+  private static long high(long f, long g) {
+    return Math.multiplyHigh(f, g);
+  }
+
+  /**
+   * Turns five limb sums, each given as the sum of its products modulo 2^51 ({@code l_k}, below
+   * 2^54) and the sum of its products divided by 2^51 ({@code c_k}, below 2^62), into a reduced
+   * element with one parallel carry round.
+   */
+  private static void reduce(
+      long l0,
+      long c0,
+      long l1,
+      long c1,
+      long l2,
+      long c2,
+      long l3,
+      long c3,
+      long l4,
+      long c4,
+      long[] h) {
     long t0 = (l0 & MASK51) + 19 * (c4 + (l4 >>> 51));
     long t1 = (l1 & MASK51) + c0 + (l0 >>> 51);
     long t2 = (l2 & MASK51) + c1 + (l1 >>> 51);
@@ -234,99 +239,6 @@ public final class Field25519 {
     h[4] = (t4 & MASK51) + (t3 >>> 51);
   }
 
-  /** {@code h = f^2}, reduced; limbs of {@code f} below 2^53. */
-  public static void square(long[] f, long[] h) {
-    long f0 = f[0];
-    long f1 = f[1];
-    long f2 = f[2];
-    long f3 = f[3];
-    long f4 = f[4];
-    long d0 = 2 * f0;
-    long d1 = 2 * f1;
-    long d2 = 2 * f2;
-    long d3 = 2 * f3;
-    long n3 = 19 * f3;
-    long n4 = 19 * f4;
-    long sf0 = f0 << 8;
-    long sf1 = f1 << 8;
-    long sf2 = f2 << 8;
-    long sf4 = f4 << 8;
-    long sd0 = d0 << 8;
-    long sd1 = d1 << 8;
-    long sd2 = d2 << 8;
-    long sd3 = d3 << 8;
-    long sg0 = f0 << 5;
-    long sg1 = f1 << 5;
-    long sg2 = f2 << 5;
-    long sg3 = f3 << 5;
-    long sg4 = f4 << 5;
-    long sn3 = n3 << 5;
-    long sn4 = n4 << 5;
-
-    long lo0 = f0 * f0 + d1 * n4 + d2 * n3;
-    long hi0 =
-        Math.multiplyHigh(sf0, sg0) + Math.multiplyHigh(sd1, sn4) + Math.multiplyHigh(sd2, sn3);
-    long lo1 = d0 * f1 + d2 * n4 + f3 * n3;
-    long hi1 =
-        Math.multiplyHigh(sd0, sg1)
-            + Math.multiplyHigh(sd2, sn4)
-            + Math.multiplyHigh(f3 << 8, sn3);
-    long lo2 = d0 * f2 + f1 * f1 + d3 * n4;
-    long hi2 =
-        Math.multiplyHigh(sd0, sg2) + Math.multiplyHigh(sf1, sg1) + Math.multiplyHigh(sd3, sn4);
-    long lo3 = d0 * f3 + d1 * f2 + f4 * n4;
-    long hi3 =
-        Math.multiplyHigh(sd0, sg3) + Math.multiplyHigh(sd1, sg2) + Math.multiplyHigh(sf4, sn4);
-    long lo4 = d0 * f4 + d1 * f3 + f2 * f2;
-    long hi4 =
-        Math.multiplyHigh(sd0, sg4) + Math.multiplyHigh(sd1, sg3) + Math.multiplyHigh(sf2, sg2);
-    reduce(lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, h);
-  }
-
-  /**
-   * Turns five 128-bit limb sums, each given as its low 64 bits and the sum of its products shifted
-   * right by 51, into a reduced element.
-   */
-  private static void reduce(
-      long lo0,
-      long hi0,
-      long lo1,
-      long hi1,
-      long lo2,
-      long hi2,
-      long lo3,
-      long hi3,
-      long lo4,
-      long hi4,
-      long[] h) {
-    // c_k = floor(sum_k / 2^51), exact (see the class comment).
-    long c0 = hi0 + ((lo0 - (hi0 << 51)) >>> 51);
-    long c1 = hi1 + ((lo1 - (hi1 << 51)) >>> 51);
-    long c2 = hi2 + ((lo2 - (hi2 << 51)) >>> 51);
-    long c3 = hi3 + ((lo3 - (hi3 << 51)) >>> 51);
-    long c4 = hi4 + ((lo4 - (hi4 << 51)) >>> 51);
-    long h0 = lo0 & MASK51;
-    long h1 = (lo1 & MASK51) + c0;
-    long h2 = (lo2 & MASK51) + c1;
-    long h3 = (lo3 & MASK51) + c2;
-    long h4 = (lo4 & MASK51) + c3;
-    h2 += h1 >>> 51;
-    h1 &= MASK51;
-    h3 += h2 >>> 51;
-    h2 &= MASK51;
-    h4 += h3 >>> 51;
-    h3 &= MASK51;
-    h0 += 19 * (c4 + (h4 >>> 51));
-    h4 &= MASK51;
-    h1 += h0 >>> 51;
-    h0 &= MASK51;
-    h[0] = h0;
-    h[1] = h1;
-    h[2] = h2;
-    h[3] = h3;
-    h[4] = h4;
-  }
-
   /** {@code h = f^(2^n)}: {@code n} squarings; {@code n >= 1}. */
   public static void squareTimes(long[] f, int n, long[] h) {
     square(f, h);
@@ -335,7 +247,10 @@ public final class Field25519 {
     }
   }
 
-  /** {@code h = f · c} for a small constant {@code 0 <= c < 2^20}; {@code f} reduced. */
+  /**
+   * {@code h = f · c}, reduced, for a small constant {@code 0 <= c < 2^20}; limbs of {@code f}
+   * below 2^53.
+   */
   public static void mulSmall(long[] f, int c, long[] h) {
     long sc = (long) c << 5;
     long lo0 = f[0] * c;
@@ -456,7 +371,8 @@ public final class Field25519 {
 
   /** True if the 255-bit value at {@code off} (top bit ignored) is below p. */
   public static boolean isCanonical(byte[] in, int off) {
-    // Non-canonical values are p..2^255-1: all bytes 0xff except the first >= 0xed and the last 0x7f.
+    // Non-canonical values are p..2^255-1: all bytes 0xff except the first >= 0xed and the last
+    // 0x7f.
     if ((in[off] & 0xff) < 0xed || (in[off + 31] & 0x7f) != 0x7f) {
       return true;
     }

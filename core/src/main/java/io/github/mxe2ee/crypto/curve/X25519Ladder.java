@@ -49,20 +49,20 @@ public final class X25519Ladder {
       swap = bit;
 
       Field25519.add(x2, z2, a);
-      Field25519.sub(x2, z2, b);
+      Field25519.subLoose(x2, z2, b);
       Field25519.add(x3, z3, c);
-      Field25519.sub(x3, z3, d);
+      Field25519.subLoose(x3, z3, d);
       Field25519.mul(d, a, d); // DA
       Field25519.mul(c, b, c); // CB
       Field25519.square(a, aa);
       Field25519.square(b, bb);
       Field25519.add(d, c, x3);
       Field25519.square(x3, x3); // (DA + CB)^2
-      Field25519.sub(d, c, z3);
+      Field25519.subLoose(d, c, z3);
       Field25519.square(z3, z3);
       Field25519.mul(x1, z3, z3); // x1 (DA - CB)^2
       Field25519.mul(aa, bb, x2); // AA BB
-      Field25519.sub(aa, bb, ee); // E
+      Field25519.subLoose(aa, bb, ee); // E
       Field25519.mulSmall(ee, A24, z2);
       Field25519.add(aa, z2, z2);
       Field25519.mul(ee, z2, z2); // E (AA + a24 E)
