@@ -317,11 +317,11 @@ public final class Scalar25519 {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Reduces r (limbs 0..17 in [0, 2^28), limb 18 below 2^9, limb 19 zero; value below 2^513) mod L
+   * Reduces r (limbs 0..17 in [0, 2^28), limb 18 below 2^8, limb 19 zero; value below 2^512) mod L
    * and encodes the result.
    */
   private static byte[] reduceWide(long[] r) {
-    // Fold 1: X = lo + H·2^252 with lo < 2^252 (limbs 0..8) and H < 2^261 (limbs 9..18).
+    // Fold 1: X = lo + H·2^252 with lo < 2^252 (limbs 0..8) and H < 2^260 (limbs 9..18).
     // X ≡ lo - H·δ, of magnitude below 2^386 < 2^392, so after carrying limbs 0..13 the carry left
     // in r[14] is 0 or -1 (the sign).
     fold(r, 10);
@@ -330,7 +330,7 @@ public final class Scalar25519 {
     // limbs 0..9 with a sign carry (0 or -1) in r[10].
     fold(r, 6);
     carry(r, 0, 10);
-    // Fold 3: H = r[9] + r[10]·2^28, |H| < 2^8. The result is within 2^133 of [0, 2^252), so after
+    // Fold 3: H = r[9] + r[10]·2^28, |H| <= 2^8. The result is within 2^133 of [0, 2^252), so after
     // carrying limbs 0..8 the top limb r[9] is -1, 0 or 1.
     fold(r, 2);
     carry(r, 0, TOP);
