@@ -1,5 +1,8 @@
 package io.github.mxe2ee.crypto.curve;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -91,6 +94,14 @@ public final class Scalar25519 {
   private static final long D3 = 0xf9dea2fL;
   private static final long D4 = 0x14deL;
 
+  /** Reads a little-endian {@code long} from a byte array at any offset. */
+  private static final VarHandle LONG_LE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /** Writes a little-endian {@code int} into a byte array at any offset. */
+  private static final VarHandle INT_LE =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
   /** L in little-endian bytes, for {@link #isCanonical}. */
   private static final byte[] L_BYTES = {
     (byte) 0xed,
@@ -140,7 +151,7 @@ public final class Scalar25519 {
   public static byte[] reduce(byte[] in64) {
     checkLength("input of reduce", in64, WIDE_BYTES);
     long[] r = new long[WIDE_LIMBS];
-    load(in64, WIDE_BYTES, r, WIDE_LIMBS / 2);
+    load(in64, WIDE_BYTES, r);
     byte[] out = reduceWide(r);
     Arrays.fill(r, 0);
     return out;
@@ -163,9 +174,9 @@ public final class Scalar25519 {
     long[] x = new long[NARROW_LIMBS];
     long[] y = new long[NARROW_LIMBS];
     long[] r = new long[WIDE_LIMBS];
-    load(a, SCALAR_BYTES, x, NARROW_LIMBS / 2);
-    load(b, SCALAR_BYTES, y, NARROW_LIMBS / 2);
-    load(c, SCALAR_BYTES, r, NARROW_LIMBS / 2);
+    load(a, SCALAR_BYTES, x);
+    load(b, SCALAR_BYTES, y);
+    load(c, SCALAR_BYTES, r);
     // Schoolbook product into r[0..18]; a column holds at most ten products below 2^56 plus one
     // limb of c, so it stays below 2^60.
     for (int i = 0; i < NARROW_LIMBS; i++) {
@@ -306,11 +317,11 @@ public final class Scalar25519 {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Reduces r (limbs 0..17 in [0, 2^28), limb 18 below 2^9, limb 19 zero; value below 2^513) mod L
+   * Reduces r (limbs 0..17 in [0, 2^28), limb 18 below 2^8, limb 19 zero; value below 2^512) mod L
    * and encodes the result.
    */
   private static byte[] reduceWide(long[] r) {
-    // Fold 1: X = lo + H·2^252 with lo < 2^252 (limbs 0..8) and H < 2^261 (limbs 9..18).
+    // Fold 1: X = lo + H·2^252 with lo < 2^252 (limbs 0..8) and H < 2^260 (limbs 9..18).
     // X ≡ lo - H·δ, of magnitude below 2^386 < 2^392, so after carrying limbs 0..13 the carry left
     // in r[14] is 0 or -1 (the sign).
     fold(r, 10);
@@ -319,7 +330,7 @@ public final class Scalar25519 {
     // limbs 0..9 with a sign carry (0 or -1) in r[10].
     fold(r, 6);
     carry(r, 0, 10);
-    // Fold 3: H = r[9] + r[10]·2^28, |H| < 2^8. The result is within 2^133 of [0, 2^252), so after
+    // Fold 3: H = r[9] + r[10]·2^28, |H| <= 2^8. The result is within 2^133 of [0, 2^252), so after
     // carrying limbs 0..8 the top limb r[9] is -1, 0 or 1.
     fold(r, 2);
     carry(r, 0, TOP);
@@ -373,35 +384,39 @@ public final class Scalar25519 {
   }
 
   /**
-   * Loads {@code len} little-endian bytes into {@code 2·pairs} limbs. Seven bytes are exactly two
-   * limbs, so each group of seven bytes gives one even and one odd limb; bytes past {@code len}
-   * read as zero. The condition depends on positions only.
+   * Loads {@code len} (32 or 64) little-endian bytes into 28-bit limbs. Seven bytes are exactly two
+   * limbs, so each group of seven bytes, read as one little-endian word, gives an even and an odd
+   * limb; the bytes after the last whole group (4 of 32, 1 of 64) make the last one or two limbs.
+   * Indices depend on the length only.
    */
-  private static void load(byte[] src, int len, long[] r, int pairs) {
-    for (int m = 0; m < pairs; m++) {
-      long v = 0;
-      for (int k = 0; k < 7; k++) {
-        int idx = 7 * m + k;
-        if (idx < len) {
-          v |= (src[idx] & 0xffL) << (8 * k);
-        }
-      }
+  private static void load(byte[] src, int len, long[] r) {
+    int groups = len / 7;
+    for (int m = 0; m < groups; m++) {
+      // A word read at 7m covers the group and one byte beyond, which the shifts discard; the
+      // last group of a 64-byte input ends at byte 62, so the word read there (56..63) still fits.
+      long v = (long) LONG_LE.get(src, 7 * m);
       r[2 * m] = v & LIMB_MASK;
-      r[2 * m + 1] = v >>> LIMB_BITS;
+      r[2 * m + 1] = (v >>> LIMB_BITS) & LIMB_MASK;
     }
+    long tail = 0;
+    for (int k = 7 * groups; k < len; k++) {
+      tail |= (src[k] & 0xffL) << (8 * (k - 7 * groups));
+    }
+    r[2 * groups] = tail & LIMB_MASK;
+    r[2 * groups + 1] = tail >>> LIMB_BITS;
   }
 
-  /** Encodes limbs 0..9 (limbs 0..8 in [0, 2^28), limb 9 in {0, 1}) as 32 little-endian bytes. */
+  /**
+   * Encodes limbs 0..9 (limbs 0..8 in [0, 2^28), limb 9 in {0, 1}) as 32 little-endian bytes: four
+   * 7-byte groups of two limbs each, written as 8-byte words in increasing order (the eighth byte
+   * of each word is zero and is overwritten by the next group), then limbs 8 and 9 as the last 4
+   * bytes.
+   */
   private static void store(long[] r, byte[] out) {
-    for (int m = 0; m < NARROW_LIMBS / 2; m++) {
-      long v = r[2 * m] | (r[2 * m + 1] << LIMB_BITS);
-      for (int k = 0; k < 7; k++) {
-        int idx = 7 * m + k;
-        if (idx < SCALAR_BYTES) {
-          out[idx] = (byte) (v >>> (8 * k));
-        }
-      }
+    for (int m = 0; m < 4; m++) {
+      LONG_LE.set(out, 7 * m, r[2 * m] | (r[2 * m + 1] << LIMB_BITS));
     }
+    INT_LE.set(out, 28, (int) (r[8] | (r[TOP] << LIMB_BITS)));
   }
 
   /** The {@code width} bits of k starting at bit {@code pos}. */

@@ -339,6 +339,13 @@ class Scalar25519Test {
     byte[] top = fill((byte) 0xff);
     top[31] = 0x7f;
     checkRadix16(fromLe(top));
+    byte[] e = Scalar25519.toSignedRadix16(top);
+    // 2^255 - 1 = 8·16^63 - 1: the top digit reaches its bound 8, the carry zeroes the middle.
+    assertEquals(8, e[63]);
+    assertEquals(-1, e[0]);
+    for (int i = 1; i < 63; i++) {
+      assertEquals(0, e[i], "digit " + i);
+    }
     for (int i = 0; i < RANDOM_CASES; i++) {
       checkRadix16(randomBelow(256).mod(limit));
       // A clamped Ed25519 secret scalar (RFC 8032 section 5.1.5).
@@ -392,6 +399,21 @@ class Scalar25519Test {
       for (int i = 0; i < 1000; i++) {
         checkNaf(randomBelow(256), w);
       }
+    }
+  }
+
+  @Test
+  void nonAdjacentForm_reachesTheDigitBound() {
+    // 2^(w-1) - 1 is itself the largest allowed digit; 2^(w-1) + 1 = -(2^(w-1) - 1) + 2^w needs
+    // the most negative digit and a carry to position w.
+    for (int w = 2; w <= 8; w++) {
+      BigInteger x = BigInteger.valueOf((1 << (w - 1)) - 1); // the largest allowed digit itself
+      byte[] d = Scalar25519.nonAdjacentForm(le(x, 32), w);
+      assertEquals((1 << (w - 1)) - 1, d[0]);
+      BigInteger y = BigInteger.valueOf((1 << (w - 1)) + 1); // needs the most negative digit
+      byte[] f = Scalar25519.nonAdjacentForm(le(y, 32), w);
+      assertEquals(-((1 << (w - 1)) - 1), f[0]);
+      assertEquals(1, f[w]);
     }
   }
 
