@@ -290,20 +290,6 @@ public final class EdwardsPoint {
       Field25519.one(yPlusX);
       Field25519.one(yMinusX);
     }
-
-    /** Sets this entry to {@code q} if {@code move} is 1, leaves it if 0; constant time. */
-    void cmov(Precomputed q, int move) {
-      Field25519.cmov(q.yPlusX, yPlusX, move);
-      Field25519.cmov(q.yMinusX, yMinusX, move);
-      Field25519.cmov(q.xy2d, xy2d, move);
-    }
-
-    /** Negates this entry if {@code negate} is 1, leaves it if 0; constant time. */
-    void cnegate(int negate, long[] scratch) {
-      Field25519.cswap(yPlusX, yMinusX, negate);
-      Field25519.negate(xy2d, scratch);
-      Field25519.cmov(scratch, xy2d, negate);
-    }
   }
 
   private static BigInteger ratio(long num, long den) {

@@ -106,17 +106,6 @@ class EdwardsPointTest {
       summed.add(pc);
     }
     assertArrayEquals(encode(doubled), encode(summed));
-    // Conditional negation of a precomputed entry.
-    EdwardsPoint.Precomputed neg = new EdwardsPoint.Precomputed();
-    neg.cmov(qp, 1);
-    neg.cnegate(1, Field25519.create());
-    EdwardsPoint r = new EdwardsPoint();
-    r.set(p);
-    r.add(neg);
-    EdwardsPoint r2 = new EdwardsPoint();
-    r2.set(p);
-    r2.sub(qc);
-    assertArrayEquals(encode(r2), encode(r));
   }
 
   @Test
