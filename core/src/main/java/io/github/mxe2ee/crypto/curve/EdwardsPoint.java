@@ -24,6 +24,9 @@ public final class EdwardsPoint {
   /** {@code 2d}. */
   static final long[] D2 = constant(P.subtract(ratio(121665, 121666)).shiftLeft(1).mod(P));
 
+  /** {@code 1/d = -121666/121665}, for {@link #set(Cached)}. */
+  private static final long[] D_INV = constant(P.subtract(ratio(121666, 121665)));
+
   /** A square root of -1: {@code 2^((p-1)/4)}. */
   static final long[] SQRT_M1 =
       constant(BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P));
@@ -71,6 +74,29 @@ public final class EdwardsPoint {
     Field25519.copy(p.y, y);
     Field25519.copy(p.z, z);
     Field25519.copy(p.t, t);
+  }
+
+  /**
+   * Sets this point to the point whose cached form is {@code q}, with one multiplication: {@code
+   * (Y+X) - (Y-X) = 2X}, {@code (Y+X) + (Y-X) = 2Y}, {@code 2Z}, and {@code 2dT / d = 2T} give the
+   * same projective point scaled by 2. Lets a sum that starts from a cached addend (a bucket of a
+   * multi-scalar multiplication) skip the addition to the neutral element. Constant time.
+   */
+  public void set(Cached q) {
+    Field25519.sub(q.yPlusX, q.yMinusX, x);
+    Field25519.add(q.yPlusX, q.yMinusX, y);
+    Field25519.carry(y);
+    Field25519.copy(q.z2, z);
+    Field25519.mul(q.t2d, D_INV, t);
+  }
+
+  /**
+   * True if this point is the neutral element {@code (0, 1)}, i.e. {@code X = 0} and {@code Y = Z}.
+   * Constant time.
+   */
+  public boolean isNeutral() {
+    Field25519.sub(y, z, a);
+    return Field25519.isZero(x) & Field25519.isZero(a);
   }
 
   /**

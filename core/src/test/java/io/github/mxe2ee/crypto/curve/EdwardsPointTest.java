@@ -109,6 +109,43 @@ class EdwardsPointTest {
   }
 
   @Test
+  void setFromCachedGivesTheSamePoint_andNeutralIsDetected() {
+    byte[] s1 = new byte[32];
+    random.nextBytes(s1);
+    s1[31] &= 0x0f;
+    EdwardsPoint p = multiply(EdwardsPoint.base(), s1);
+    p.doubleTimes(3); // a point with Z != 1
+    EdwardsPoint.Cached pc = new EdwardsPoint.Cached();
+    p.toCached(pc);
+    EdwardsPoint fromCached = new EdwardsPoint();
+    fromCached.set(pc);
+    assertArrayEquals(encode(p), encode(fromCached));
+    // T must be consistent too: the addition formulas use it, doubling does not.
+    EdwardsPoint.Cached bc = new EdwardsPoint.Cached();
+    EdwardsPoint.base().toCached(bc);
+    p.add(bc);
+    fromCached.add(bc);
+    assertArrayEquals(encode(p), encode(fromCached));
+    assertFalse(p.isNeutral());
+    // P - P is the neutral element in a projective form with Z != 1; 2^3 of an order-8 point too.
+    p.toCached(pc);
+    p.sub(pc);
+    assertTrue(p.isNeutral());
+    assertTrue(new EdwardsPoint().isNeutral());
+    EdwardsPoint order8 = new EdwardsPoint();
+    assertTrue(
+        EdwardsPoint.decode(
+            java.util.HexFormat.of()
+                .parseHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+            0,
+            order8));
+    order8.doubleTimes(2);
+    assertFalse(order8.isNeutral()); // order 2: (0, -1)
+    order8.doublePoint();
+    assertTrue(order8.isNeutral());
+  }
+
+  @Test
   void decodingAcceptsExactlyWhatBouncyCastleAccepts() {
     int accepted = 0;
     for (int i = 0; i < 4_000; i++) {
