@@ -55,6 +55,12 @@ public final class Ed25519BatchVerifier {
   /** Bits of the random coefficients {@code z_i}, and of each half of a split scalar. */
   private static final int SCALAR_BITS = 128;
 
+  /**
+   * Widest Pippenger window: 2^11 buckets, the optimum only beyond about 20,000 points, so never
+   * reached with {@link #MAX_BATCH_SIZE}; it also keeps digits within a {@code short}.
+   */
+  private static final int MAX_WINDOW_BITS = 12;
+
   /** Bytes of a coefficient {@code z_i}. */
   private static final int Z_BYTES = SCALAR_BITS / 8;
 
@@ -282,86 +288,121 @@ public final class Ed25519BatchVerifier {
   }
 
   /**
-   * {@code sum [scalars[j]] points[j]} by Pippenger's bucket method: the 128-bit scalars (given as
-   * {low, high} 64-bit words) are cut into windows of {@link #windowBits} bits, and from the top
-   * window down the accumulator is doubled once per bit and gets {@code sum_d d·(bucket d)}, bucket
-   * {@code d} holding the sum of the points whose digit in this window is {@code d}. That sum is
-   * formed with two running sums from the top bucket down (2 additions per bucket). Variable time.
+   * {@code sum [scalars[j]] points[j]} by Pippenger's bucket method with signed digits. The 128-bit
+   * scalars (given as {low, high} 64-bit words) are recoded into {@link #windowBits} {@code = c}
+   * -bit windows with digits in {@code [-2^(c-1), 2^(c-1)]} ({@link #signedDigits}); from the top
+   * window down, the accumulator is doubled c times and gets {@code sum_m m·(bucket m)}, where
+   * bucket {@code m} holds the sum of the points whose digit in this window is {@code ±m}, negated
+   * when the digit is negative (a Cached point is subtracted as cheaply as it is added). That sum
+   * is formed with two running sums from the top bucket down, two additions per bucket. Variable
+   * time.
    *
    * @return the sum, a new point
    */
   static Extended multiScalarMultiply(List<Affine> points, List<long[]> scalars) {
     int n = points.size();
     int c = windowBits(n);
-    int windows = (SCALAR_BITS + c - 1) / c;
-    EdwardsPoint[] buckets = new EdwardsPoint[1 << c];
-    for (int b = 1; b < buckets.length; b++) {
-      buckets[b] = new EdwardsPoint();
+    int windows = windows(c);
+    short[][] digits = signedDigits(scalars, c);
+    int half = 1 << (c - 1);
+    EdwardsPoint[] buckets = new EdwardsPoint[half + 1];
+    for (int m = 1; m <= half; m++) {
+      buckets[m] = new EdwardsPoint();
     }
-    boolean[] used = new boolean[1 << c];
+    // Per bucket: 0 while empty, else the sign of its first point. A bucket holds sign·(its sum),
+    // so that it can start with set() instead of an addition to the neutral element.
+    byte[] sign = new byte[half + 1];
     EdwardsPoint.Cached cached = new EdwardsPoint.Cached();
     EdwardsPoint running = new EdwardsPoint();
     EdwardsPoint partial = new EdwardsPoint();
     Extended acc = Extended.identity();
-    boolean accEmpty = true;
     for (int w = windows - 1; w >= 0; w--) {
-      if (!accEmpty) {
-        acc.point.doubleTimes(c);
-      }
-      Arrays.fill(used, false);
-      int bit = w * c;
+      acc.point.doubleTimes(c);
+      Arrays.fill(sign, (byte) 0);
+      short[] dw = digits[w];
       for (int j = 0; j < n; j++) {
-        long[] s = scalars.get(j);
-        int d = digit(s[0], s[1], bit, c);
-        if (d != 0) {
-          if (used[d]) {
-            buckets[d].add(points.get(j).cached);
-          } else {
-            buckets[d].set(points.get(j).cached);
-            used[d] = true;
-          }
+        int d = dw[j];
+        if (d == 0) {
+          continue;
+        }
+        int m = Math.abs(d);
+        byte sd = (byte) Integer.signum(d);
+        EdwardsPoint.Cached q = points.get(j).cached;
+        if (sign[m] == 0) {
+          buckets[m].set(q);
+          sign[m] = sd;
+        } else if (sign[m] == sd) {
+          buckets[m].add(q);
+        } else {
+          buckets[m].sub(q);
         }
       }
-      // running = sum of buckets d' >= d; partial = sum over d of running = sum_d d·(bucket d).
+      // running = sum of the buckets m' >= m (with their signs); partial = sum over m of running.
+      running.setIdentity();
+      partial.setIdentity();
       boolean any = false;
-      for (int d = buckets.length - 1; d >= 1; d--) {
-        if (used[d]) {
-          if (any) {
-            buckets[d].toCached(cached);
+      for (int m = half; m >= 1; m--) {
+        if (sign[m] != 0) {
+          buckets[m].toCached(cached);
+          if (sign[m] > 0) {
             running.add(cached);
           } else {
-            running.set(buckets[d]);
+            running.sub(cached);
           }
+          any = true;
         }
-        if (any || used[d]) {
+        if (any) {
           running.toCached(cached);
-          if (any) {
-            partial.add(cached);
-          } else {
-            partial.set(running);
-            any = true;
-          }
+          partial.add(cached);
         }
       }
-      if (any) {
-        if (accEmpty) {
-          acc.point.set(partial);
-          accEmpty = false;
-        } else {
-          partial.toCached(cached);
-          acc.point.add(cached);
-        }
-      }
+      partial.toCached(cached);
+      acc.point.add(cached);
     }
     return acc;
   }
 
-  /** The window width that minimises {@code ceil(128/c) * (n + 2^(c+1))} point additions. */
+  /**
+   * Number of c-bit windows of a recoded scalar: the signed recoding of a 128-bit number can carry
+   * into bit 128, so the windows cover 129 bits.
+   */
+  private static int windows(int c) {
+    return (SCALAR_BITS + 1 + c - 1) / c;
+  }
+
+  /**
+   * Signed window digits: {@code digits[w][j]} with {@code sum_w digits[w][j]·2^(c·w) = scalar j}
+   * and {@code |digits[w][j]| <= 2^(c-1)}. From the bottom, a window value v (plus the incoming
+   * carry) of {@code 2^(c-1)} or more becomes {@code v - 2^c} and carries one into the next window;
+   * the top window starts at or above bit {@code 129 - c}, so its value plus carry is at most
+   * {@code 2^(c-1)} and is kept as it is.
+   */
+  static short[][] signedDigits(List<long[]> scalars, int c) {
+    int windows = windows(c);
+    int half = 1 << (c - 1);
+    short[][] digits = new short[windows][scalars.size()];
+    for (int j = 0; j < scalars.size(); j++) {
+      long[] s = scalars.get(j);
+      int carry = 0;
+      for (int w = 0; w < windows; w++) {
+        int bit = w * c;
+        int v = (bit < SCALAR_BITS ? digit(s[0], s[1], bit, c) : 0) + carry;
+        carry = (w < windows - 1 && v >= half) ? 1 : 0;
+        digits[w][j] = (short) (v - (carry << c));
+      }
+    }
+    return digits;
+  }
+
+  /**
+   * The window width that minimises {@code ceil(129/c) * (n + 2^c)} point additions: one per point
+   * and window, and two per bucket ({@code 2^(c-1)} of them) and window.
+   */
   static int windowBits(int n) {
     int best = 1;
     long bestCost = Long.MAX_VALUE;
-    for (int c = 1; c <= 12; c++) {
-      long cost = (long) ((SCALAR_BITS + c - 1) / c) * (n + (2L << c));
+    for (int c = 1; c <= MAX_WINDOW_BITS; c++) {
+      long cost = (long) windows(c) * (n + (1L << c));
       if (cost < bestCost) {
         bestCost = cost;
         best = c;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mxe2ee.crypto.curve.EdDsa;
 import io.github.mxe2ee.crypto.curve.EdwardsPoint;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -229,6 +230,35 @@ class Ed25519BatchVerifierMixedTest {
       }
       EdwardsPoint actual = Ed25519BatchVerifier.multiScalarMultiply(points, scalars).point;
       assertArrayEquals(encode(expected), encode(actual), "n = " + n);
+    }
+  }
+
+  @Test
+  void signedDigits_sumToTheScalar_withinHalfAWindow() {
+    List<long[]> scalars = new ArrayList<>();
+    scalars.add(new long[] {0, 0});
+    scalars.add(new long[] {-1, -1}); // 2^128 - 1: carries through every window
+    scalars.add(new long[] {0x8080808080808080L, 0x8080808080808080L});
+    scalars.add(new long[] {1, Long.MIN_VALUE}); // bit 127 set
+    for (int i = 0; i < 50; i++) {
+      scalars.add(new long[] {random.nextLong(), random.nextLong()});
+    }
+    for (int c = 1; c <= 12; c++) {
+      short[][] digits = Ed25519BatchVerifier.signedDigits(scalars, c);
+      for (int j = 0; j < scalars.size(); j++) {
+        BigInteger sum = BigInteger.ZERO;
+        for (int w = 0; w < digits.length; w++) {
+          int d = digits[w][j];
+          assertTrue(Math.abs(d) <= 1 << (c - 1), "c=" + c + " digit " + d);
+          sum = sum.add(BigInteger.valueOf(d).shiftLeft(c * w));
+        }
+        long[] s = scalars.get(j);
+        BigInteger expected =
+            new BigInteger(Long.toUnsignedString(s[1]))
+                .shiftLeft(64)
+                .add(new BigInteger(Long.toUnsignedString(s[0])));
+        assertEquals(expected, sum, "c=" + c + " scalar " + j);
+      }
     }
   }
 
