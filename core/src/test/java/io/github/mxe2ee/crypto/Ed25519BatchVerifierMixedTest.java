@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * against plain double-and-add for every window width the batch sizes select.
  */
 class Ed25519BatchVerifierMixedTest {
-  /** A point of order 8 (RFC 8032 / libsodium's list of small-order encodings). */
+  /** A point of order 8 (its y is in {@link Ed25519BatchVerifier#SMALL_ORDER_Y}). */
   private static final byte[] ORDER_8 =
       HexFormat.of().parseHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
 
