@@ -48,7 +48,7 @@ public final class Ed25519BatchVerifier {
 
   /**
    * Largest batch handled in one multi-scalar multiplication; longer inputs are split. Bounds the
-   * memory held (about 300 bytes per signature) and the cost of the fallback after a failure.
+   * memory held (about 350 bytes per signature) and the cost of the fallback after a failure.
    */
   public static final int MAX_BATCH_SIZE = 4096;
 
