@@ -292,10 +292,9 @@ public final class Ed25519BatchVerifier {
    * scalars (given as {low, high} 64-bit words) are recoded into {@link #windowBits} {@code = c}
    * -bit windows with digits in {@code [-2^(c-1), 2^(c-1)]} ({@link #signedDigits}); from the top
    * window down, the accumulator is doubled c times and gets {@code sum_m m·(bucket m)}, where
-   * bucket {@code m} holds the sum of the points whose digit in this window is {@code ±m}, negated
-   * when the digit is negative (a Cached point is subtracted as cheaply as it is added). That sum
-   * is formed with two running sums from the top bucket down, two additions per bucket. Variable
-   * time.
+   * bucket {@code m} collects {@code sign(d)·P} for every point P whose digit d in this window has
+   * magnitude m (a Cached point is subtracted as cheaply as it is added). That sum is formed with
+   * two running sums from the top bucket down, two additions per bucket. Variable time.
    *
    * @return the sum, a new point
    */
