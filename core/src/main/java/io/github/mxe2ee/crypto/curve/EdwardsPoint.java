@@ -257,7 +257,8 @@ public final class EdwardsPoint {
     Field25519.square(x, a); // A = X^2
     Field25519.square(y, b); // B = Y^2
     Field25519.square(z, c);
-    Field25519.add(c, c, c); // C = 2 Z^2
+    Field25519.add(c, c, c);
+    Field25519.carry(c); // C = 2 Z^2, reduced so that -F = C - G below stays loose
     Field25519.add(x, y, d);
     Field25519.square(d, d); // (X + Y)^2
     Field25519.add(a, b, h); // -H = A + B

@@ -5,25 +5,29 @@ package io.github.mxe2ee.crypto.curve;
  * 51-bit limbs held in a {@code long[5]}: an element is {@code f[0] + f[1]·2^51 + f[2]·2^102 +
  * f[3]·2^153 + f[4]·2^204}.
  *
- * <p><b>Why this representation.</b> A limb product is 102 bits and Java has no 128-bit integer,
- * but {@link Math#multiplyHigh} is a single instruction on x86-64 and AArch64. With the operands
- * pre-shifted left by 8 and 5 bits, {@code multiplyHigh(f << 8, g << 5)} is exactly {@code
- * floor(f·g / 2^51)} and {@code ((f << 8) · (g << 5)) >>> 13} is exactly {@code f·g mod 2^51}: each
- * product splits into the two halves the next limb and this limb need, without carry detection. So
- * a multiplication costs 25 low and 25 high products, against about 100 products for the 10-limb
- * (25.5-bit) representation of ref10, libolm and Bouncy Castle; the products of one output limb sum
- * to less than 2^63 in both halves, and one parallel carry round reduces them.
+ * <p><b>How a multiplication works.</b> A limb product is up to 106 bits and an output limb sums
+ * five of them, but Java has no 128-bit integer. Each output limb {@code S} is computed twice: its
+ * low 64 bits exactly, as a wrapping sum of {@code long} products, and an estimate in {@code
+ * double} arithmetic, whose error is provably below 2^62 (see {@link #carryOut}). The exact low
+ * bits give {@code S mod 2^51} and the low 13 bits of {@code floor(S / 2^51)}; the estimate gives
+ * the rest of that quotient. So a multiplication costs 25 integer and 25 floating-point products,
+ * which run on different execution units, against 25 double-width products (two instructions each)
+ * with {@link Math#multiplyHigh} or about 100 products for the 10-limb (25.5-bit) representation of
+ * ref10, libolm and Bouncy Castle. Values are integers far above the subnormal range, so the
+ * floating-point instructions take a fixed time, like the integer ones.
  *
- * <p><b>Limb bounds</b> (the contract of every method). "Reduced" means every limb is below 2^51 +
- * 2^16; {@link #mul}, {@link #square}, {@link #sub}, {@link #mulSmall} and {@link #carry} return
- * reduced elements. {@link #mul} and {@link #square} accept inputs whose limbs are below 2^53, i.e.
- * a reduced element or the sum of up to three reduced elements ({@link #add} does not carry).
- * {@link #sub} takes reduced inputs. Only {@link #toBytes} produces the canonical value.
+ * <p><b>Limb bounds</b> (the contract of every method). "Reduced" means every limb is non-negative
+ * and below 2^51 + 2^16; {@link #mul}, {@link #square}, {@link #sub}, {@link #mulSmall}, {@link
+ * #negate} and {@link #carry} return reduced elements. "Loose" means every limb is below {@value
+ * #LOOSE_BOUND_DESCRIPTION}: the sum of two reduced elements ({@link #add} does not carry), or a
+ * {@link #subLoose} result. {@link #mul}, {@link #square}, {@link #mulSmall} and {@link #invert}
+ * accept loose inputs; {@link #sub} and {@link #negate} take reduced ones. Only {@link #toBytes}
+ * produces the canonical value.
  *
  * <p><b>Constant time.</b> No method branches on or indexes memory by element values; {@link
- * #cswap} and {@link #cmov} use masks. Multiplication instructions on the targeted CPUs take a
- * fixed number of cycles. Variable-time use on public data (signature verification) is the caller's
- * choice.
+ * #cswap} and {@link #cmov} use masks; integer and floating-point multiplications take a fixed
+ * number of cycles on the targeted CPUs (x86-64, AArch64). Variable-time use on public data
+ * (signature verification) is the caller's choice.
  *
  * <p>Stateless; methods may alias their output with an input. Internal to mxe2ee's curve code.
  */
@@ -32,6 +36,13 @@ public final class Field25519 {
   public static final int LIMBS = 5;
 
   static final long MASK51 = (1L << 51) - 1;
+
+  /** Limbs of loose elements are below this bound (2^53 + 2^18). */
+  static final long LOOSE_BOUND = (1L << 53) + (1L << 18);
+
+  static final String LOOSE_BOUND_DESCRIPTION = "2^53 + 2^18";
+
+  private static final double TWO_TO_MINUS_51 = 0x1p-51;
 
   /** 2p in limbs, added before a subtraction so that every limb stays non-negative. */
   private static final long TWO_P0 = 0xFFFFFFFFFFFDAL;
@@ -83,6 +94,7 @@ public final class Field25519 {
 
   /** {@code h = f - g}, reduced; {@code f} and {@code g} must be reduced. */
   public static void sub(long[] f, long[] g, long[] h) {
+    assert isReduced(f) && isReduced(g) : "sub input not reduced";
     long h0 = f[0] + TWO_P0 - g[0];
     long h1 = f[1] + TWO_P1234 - g[1];
     long h2 = f[2] + TWO_P1234 - g[2];
@@ -94,10 +106,11 @@ public final class Field25519 {
   /**
    * {@code h = f - g} without carrying: cheaper than {@link #sub}, for a difference that goes
    * straight into {@link #mul}, {@link #square} or {@link #mulSmall}. {@code g} must be reduced and
-   * the limbs of {@code f} below 2^53 (e.g. the sum of two reduced elements); the result is loose
-   * (limbs below 3·2^52), not a valid input to {@link #sub}.
+   * {@code f} reduced or the sum of two reduced elements (limbs below 2^52 + 2^17); the result is
+   * loose, not a valid input to {@link #sub}.
    */
   public static void subLoose(long[] f, long[] g, long[] h) {
+    assert isBelow(f, (1L << 52) + (1L << 17)) && isReduced(g) : "subLoose input out of range";
     h[0] = f[0] + TWO_P0 - g[0];
     h[1] = f[1] + TWO_P1234 - g[1];
     h[2] = f[2] + TWO_P1234 - g[2];
@@ -142,96 +155,134 @@ public final class Field25519 {
     h[4] = h4;
   }
 
-  /** {@code h = f · g}, reduced; {@code f} and {@code g} loose (limbs below 3·2^52). */
+  /** {@code h = f · g}, reduced; {@code f} and {@code g} loose. */
   public static void mul(long[] f, long[] g, long[] h) {
-    long f0 = f[0] << 8;
-    long f1 = f[1] << 8;
-    long f2 = f[2] << 8;
-    long f3 = f[3] << 8;
-    long f4 = f[4] << 8;
-    long g0 = g[0] << 5;
-    long g1 = g[1] << 5;
-    long g2 = g[2] << 5;
-    long g3 = g[3] << 5;
-    long g4 = g[4] << 5;
+    assert isBelow(f, LOOSE_BOUND) && isBelow(g, LOOSE_BOUND) : "mul input not loose";
+    long f0 = f[0];
+    long f1 = f[1];
+    long f2 = f[2];
+    long f3 = f[3];
+    long f4 = f[4];
+    long g0 = g[0];
+    long g1 = g[1];
+    long g2 = g[2];
+    long g3 = g[3];
+    long g4 = g[4];
     long n1 = 19 * g1;
     long n2 = 19 * g2;
     long n3 = 19 * g3;
     long n4 = 19 * g4;
-    long l0 = low(f0, g0) + low(f1, n4) + low(f2, n3) + low(f3, n2) + low(f4, n1);
-    long c0 = high(f0, g0) + high(f1, n4) + high(f2, n3) + high(f3, n2) + high(f4, n1);
-    long l1 = low(f0, g1) + low(f1, g0) + low(f2, n4) + low(f3, n3) + low(f4, n2);
-    long c1 = high(f0, g1) + high(f1, g0) + high(f2, n4) + high(f3, n3) + high(f4, n2);
-    long l2 = low(f0, g2) + low(f1, g1) + low(f2, g0) + low(f3, n4) + low(f4, n3);
-    long c2 = high(f0, g2) + high(f1, g1) + high(f2, g0) + high(f3, n4) + high(f4, n3);
-    long l3 = low(f0, g3) + low(f1, g2) + low(f2, g1) + low(f3, g0) + low(f4, n4);
-    long c3 = high(f0, g3) + high(f1, g2) + high(f2, g1) + high(f3, g0) + high(f4, n4);
-    long l4 = low(f0, g4) + low(f1, g3) + low(f2, g2) + low(f3, g1) + low(f4, g0);
-    long c4 = high(f0, g4) + high(f1, g3) + high(f2, g2) + high(f3, g1) + high(f4, g0);
-    reduce(l0, c0, l1, c1, l2, c2, l3, c3, l4, c4, h);
+    double df0 = f0;
+    double df1 = f1;
+    double df2 = f2;
+    double df3 = f3;
+    double df4 = f4;
+    double dg0 = g0;
+    double dg1 = g1;
+    double dg2 = g2;
+    double dg3 = g3;
+    double dg4 = g4;
+    double dn1 = 19.0 * dg1;
+    double dn2 = 19.0 * dg2;
+    double dn3 = 19.0 * dg3;
+    double dn4 = 19.0 * dg4;
+    long l0 = f0 * g0 + f1 * n4 + f2 * n3 + f3 * n2 + f4 * n1;
+    double e0 = df0 * dg0 + df1 * dn4 + df2 * dn3 + df3 * dn2 + df4 * dn1;
+    long l1 = f0 * g1 + f1 * g0 + f2 * n4 + f3 * n3 + f4 * n2;
+    double e1 = df0 * dg1 + df1 * dg0 + df2 * dn4 + df3 * dn3 + df4 * dn2;
+    long l2 = f0 * g2 + f1 * g1 + f2 * g0 + f3 * n4 + f4 * n3;
+    double e2 = df0 * dg2 + df1 * dg1 + df2 * dg0 + df3 * dn4 + df4 * dn3;
+    long l3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * n4;
+    double e3 = df0 * dg3 + df1 * dg2 + df2 * dg1 + df3 * dg0 + df4 * dn4;
+    long l4 = f0 * g4 + f1 * g3 + f2 * g2 + f3 * g1 + f4 * g0;
+    double e4 = df0 * dg4 + df1 * dg3 + df2 * dg2 + df3 * dg1 + df4 * dg0;
+    reduce(l0, e0, l1, e1, l2, e2, l3, e3, l4, e4, h);
   }
 
-  /** {@code h = f^2}, reduced; {@code f} loose (limbs below 3·2^52). */
+  /** {@code h = f^2}, reduced; {@code f} loose. */
   public static void square(long[] f, long[] h) {
-    long f0 = f[0] << 5;
-    long f1 = f[1] << 5;
-    long f2 = f[2] << 5;
-    long f3 = f[3] << 5;
-    long f4 = f[4] << 5;
-    long d0 = f0 << 4; // 2·f0, shifted by 8 in total
-    long d1 = f1 << 4;
-    long d2 = f2 << 4;
-    long d3 = f3 << 4;
-    long e1 = f1 << 3; // f1, shifted by 8
-    long e2 = f2 << 3;
-    long e3 = f3 << 3;
+    assert isBelow(f, LOOSE_BOUND) : "square input not loose";
+    long f0 = f[0];
+    long f1 = f[1];
+    long f2 = f[2];
+    long f3 = f[3];
+    long f4 = f[4];
+    long d0 = 2 * f0;
+    long d1 = 2 * f1;
+    long d2 = 2 * f2;
+    long d3 = 2 * f3;
     long n3 = 19 * f3;
     long n4 = 19 * f4;
-    long l0 = low(f0 << 3, f0) + low(d1, n4) + low(d2, n3);
-    long c0 = high(f0 << 3, f0) + high(d1, n4) + high(d2, n3);
-    long l1 = low(d0, f1) + low(d2, n4) + low(e3, n3);
-    long c1 = high(d0, f1) + high(d2, n4) + high(e3, n3);
-    long l2 = low(d0, f2) + low(e1, f1) + low(d3, n4);
-    long c2 = high(d0, f2) + high(e1, f1) + high(d3, n4);
-    long l3 = low(d0, f3) + low(d1, f2) + low(f4 << 3, n4);
-    long c3 = high(d0, f3) + high(d1, f2) + high(f4 << 3, n4);
-    long l4 = low(d0, f4) + low(d1, f3) + low(e2, f2);
-    long c4 = high(d0, f4) + high(d1, f3) + high(e2, f2);
-    reduce(l0, c0, l1, c1, l2, c2, l3, c3, l4, c4, h);
-  }
-
-  /** For operands shifted left by 8 and 5 bits: the product of the originals modulo 2^51. */
-  private static long low(long f, long g) {
-    return (f * g) >>> 13;
-  }
-
-  /** For operands shifted left by 8 and 5 bits: the product of the originals divided by 2^51. */
-  private static long high(long f, long g) {
-    return Math.multiplyHigh(f, g);
+    double df0 = f0;
+    double df1 = f1;
+    double df2 = f2;
+    double df3 = f3;
+    double df4 = f4;
+    double dd0 = 2.0 * df0;
+    double dd1 = 2.0 * df1;
+    double dd2 = 2.0 * df2;
+    double dd3 = 2.0 * df3;
+    double dn3 = 19.0 * df3;
+    double dn4 = 19.0 * df4;
+    long l0 = f0 * f0 + d1 * n4 + d2 * n3;
+    double e0 = df0 * df0 + dd1 * dn4 + dd2 * dn3;
+    long l1 = d0 * f1 + d2 * n4 + f3 * n3;
+    double e1 = dd0 * df1 + dd2 * dn4 + df3 * dn3;
+    long l2 = d0 * f2 + f1 * f1 + d3 * n4;
+    double e2 = dd0 * df2 + df1 * df1 + dd3 * dn4;
+    long l3 = d0 * f3 + d1 * f2 + f4 * n4;
+    double e3 = dd0 * df3 + dd1 * df2 + df4 * dn4;
+    long l4 = d0 * f4 + d1 * f3 + f2 * f2;
+    double e4 = dd0 * df4 + dd1 * df3 + df2 * df2;
+    reduce(l0, e0, l1, e1, l2, e2, l3, e3, l4, e4, h);
   }
 
   /**
-   * Turns five limb sums, each given as the sum of its products modulo 2^51 ({@code l_k}, below
-   * 2^54) and the sum of its products divided by 2^51 ({@code c_k}, below 2^62), into a reduced
-   * element with one parallel carry round.
+   * {@code floor(S / 2^51)} for an output limb sum {@code S} (a sum of at most five limb products
+   * with factors up to 19, so {@code S < 77·(2^53 + 2^18)^2 < 2^112.3}), from {@code low = S mod
+   * 2^64} (exact) and a {@code double} estimate of {@code S}.
+   *
+   * <p>The estimate's error: converting loose limbs to {@code double} and multiplying by 19 costs
+   * at most two roundings of relative size 2^-53 per factor pair, the product one more, and the
+   * four additions one each relative to the partial sum; in all at most {@code 8·2^-53·S < 2^62.3},
+   * i.e. at most 2^11.3 units of 2^51 (with the final truncation, below 2^11.4). The low 13 bits of
+   * the quotient are {@code low >>> 51}, exactly; the estimate is within 2^12 of the quotient, so
+   * adding the difference between the exact low 13 bits and the estimate's, taken as a signed
+   * 13-bit number, recovers the quotient exactly.
+   */
+  private static long carryOut(long low, double estimate) {
+    long guess = (long) (estimate * TWO_TO_MINUS_51);
+    long diff = ((low >>> 51) - guess) & 0x1FFF;
+    return guess + ((diff ^ 0x1000) - 0x1000);
+  }
+
+  /**
+   * Turns five output limb sums, each given as its exact low 64 bits {@code l_k} and a {@code
+   * double} estimate {@code e_k}, into a reduced element with one parallel carry round.
    */
   private static void reduce(
       long l0,
-      long c0,
+      double e0,
       long l1,
-      long c1,
+      double e1,
       long l2,
-      long c2,
+      double e2,
       long l3,
-      long c3,
+      double e3,
       long l4,
-      long c4,
+      double e4,
       long[] h) {
-    long t0 = (l0 & MASK51) + 19 * (c4 + (l4 >>> 51));
-    long t1 = (l1 & MASK51) + c0 + (l0 >>> 51);
-    long t2 = (l2 & MASK51) + c1 + (l1 >>> 51);
-    long t3 = (l3 & MASK51) + c2 + (l2 >>> 51);
-    long t4 = (l4 & MASK51) + c3 + (l3 >>> 51);
+    // c_k < 2^61.3 (limb 4 has no factor 19: c_4 < 2^57.4, and 19·c_4 < 2^61.7).
+    long c0 = carryOut(l0, e0);
+    long c1 = carryOut(l1, e1);
+    long c2 = carryOut(l2, e2);
+    long c3 = carryOut(l3, e3);
+    long c4 = carryOut(l4, e4);
+    long t0 = (l0 & MASK51) + 19 * c4;
+    long t1 = (l1 & MASK51) + c0;
+    long t2 = (l2 & MASK51) + c1;
+    long t3 = (l3 & MASK51) + c2;
+    long t4 = (l4 & MASK51) + c3;
     h[0] = (t0 & MASK51) + 19 * (t4 >>> 51);
     h[1] = (t1 & MASK51) + (t0 >>> 51);
     h[2] = (t2 & MASK51) + (t1 >>> 51);
@@ -252,6 +303,7 @@ public final class Field25519 {
    * below 2^53.
    */
   public static void mulSmall(long[] f, int c, long[] h) {
+    assert isBelow(f, LOOSE_BOUND) && c >= 0 && c < 1 << 20 : "mulSmall input out of range";
     long sc = (long) c << 5;
     long lo0 = f[0] * c;
     long lo1 = f[1] * c;
@@ -431,6 +483,20 @@ public final class Field25519 {
     byte[] b = new byte[32];
     toBytes(f, b, 0);
     return b[0] & 1;
+  }
+
+  /** Every limb in [0, bound): checked by assertions (enabled in the tests). */
+  static boolean isBelow(long[] f, long bound) {
+    for (long limb : f) {
+      if (limb < 0 || limb >= bound) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean isReduced(long[] f) {
+    return isBelow(f, (1L << 51) + (1L << 16));
   }
 
   static long le64(byte[] in, int off) {

@@ -40,13 +40,48 @@ class Field25519Test {
     return f;
   }
 
-  /** Limbs at the top of the loose range (just below 3·2^52). */
+  /** Limbs at the top of the loose range (just below 2^53 + 2^18). */
   private long[] loosestElement() {
     long[] f = new long[5];
     for (int i = 0; i < 5; i++) {
-      f[i] = 3 * (1L << 52) - 1 - random.nextInt(1 << 20);
+      f[i] = Field25519.LOOSE_BOUND - 1 - random.nextInt(1 << 20);
     }
     return f;
+  }
+
+  /**
+   * The floating-point estimate inside mul and square must stay within 2^12 units of the exact
+   * carry for every loose input; its error grows with the limbs, so hammer the top of the range
+   * (all limbs maximal, mixed with small and random limbs) against BigInteger.
+   */
+  @Test
+  void carryEstimateIsExactAtTheTopOfTheLooseRange() {
+    long max = Field25519.LOOSE_BOUND - 1;
+    for (int i = 0; i < 100_000; i++) {
+      long[] f = new long[5];
+      long[] g = new long[5];
+      for (int j = 0; j < 5; j++) {
+        int mode = random.nextInt(4);
+        f[j] =
+            mode == 0
+                ? max
+                : mode == 1
+                    ? max - random.nextInt(1 << 30)
+                    : mode == 2 ? random.nextInt(3) : random.nextLong() >>> 11;
+        g[j] = random.nextBoolean() ? max - random.nextInt(1 << 10) : random.nextLong() >>> 11;
+      }
+      long[] h = Field25519.create();
+      Field25519.mul(f, g, h);
+      assertReduced(h);
+      assertEquals(value(f).multiply(value(g)).mod(P), value(h).mod(P));
+      Field25519.square(f, h);
+      assertReduced(h);
+      assertEquals(value(f).pow(2).mod(P), value(h).mod(P));
+    }
+    long[] all = {max, max, max, max, max};
+    long[] h = Field25519.create();
+    Field25519.square(all, h);
+    assertEquals(value(all).pow(2).mod(P), value(h).mod(P));
   }
 
   private static void assertReduced(long[] h) {
