@@ -22,7 +22,8 @@ OPS = [
     ("olm_outbound_create_encrypt_200B", "Olm outbound session + first encrypt (share a room key)"),
     ("olm_inbound_prekey_decrypt_200B", "Olm inbound session from pre-key message + decrypt"),
     ("olm_encrypt_existing_200B", "Olm encrypt on an established session"),
-    ("ed25519_verify", "Ed25519 verify (200-byte message)"),
+    ("ed25519_verify", "Ed25519 verify (200-byte message), key used before"),
+    ("ed25519_verify_new_key", "Ed25519 verify (200-byte message), key decoded for it"),
     ("ed25519_sign", "Ed25519 sign (200-byte message)"),
     ("x25519_dh", "X25519 Diffie-Hellman"),
 ]
@@ -31,6 +32,7 @@ OPS = [
 JMH_OPS = {
     "PrimitivesBenchmark.ed25519Sign": "ed25519_sign",
     "PrimitivesBenchmark.ed25519Verify": "ed25519_verify",
+    "PrimitivesBenchmark.ed25519VerifyNewKey": "ed25519_verify_new_key",
     "PrimitivesBenchmark.x25519Dh": "x25519_dh",
     "MegolmBenchmark.encrypt": "megolm_encrypt_200B",
     "MegolmBenchmark.decrypt": "megolm_decrypt_200B",

@@ -12,7 +12,7 @@ use vodozemac::megolm::{
     GroupSession, InboundGroupSession, MegolmMessage, SessionConfig as MegolmConfig,
 };
 use vodozemac::olm::{Account, OlmMessage, SessionConfig as OlmConfig};
-use vodozemac::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey};
+use vodozemac::{Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey};
 
 const RUNS: usize = 5;
 const WARMUP: Duration = Duration::from_millis(500);
@@ -93,6 +93,15 @@ fn main() {
         let sig = key.sign(&plaintext);
         assert!(public.verify(&plaintext, &sig).is_ok());
         bench("ed25519_verify", 1, || {
+            assert!(public.verify(black_box(&plaintext), black_box(&sig)).is_ok());
+        });
+    }
+    if wanted("ed25519_verify_new_key") {
+        let key = Ed25519SecretKey::new();
+        let encoded = key.public_key().as_bytes().to_owned();
+        let sig = key.sign(&plaintext);
+        bench("ed25519_verify_new_key", 1, || {
+            let public = Ed25519PublicKey::from_slice(black_box(&encoded)).expect("valid key");
             assert!(public.verify(black_box(&plaintext), black_box(&sig)).is_ok());
         });
     }

@@ -1,12 +1,14 @@
 package io.github.mxe2ee.crypto;
 
+import io.github.mxe2ee.crypto.curve.EdDsa;
+import io.github.mxe2ee.crypto.curve.X25519Ladder;
 import java.security.SecureRandom;
-import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
- * A Curve25519 (X25519) private key, on Bouncy Castle's low-level RFC 7748 code (no provider
- * look-ups). Immutable and thread-safe. Never prints its bytes: {@link #toString()} is redacted and
- * there is deliberately no {@code equals}/{@code hashCode}. The only way out is {@link
+ * A Curve25519 (X25519) private key, on mxe2ee's own curve arithmetic ({@link X25519Ladder} for
+ * agreements, the Edwards fixed-base code of {@link EdDsa} for the public key; both constant time).
+ * Immutable and thread-safe. Never prints its bytes: {@link #toString()} is redacted and there is
+ * deliberately no {@code equals}/{@code hashCode}. The only way out is {@link
  * #exposeSecretBytes()}, named so that every use can be found.
  */
 public final class Curve25519SecretKey {
@@ -18,9 +20,7 @@ public final class Curve25519SecretKey {
 
   private Curve25519SecretKey(byte[] secret) {
     this.secret = secret;
-    byte[] pub = new byte[LENGTH];
-    X25519.scalarMultBase(secret, 0, pub, 0);
-    this.publicKey = Curve25519PublicKey.fromBytes(pub);
+    this.publicKey = Curve25519PublicKey.fromBytes(EdDsa.x25519PublicKey(secret));
   }
 
   /** Generates a fresh key from {@code random}. */
@@ -54,7 +54,7 @@ public final class Curve25519SecretKey {
    */
   public byte[] diffieHellman(Curve25519PublicKey theirs) {
     byte[] shared = new byte[LENGTH];
-    if (!X25519.calculateAgreement(secret, 0, theirs.rawBytes(), 0, shared, 0)) {
+    if (!X25519Ladder.scalarMult(secret, theirs.rawBytes(), shared)) {
       throw new CryptoException("X25519: non-contributory result (low-order public key)");
     }
     return shared;

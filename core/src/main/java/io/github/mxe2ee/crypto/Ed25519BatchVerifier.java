@@ -1,13 +1,15 @@
 package io.github.mxe2ee.crypto;
 
-import java.math.BigInteger;
+import io.github.mxe2ee.crypto.curve.EdwardsPoint;
+import io.github.mxe2ee.crypto.curve.Scalar25519;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bouncycastle.math.ec.rfc7748.X25519Field;
 
 /**
  * Ed25519 batch verification (RFC 8032 section 5.1.7, cofactored equation; Bernstein et al., "High-
@@ -20,18 +22,20 @@ import org.bouncycastle.math.ec.rfc7748.X25519Field;
  * <p>For random 128-bit {@code z_i} it checks {@code [8]( [sum z_i k_i]A + sum [z_i]R_i - [sum z_i
  * s_i]B ) = 0}, where {@code k_i = SHA-512(R_i || A_i || M_i) mod L} (keys that appear several
  * times are combined into one term). If any signature is invalid the equation fails except with
- * probability about 2^-128; the batch then falls back to Bouncy Castle's single verification of
- * every item, so the per-item results equal {@link Ed25519PublicKey#verify} except in one
- * documented respect: a signature accepted by the batch but not by single verification must carry a
- * small-order (torsion) component, which only the holder of the private key can put there; the
- * cofactored equation is RFC 8032's own, and it cannot be used to forge for a key one does not
- * hold. Items are rejected up front, without entering the batch, if {@code s >= L} or {@code R} is
- * a non-canonical or small-order encoding.
+ * probability about 2^-128; the batch then falls back to single verification ({@link
+ * Ed25519PublicKey#verify}) of every item, so the per-item results equal {@link
+ * Ed25519PublicKey#verify} except in one documented respect: a signature accepted by the batch but
+ * not by single verification must carry a small-order (torsion) component, which only the holder of
+ * the private key can put there; the cofactored equation is RFC 8032's own, and it cannot be used
+ * to forge for a key one does not hold. Items are rejected up front, without entering the batch, if
+ * {@code s >= L} or {@code R} is a non-canonical or small-order encoding.
  *
- * <p>The group arithmetic (extended twisted Edwards coordinates, Hisil-Wong-Carter-Dawson 2008) is
- * ours; field arithmetic is Bouncy Castle's {@link X25519Field}. The multi-scalar multiplication is
- * Pippenger's bucket method with all scalars cut to 128 bits ({@code s = s_lo + 2^128 s_hi}, using
- * precomputed {@code 2^128 B} and {@code 2^128 A}).
+ * <p>The arithmetic is mxe2ee's own ({@code io.github.mxe2ee.crypto.curve}): points are {@link
+ * EdwardsPoint}s, the addends of the sum are in {@link EdwardsPoint.Cached} form, and the scalars
+ * are reduced and combined with {@link Scalar25519}. The multi-scalar multiplication is Pippenger's
+ * bucket method with signed digits and all scalars cut to 128 bits ({@code s = s_lo + 2^128 s_hi},
+ * using precomputed {@code 2^128 B} and {@code 2^128 A}), since the {@code z_i} of the {@code R_i}
+ * are 128-bit already.
  *
  * <p>Stateless and thread-safe; each call uses its own buffers. Inputs are not modified.
  */
@@ -44,19 +48,29 @@ public final class Ed25519BatchVerifier {
 
   /**
    * Largest batch handled in one multi-scalar multiplication; longer inputs are split. Bounds the
-   * memory held (about 250 bytes per signature) and the cost of the fallback after a failure.
+   * memory held (about 350 bytes per signature) and the cost of the fallback after a failure.
    */
   public static final int MAX_BATCH_SIZE = 4096;
 
+  /** Bits of the random coefficients {@code z_i}, and of each half of a split scalar. */
   private static final int SCALAR_BITS = 128;
-  private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
-  private static final BigInteger L =
-      BigInteger.TWO.pow(252).add(new BigInteger("27742317777372353535851937790883648493"));
-  private static final BigInteger MASK128 = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
-  private static final int[] D = fieldConstant(minusRatio(121665, 121666));
-  private static final int[] D2 = fieldConstant(minusRatio(121665, 121666).shiftLeft(1).mod(P));
-  private static final byte[] BASE_ENCODED = baseEncoding();
-  private static final Affine BASE = decompress(BASE_ENCODED, 0);
+
+  /**
+   * Widest Pippenger window: 2^11 buckets, the optimum only beyond about 20,000 points, so never
+   * reached with {@link #MAX_BATCH_SIZE}; it also keeps digits within a {@code short}.
+   */
+  private static final int MAX_WINDOW_BITS = 12;
+
+  /** Bytes of a coefficient {@code z_i}. */
+  private static final int Z_BYTES = SCALAR_BITS / 8;
+
+  /** {@code L - 1 = -1 (mod L)}, little-endian: multiplying by it negates a scalar. */
+  private static final byte[] MINUS_ONE =
+      hexConstant("ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+
+  private static final byte[] ZERO = new byte[Scalar25519.SCALAR_BYTES];
+
+  private static final Affine BASE = Affine.of(EdwardsPoint.base());
   private static final Affine BASE_128 = BASE.timesTwoPow(SCALAR_BITS);
 
   /**
@@ -171,10 +185,13 @@ public final class Ed25519BatchVerifier {
   }
 
   /**
-   * Checks the batch equation over items {@code [start, end)}. Items rejected up front stay out of
-   * {@code batchedOut}; the rest are added to it.
+   * Checks the batch equation over items {@code [start, end)}: the up-front rejections of RFC 8032
+   * section 5.1.7 step 1 ({@code s < L}, R decodes) plus the small-order R check, then {@code [8](
+   * [sum z_i k_i]A + sum [z_i]R_i - [sum z_i s_i]B ) = 0}. Items rejected up front stay out of
+   * {@code batchedOut}; the rest are added to it, in increasing order.
    *
-   * @return whether the equation holds, or null if a key could not be decoded
+   * @return whether the equation holds (true if no item was batched), or null if a key could not be
+   *     decoded
    */
   static Boolean batchEquation(
       List<Ed25519PublicKey> keys,
@@ -186,25 +203,27 @@ public final class Ed25519BatchVerifier {
       List<Integer> batchedOut) {
     int n = end - start;
     MessageDigest sha512 = Sha256.newDigest("SHA-512");
-    byte[] coefficients = new byte[16 * n];
+    byte[] coefficients = new byte[Z_BYTES * n];
     random.nextBytes(coefficients);
     Map<Ed25519PublicKey, Integer> keyIndex = new HashMap<>();
     List<Ed25519PublicKey> distinctKeys = new ArrayList<>();
-    List<BigInteger> keyScalars = new ArrayList<>();
+    List<byte[]> keyScalars = new ArrayList<>(); // sum of z_i k_i mod L, per distinct key
     List<Affine> points = new ArrayList<>(n + 8);
     List<long[]> scalars = new ArrayList<>(n + 8);
-    BigInteger sSum = BigInteger.ZERO;
-    byte[] k = new byte[64];
+    byte[] sSum = ZERO; // sum of z_i s_i mod L
+    byte[] digest = new byte[64];
+    byte[] s = new byte[Scalar25519.SCALAR_BYTES];
+    byte[] z = new byte[Scalar25519.SCALAR_BYTES]; // bytes 16..31 stay zero
+    EdwardsPoint scratch = new EdwardsPoint();
     for (int i = start; i < end; i++) {
       byte[] sig = signatures.get(i).rawBytes();
-      BigInteger s = leToInt(sig, 32, 32);
-      if (s.compareTo(L) >= 0) {
+      if (!Scalar25519.isCanonical(sig, 32)) {
         continue;
       }
       if (hasSmallOrderEncoding(sig, 0)) {
         continue;
       }
-      Affine r = decompress(sig, 0);
+      Affine r = decompress(sig, 0, scratch);
       if (r == null) {
         continue;
       }
@@ -214,27 +233,28 @@ public final class Ed25519BatchVerifier {
       sha512.update(key.rawBytes());
       sha512.update(message);
       try {
-        sha512.digest(k, 0, 64);
-      } catch (java.security.DigestException e) {
+        sha512.digest(digest, 0, 64);
+      } catch (DigestException e) {
         throw new IllegalStateException("SHA-512 output buffer", e);
       }
-      BigInteger h = leToInt(k, 0, 64).mod(L);
-      int zOff = 16 * (i - start);
-      long zLo = leLong(coefficients, zOff);
-      long zHi = leLong(coefficients, zOff + 8);
+      byte[] k = Scalar25519.reduce(digest);
+      System.arraycopy(coefficients, Z_BYTES * (i - start), z, 0, Z_BYTES);
+      long zLo = le64(z, 0);
+      long zHi = le64(z, 8);
       if (zLo == 0 && zHi == 0) {
         zLo = 1;
+        z[0] = 1;
       }
-      BigInteger z = toBigInteger(zLo, zHi);
-      sSum = sSum.add(z.multiply(s));
+      System.arraycopy(sig, 32, s, 0, 32);
+      sSum = Scalar25519.mulAdd(z, s, sSum);
       Integer ki = keyIndex.get(key);
       if (ki == null) {
         ki = distinctKeys.size();
         keyIndex.put(key, ki);
         distinctKeys.add(key);
-        keyScalars.add(BigInteger.ZERO);
+        keyScalars.add(ZERO);
       }
-      keyScalars.set(ki, keyScalars.get(ki).add(z.multiply(h)));
+      keyScalars.set(ki, Scalar25519.mulAdd(z, k, keyScalars.get(ki)));
       points.add(r);
       scalars.add(new long[] {zLo, zHi});
       batchedOut.add(i);
@@ -243,84 +263,145 @@ public final class Ed25519BatchVerifier {
       return Boolean.TRUE;
     }
     for (int j = 0; j < distinctKeys.size(); j++) {
-      Affine a = decompress(distinctKeys.get(j).rawBytes(), 0);
+      Affine a = decompress(distinctKeys.get(j).rawBytes(), 0, scratch);
       if (a == null) {
         return null;
       }
-      addSplit(points, scalars, a, a.timesTwoPow(SCALAR_BITS), keyScalars.get(j).mod(L));
+      addSplit(points, scalars, a, a.timesTwoPow(SCALAR_BITS), keyScalars.get(j));
     }
-    BigInteger t = L.subtract(sSum.mod(L)).mod(L);
-    addSplit(points, scalars, BASE, BASE_128, t);
+    addSplit(points, scalars, BASE, BASE_128, Scalar25519.mulAdd(sSum, MINUS_ONE, ZERO));
     Extended sum = multiScalarMultiply(points, scalars);
     return sum.timesEight().isIdentity();
   }
 
+  /**
+   * Adds the term {@code [scalar]P} as {@code [lo]P + [hi](2^128 P)}.
+   *
+   * @param scalar 32 bytes little-endian, below 2^256
+   */
   private static void addSplit(
-      List<Affine> points, List<long[]> scalars, Affine p, Affine p128, BigInteger scalar) {
-    BigInteger lo = scalar.and(MASK128);
-    BigInteger hi = scalar.shiftRight(SCALAR_BITS);
+      List<Affine> points, List<long[]> scalars, Affine p, Affine p128, byte[] scalar) {
     points.add(p);
-    scalars.add(new long[] {lo.longValue(), lo.shiftRight(64).longValue()});
+    scalars.add(new long[] {le64(scalar, 0), le64(scalar, 8)});
     points.add(p128);
-    scalars.add(new long[] {hi.longValue(), hi.shiftRight(64).longValue()});
+    scalars.add(new long[] {le64(scalar, 16), le64(scalar, 24)});
   }
 
-  /** Pippenger's bucket method over 128-bit scalars. */
+  /**
+   * {@code sum [scalars[j]] points[j]} by Pippenger's bucket method with signed digits. The 128-bit
+   * scalars (given as {low, high} 64-bit words) are recoded into {@link #windowBits} {@code = c}
+   * -bit windows with digits in {@code [-2^(c-1), 2^(c-1)]} ({@link #signedDigits}); from the top
+   * window down, the accumulator is doubled c times and gets {@code sum_m m·(bucket m)}, where
+   * bucket {@code m} collects {@code sign(d)·P} for every point P whose digit d in this window has
+   * magnitude m (a Cached point is subtracted as cheaply as it is added). That sum is formed with
+   * two running sums from the top bucket down, two additions per bucket. Variable time.
+   *
+   * @return the sum, a new point
+   */
   static Extended multiScalarMultiply(List<Affine> points, List<long[]> scalars) {
     int n = points.size();
     int c = windowBits(n);
-    int windows = (SCALAR_BITS + c - 1) / c;
-    Extended[] buckets = new Extended[1 << c];
-    for (int b = 1; b < buckets.length; b++) {
-      buckets[b] = Extended.identity();
+    int windows = windows(c);
+    short[][] digits = signedDigits(scalars, c);
+    int half = 1 << (c - 1);
+    EdwardsPoint[] buckets = new EdwardsPoint[half + 1];
+    for (int m = 1; m <= half; m++) {
+      buckets[m] = new EdwardsPoint();
     }
-    boolean[] used = new boolean[1 << c];
+    // Per bucket: 0 while empty, else the sign of its first point. A bucket holds sign·(its sum),
+    // so that it can start with set() instead of an addition to the neutral element.
+    byte[] sign = new byte[half + 1];
+    EdwardsPoint.Cached cached = new EdwardsPoint.Cached();
+    EdwardsPoint running = new EdwardsPoint();
+    EdwardsPoint partial = new EdwardsPoint();
     Extended acc = Extended.identity();
-    Extended running = Extended.identity();
-    Extended partial = Extended.identity();
     for (int w = windows - 1; w >= 0; w--) {
-      for (int i = 0; i < c && w != windows - 1; i++) {
-        acc.doubleInPlace();
-      }
-      java.util.Arrays.fill(used, false);
-      int bit = w * c;
+      acc.point.doubleTimes(c);
+      Arrays.fill(sign, (byte) 0);
+      short[] dw = digits[w];
       for (int j = 0; j < n; j++) {
-        long[] s = scalars.get(j);
-        int d = digit(s[0], s[1], bit, c);
-        if (d != 0) {
-          if (used[d]) {
-            buckets[d].addInPlace(points.get(j));
-          } else {
-            buckets[d].set(points.get(j));
-            used[d] = true;
-          }
+        int d = dw[j];
+        if (d == 0) {
+          continue;
+        }
+        int m = Math.abs(d);
+        byte sd = (byte) Integer.signum(d);
+        EdwardsPoint.Cached q = points.get(j).cached;
+        if (sign[m] == 0) {
+          buckets[m].set(q);
+          sign[m] = sd;
+        } else if (sign[m] == sd) {
+          buckets[m].add(q);
+        } else {
+          buckets[m].sub(q);
         }
       }
+      // running = sum of the buckets m' >= m (with their signs); partial = sum over m of running.
       running.setIdentity();
       partial.setIdentity();
       boolean any = false;
-      for (int d = buckets.length - 1; d >= 1; d--) {
-        if (used[d]) {
-          running.addInPlace(buckets[d]);
+      for (int m = half; m >= 1; m--) {
+        if (sign[m] != 0) {
+          buckets[m].toCached(cached);
+          if (sign[m] > 0) {
+            running.add(cached);
+          } else {
+            running.sub(cached);
+          }
           any = true;
         }
         if (any) {
-          partial.addInPlace(running);
+          running.toCached(cached);
+          partial.add(cached);
         }
       }
-      if (any) {
-        acc.addInPlace(partial);
-      }
+      partial.toCached(cached);
+      acc.point.add(cached);
     }
     return acc;
   }
 
-  /** The window width that minimises {@code ceil(128/c) * (n + 2^(c+1))} point additions. */
+  /**
+   * Number of c-bit windows of a recoded scalar: the signed recoding of a 128-bit number can carry
+   * into bit 128, so the windows cover 129 bits.
+   */
+  private static int windows(int c) {
+    return (SCALAR_BITS + 1 + c - 1) / c;
+  }
+
+  /**
+   * Signed window digits: {@code digits[w][j]} with {@code sum_w digits[w][j]·2^(c·w) = scalar j}
+   * and {@code |digits[w][j]| <= 2^(c-1)}. From the bottom, a window value v (plus the incoming
+   * carry) of {@code 2^(c-1)} or more becomes {@code v - 2^c} and carries one into the next window;
+   * the top window starts at or above bit {@code 129 - c}, so its value plus carry is at most
+   * {@code 2^(c-1)} and is kept as it is.
+   */
+  static short[][] signedDigits(List<long[]> scalars, int c) {
+    int windows = windows(c);
+    int half = 1 << (c - 1);
+    short[][] digits = new short[windows][scalars.size()];
+    for (int j = 0; j < scalars.size(); j++) {
+      long[] s = scalars.get(j);
+      int carry = 0;
+      for (int w = 0; w < windows; w++) {
+        int bit = w * c;
+        int v = (bit < SCALAR_BITS ? digit(s[0], s[1], bit, c) : 0) + carry;
+        carry = (w < windows - 1 && v >= half) ? 1 : 0;
+        digits[w][j] = (short) (v - (carry << c));
+      }
+    }
+    return digits;
+  }
+
+  /**
+   * The window width that minimises {@code ceil(129/c) * (n + 2^c)} point additions: one per point
+   * and window, and two per bucket ({@code 2^(c-1)} of them) and window.
+   */
   static int windowBits(int n) {
     int best = 1;
     long bestCost = Long.MAX_VALUE;
-    for (int c = 1; c <= 12; c++) {
-      long cost = (long) ((SCALAR_BITS + c - 1) / c) * (n + (2L << c));
+    for (int c = 1; c <= MAX_WINDOW_BITS; c++) {
+      long cost = (long) windows(c) * (n + (1L << c));
       if (cost < bestCost) {
         bestCost = cost;
         best = c;
@@ -329,6 +410,7 @@ public final class Ed25519BatchVerifier {
     return best;
   }
 
+  /** Bits {@code [bit, bit + width)} of the 128-bit number {@code hi·2^64 + lo}; width <= 32. */
   static int digit(long lo, long hi, int bit, int width) {
     long v;
     if (bit >= 64) {
@@ -344,36 +426,34 @@ public final class Ed25519BatchVerifier {
   // ---------------------------------------------------------------- points
 
   /**
-   * An affine point with the values mixed addition needs: {@code y+x}, {@code y-x}, {@code 2d*x*y}.
+   * An input point of the multi-scalar multiplication, held in {@link EdwardsPoint.Cached} form
+   * (four field elements, the addend of an 8-multiplication addition). Points decoded from their
+   * encodings (the {@code R_i} and the keys) are affine ({@code Z = 1}); the derived {@code 2^128
+   * P} keep a projective Z, which the cached addition accepts just as well. Immutable once built.
    */
   static final class Affine {
-    final int[] x;
-    final int[] y;
-    final int[] ypx = X25519Field.create();
-    final int[] ymx = X25519Field.create();
-    final int[] xy2d = X25519Field.create();
+    final EdwardsPoint.Cached cached;
 
-    Affine(int[] x, int[] y) {
-      this.x = x;
-      this.y = y;
-      X25519Field.add(y, x, ypx);
-      X25519Field.carry(ypx);
-      X25519Field.sub(y, x, ymx);
-      X25519Field.carry(ymx);
-      X25519Field.mul(x, y, xy2d);
-      X25519Field.mul(xy2d, D2, xy2d);
+    private Affine(EdwardsPoint.Cached cached) {
+      this.cached = cached;
     }
 
-    /** {@code 2^k * this}, back in affine form. */
+    /** The cached form of {@code p}. */
+    static Affine of(EdwardsPoint p) {
+      EdwardsPoint.Cached c = new EdwardsPoint.Cached();
+      p.toCached(c);
+      return new Affine(c);
+    }
+
+    /** {@code 2^k * this}. */
     Affine timesTwoPow(int k) {
-      Extended e = Extended.identity();
-      e.set(this);
-      for (int i = 0; i < k; i++) {
-        e.doubleInPlace();
-      }
-      return e.toAffine();
+      EdwardsPoint e = new EdwardsPoint();
+      e.set(cached);
+      e.doubleTimes(k);
+      return of(e);
     }
 
+    /** True if {@code [8]P} is the neutral element. */
     boolean hasSmallOrder() {
       Extended e = Extended.identity();
       e.set(this);
@@ -381,139 +461,52 @@ public final class Ed25519BatchVerifier {
     }
   }
 
-  /** A point in extended coordinates (X:Y:Z:T), x = X/Z, y = Y/Z, xy = T/Z; mutable. */
+  /**
+   * A sum of points: an {@link EdwardsPoint} with the operations the tests use by name. Mutable.
+   */
   static final class Extended {
-    final int[] x = X25519Field.create();
-    final int[] y = X25519Field.create();
-    final int[] z = X25519Field.create();
-    final int[] t = X25519Field.create();
-    private final int[] a = X25519Field.create();
-    private final int[] b = X25519Field.create();
-    private final int[] c = X25519Field.create();
-    private final int[] d = X25519Field.create();
-    private final int[] e = X25519Field.create();
-    private final int[] f = X25519Field.create();
-    private final int[] g = X25519Field.create();
-    private final int[] h = X25519Field.create();
+    final EdwardsPoint point = new EdwardsPoint();
+    private final EdwardsPoint.Cached scratch = new EdwardsPoint.Cached();
 
+    /** A new neutral element. */
     static Extended identity() {
-      Extended p = new Extended();
-      p.setIdentity();
-      return p;
-    }
-
-    void setIdentity() {
-      X25519Field.zero(x);
-      X25519Field.one(y);
-      X25519Field.one(z);
-      X25519Field.zero(t);
+      return new Extended();
     }
 
     void set(Affine p) {
-      X25519Field.copy(p.x, 0, x, 0);
-      X25519Field.copy(p.y, 0, y, 0);
-      X25519Field.one(z);
-      X25519Field.mul(p.x, p.y, t);
+      point.set(p.cached);
     }
 
-    /** this += q (q affine), 7 multiplications. */
+    /** this += q. */
     void addInPlace(Affine q) {
-      X25519Field.sub(y, x, a);
-      X25519Field.mul(a, q.ymx, a);
-      X25519Field.add(y, x, b);
-      X25519Field.mul(b, q.ypx, b);
-      X25519Field.mul(t, q.xy2d, c);
-      X25519Field.add(z, z, d);
-      finish();
+      point.add(q.cached);
     }
 
-    /** this += q, 9 multiplications; q may be this. */
+    /** this += q; q may be this. */
     void addInPlace(Extended q) {
-      X25519Field.sub(y, x, a);
-      X25519Field.sub(q.y, q.x, e);
-      X25519Field.mul(a, e, a);
-      X25519Field.add(y, x, b);
-      X25519Field.add(q.y, q.x, e);
-      X25519Field.mul(b, e, b);
-      X25519Field.mul(t, D2, c);
-      X25519Field.mul(c, q.t, c);
-      X25519Field.mul(z, q.z, d);
-      X25519Field.add(d, d, d);
-      finish();
+      q.point.toCached(scratch);
+      point.add(scratch);
     }
 
-    /** From A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = 2d T1 T2, D = 2 Z1 Z2. */
-    private void finish() {
-      X25519Field.sub(b, a, e);
-      X25519Field.carry(e);
-      X25519Field.sub(d, c, f);
-      X25519Field.carry(f);
-      X25519Field.add(d, c, g);
-      X25519Field.carry(g);
-      X25519Field.add(b, a, h);
-      X25519Field.carry(h);
-      X25519Field.mul(e, f, x);
-      X25519Field.mul(g, h, y);
-      X25519Field.mul(e, h, t);
-      X25519Field.mul(f, g, z);
-    }
-
-    /** this = 2 * this (a = -1 twisted Edwards doubling). */
+    /** this = 2 * this. */
     void doubleInPlace() {
-      X25519Field.sqr(x, a); // A = X^2
-      X25519Field.sqr(y, b); // B = Y^2
-      X25519Field.sqr(z, c);
-      X25519Field.add(c, c, c); // C = 2 Z^2
-      X25519Field.add(x, y, d);
-      X25519Field.carry(d);
-      X25519Field.sqr(d, d); // (X+Y)^2
-      X25519Field.add(a, b, h); // A + B
-      X25519Field.carry(h);
-      X25519Field.sub(d, h, e); // E = (X+Y)^2 - A - B
-      X25519Field.carry(e);
-      X25519Field.sub(b, a, g); // G = B - A
-      X25519Field.carry(g);
-      X25519Field.sub(g, c, f); // F = G - C
-      X25519Field.carry(f);
-      X25519Field.negate(h, h); // H = -A - B
-      X25519Field.mul(e, f, x);
-      X25519Field.mul(g, h, y);
-      X25519Field.mul(e, h, t);
-      X25519Field.mul(f, g, z);
+      point.doublePoint();
     }
 
+    /** {@code [8]this}, a new point (the cofactor of RFC 8032's cofactored equation). */
     Extended timesEight() {
       Extended r = new Extended();
-      X25519Field.copy(x, 0, r.x, 0);
-      X25519Field.copy(y, 0, r.y, 0);
-      X25519Field.copy(z, 0, r.z, 0);
-      X25519Field.copy(t, 0, r.t, 0);
-      r.doubleInPlace();
-      r.doubleInPlace();
-      r.doubleInPlace();
+      r.point.set(point);
+      r.point.doubleTimes(3);
       return r;
     }
 
     boolean isIdentity() {
-      int[] xx = X25519Field.create();
-      X25519Field.copy(x, 0, xx, 0);
-      X25519Field.normalize(xx);
-      int[] diff = X25519Field.create();
-      X25519Field.sub(y, z, diff);
-      X25519Field.normalize(diff);
-      return X25519Field.isZeroVar(xx) && X25519Field.isZeroVar(diff);
+      return point.isNeutral();
     }
 
     Affine toAffine() {
-      int[] zInv = X25519Field.create();
-      X25519Field.invVar(z, zInv);
-      int[] ax = X25519Field.create();
-      int[] ay = X25519Field.create();
-      X25519Field.mul(x, zInv, ax);
-      X25519Field.mul(y, zInv, ay);
-      X25519Field.normalize(ax);
-      X25519Field.normalize(ay);
-      return new Affine(ax, ay);
+      return Affine.of(point);
     }
   }
 
@@ -524,103 +517,21 @@ public final class Ed25519BatchVerifier {
    * @return the point, or null if the encoding is invalid
    */
   static Affine decompress(byte[] encoded, int off) {
-    byte[] yBytes = new byte[32];
-    System.arraycopy(encoded, off, yBytes, 0, 32);
-    int sign = (yBytes[31] & 0x80) >>> 7;
-    yBytes[31] &= 0x7F;
-    if (!isCanonicalFieldElement(yBytes)) {
-      return null;
-    }
-    int[] y = X25519Field.create();
-    X25519Field.decode(yBytes, 0, y);
-    int[] u = X25519Field.create();
-    int[] v = X25519Field.create();
-    X25519Field.sqr(y, u);
-    X25519Field.mul(u, D, v);
-    X25519Field.subOne(u); // u = y^2 - 1
-    X25519Field.addOne(v); // v = d y^2 + 1
-    int[] x = X25519Field.create();
-    if (!X25519Field.sqrtRatioVar(u, v, x)) {
-      return null;
-    }
-    X25519Field.normalize(x);
-    boolean xIsZero = X25519Field.isZeroVar(x);
-    if (xIsZero && sign == 1) {
-      return null;
-    }
-    byte[] xBytes = new byte[32];
-    X25519Field.encode(x, xBytes, 0);
-    if ((xBytes[0] & 1) != sign) {
-      X25519Field.negate(x, x);
-      X25519Field.normalize(x);
-    }
-    X25519Field.normalize(y);
-    return new Affine(x, y);
+    return decompress(encoded, off, new EdwardsPoint());
   }
 
-  /** True if the 255-bit little-endian value is below p = 2^255 - 19. */
-  private static boolean isCanonicalFieldElement(byte[] le) {
-    if ((le[31] & 0xFF) != 0x7F) {
-      return true;
-    }
-    for (int i = 30; i >= 1; i--) {
-      if ((le[i] & 0xFF) != 0xFF) {
-        return true;
-      }
-    }
-    return (le[0] & 0xFF) < 0xED;
+  /** {@link #decompress(byte[], int)} with caller-provided scratch space. */
+  private static Affine decompress(byte[] encoded, int off, EdwardsPoint scratch) {
+    return EdwardsPoint.decode(encoded, off, scratch) ? Affine.of(scratch) : null;
   }
 
-  // ---------------------------------------------------------------- scalars and constants
+  // ---------------------------------------------------------------- scalars
 
-  private static BigInteger leToInt(byte[] bytes, int off, int len) {
-    byte[] be = new byte[len + 1];
-    for (int i = 0; i < len; i++) {
-      be[len - i] = bytes[off + i];
-    }
-    return new BigInteger(be);
-  }
-
-  private static long leLong(byte[] b, int off) {
+  private static long le64(byte[] b, int off) {
     long v = 0;
     for (int i = 7; i >= 0; i--) {
       v = (v << 8) | (b[off + i] & 0xFF);
     }
     return v;
-  }
-
-  private static BigInteger toBigInteger(long lo, long hi) {
-    byte[] be = new byte[17];
-    for (int i = 0; i < 8; i++) {
-      be[16 - i] = (byte) (lo >>> (8 * i));
-      be[8 - i] = (byte) (hi >>> (8 * i));
-    }
-    return new BigInteger(be);
-  }
-
-  private static BigInteger minusRatio(int num, int den) {
-    return BigInteger.valueOf(-num).multiply(BigInteger.valueOf(den).modInverse(P)).mod(P);
-  }
-
-  private static int[] fieldConstant(BigInteger value) {
-    byte[] be = value.toByteArray();
-    byte[] le = new byte[32];
-    for (int i = 0; i < 32 && i < be.length; i++) {
-      le[i] = be[be.length - 1 - i];
-    }
-    int[] f = X25519Field.create();
-    X25519Field.decode(le, 0, f);
-    return f;
-  }
-
-  /** The base point's encoding: y = 4/5, x even. */
-  private static byte[] baseEncoding() {
-    BigInteger y = BigInteger.valueOf(4).multiply(BigInteger.valueOf(5).modInverse(P)).mod(P);
-    byte[] be = y.toByteArray();
-    byte[] le = new byte[32];
-    for (int i = 0; i < 32 && i < be.length; i++) {
-      le[i] = be[be.length - 1 - i];
-    }
-    return le;
   }
 }

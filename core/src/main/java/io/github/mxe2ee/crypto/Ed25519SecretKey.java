@@ -1,21 +1,22 @@
 package io.github.mxe2ee.crypto;
 
+import io.github.mxe2ee.crypto.curve.EdDsa;
 import java.security.SecureRandom;
-import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * An Ed25519 private key (RFC 8032) in one of two forms:
  *
  * <ul>
- *   <li>a 32-byte <b>seed</b> (what mxe2ee and vodozemac create); signing runs on Bouncy Castle's
- *       constant-time low-level code;
+ *   <li>a 32-byte <b>seed</b> (what mxe2ee and vodozemac create), expanded once (RFC 8032 section
+ *       5.1.5) when the key is made;
  *   <li>the 64-byte <b>expanded</b> form, clamped scalar {@code a} || nonce prefix, which libolm
- *       stores in its account pickles and from which the seed cannot be recovered. Keys imported
- *       from libolm keep signing with it through {@link Ed25519Expanded}.
+ *       stores in its account pickles and from which the seed cannot be recovered.
  * </ul>
  *
- * Immutable and thread-safe. Never prints its bytes: {@link #toString()} names only the public key,
- * and there is deliberately no {@code equals}/{@code hashCode}.
+ * Both sign with the same constant-time code ({@link EdDsa}, mxe2ee's own curve arithmetic).
+ *
+ * <p>Immutable and thread-safe. Never prints its bytes: {@link #toString()} names only the public
+ * key, and there is deliberately no {@code equals}/{@code hashCode}.
  */
 public final class Ed25519SecretKey {
   /** Length of a seed in bytes. */
@@ -26,19 +27,17 @@ public final class Ed25519SecretKey {
 
   private final byte[] secret;
   private final boolean expanded;
+
+  /** Scalar || prefix: the expanded form, or the seed's expansion. */
+  private final byte[] scalarAndPrefix;
+
   private final Ed25519PublicKey publicKey;
 
   private Ed25519SecretKey(byte[] secret, boolean expanded) {
     this.secret = secret;
     this.expanded = expanded;
-    byte[] pub;
-    if (expanded) {
-      pub = Ed25519Expanded.publicKey(secret);
-    } else {
-      pub = new byte[Ed25519PublicKey.LENGTH];
-      Ed25519.generatePublicKey(secret, 0, pub, 0);
-    }
-    this.publicKey = Ed25519PublicKey.fromBytes(pub);
+    this.scalarAndPrefix = expanded ? secret : EdDsa.expandSeed(secret);
+    this.publicKey = Ed25519PublicKey.fromBytes(EdDsa.publicKey(scalarAndPrefix));
   }
 
   /** Generates a fresh seed from {@code random}. */
@@ -80,16 +79,10 @@ public final class Ed25519SecretKey {
 
   /** Signs {@code message} (pure Ed25519, no context). */
   public Ed25519Signature sign(byte[] message) {
-    if (expanded) {
-      return Ed25519Signature.wrap(Ed25519Expanded.sign(secret, publicKey.toBytes(), message));
-    }
-    byte[] sig = new byte[Ed25519Signature.LENGTH];
-    // Pass the public key we derived from this very seed in the constructor: Bouncy Castle's
-    // overload without it recomputes [s]B on every call, which doubled the cost of a signature
-    // (and so nearly of a Megolm encrypt). Safe because publicKey is immutable and always matches
-    // the seed; a mismatched public key must never be passed here (it would leak the key).
-    Ed25519.sign(secret, 0, publicKey.rawBytes(), 0, message, 0, message.length, sig, 0);
-    return Ed25519Signature.wrap(sig);
+    // The public key was derived from this very secret in the constructor and is immutable; a
+    // mismatched public key must never be passed to the signing code (it would leak the key).
+    return Ed25519Signature.wrap(
+        EdDsa.sign(scalarAndPrefix, publicKey.rawBytes(), message, 0, message.length));
   }
 
   /** A copy of the secret bytes (the seed, or the expanded form), for pickling only. */

@@ -20,7 +20,10 @@ public final class Hkdf {
       throw new IllegalArgumentException(
           "HKDF length: expected 0.." + MAX_LENGTH + " but was " + length);
     }
-    byte[] prk = HmacSha256.mac(salt == null ? new byte[0] : salt, ikm);
+    byte[] prk =
+        salt == null || salt.length == 0
+            ? HmacSha256.macWithEmptyKey(ikm)
+            : HmacSha256.mac(salt, ikm);
     byte[] out = new byte[length];
     byte[] block = new byte[0];
     byte[] input = new byte[HmacSha256.LENGTH + info.length + 1];

@@ -9,17 +9,33 @@ public final class HmacSha256 {
   /** Length of an HMAC-SHA-256 output in bytes. */
   public static final int LENGTH = 32;
 
-  private static final ThreadLocal<Mac> MAC =
+  private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(HmacSha256::newMac);
+
+  /**
+   * A second per-thread instance, keyed once with the empty key: HKDF-Extract with no salt (Megolm
+   * and Olm message keys) would otherwise set up that same key on every call. {@code doFinal}
+   * leaves a JCA {@code Mac} keyed, so the instance is reused as it is.
+   */
+  private static final ThreadLocal<Mac> EMPTY_KEY_MAC =
       ThreadLocal.withInitial(
           () -> {
+            Mac mac = newMac();
             try {
-              return Mac.getInstance("HmacSHA256");
+              mac.init(keySpec(new byte[0]));
             } catch (GeneralSecurityException e) {
-              throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+              throw new IllegalStateException("HmacSHA256 refused its key", e);
             }
+            return mac;
           });
 
   private HmacSha256() {}
+
+  /** HMAC-SHA-256 of {@code data} under the empty key (equivalently, any all-zero key). */
+  static byte[] macWithEmptyKey(byte[] data) {
+    Mac mac = EMPTY_KEY_MAC.get();
+    mac.update(data);
+    return mac.doFinal();
+  }
 
   /** Returns HMAC-SHA-256 of {@code data} under {@code key} (any length, empty allowed). */
   public static byte[] mac(byte[] key, byte[] data) {
@@ -46,6 +62,14 @@ public final class HmacSha256 {
       throw new IllegalStateException("HmacSHA256 refused its key", e);
     }
     return mac;
+  }
+
+  private static Mac newMac() {
+    try {
+      return Mac.getInstance("HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+    }
   }
 
   /**

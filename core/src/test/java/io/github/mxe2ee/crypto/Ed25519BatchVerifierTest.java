@@ -292,15 +292,10 @@ class Ed25519BatchVerifierTest {
   }
 
   private static byte[] encode(Ed25519BatchVerifier.Affine p) {
+    Ed25519BatchVerifier.Extended e = Ed25519BatchVerifier.Extended.identity();
+    e.set(p);
     byte[] out = new byte[32];
-    byte[] x = new byte[32];
-    int[] y = p.y.clone();
-    int[] xx = p.x.clone();
-    org.bouncycastle.math.ec.rfc7748.X25519Field.normalize(y);
-    org.bouncycastle.math.ec.rfc7748.X25519Field.normalize(xx);
-    org.bouncycastle.math.ec.rfc7748.X25519Field.encode(y, out, 0);
-    org.bouncycastle.math.ec.rfc7748.X25519Field.encode(xx, x, 0);
-    out[31] |= (byte) ((x[0] & 1) << 7);
+    e.point.encode(out, 0);
     return out;
   }
 
