@@ -157,14 +157,16 @@ public final class EngineBenchmark {
     bot.invalidateGroupSession(ROOM);
     long t3 = System.nanoTime();
     saves.nanos = 0;
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
     List<OutgoingRequest> again = bot.shareRoomKey(ROOM, userIds);
     long t4 = System.nanoTime();
+    long againCpu = THREADS.getCurrentThreadCpuTime() - cpu0;
     long againSave = saves.nanos;
     int messagesAgain = count(again, "m.room.encrypted");
     System.out.printf(
         "share round %d: %d devices of %d users: new sessions %d ms (claim response %d ms +"
-            + " shareRoomKey %d ms), %d payloads; existing sessions %d ms (store save %d ms), %d"
-            + " payloads%n",
+            + " shareRoomKey %d ms), %d payloads; existing sessions %d ms (thread CPU %d ms, store save %d"
+            + " ms), %d payloads%n",
         round,
         users * perUser,
         users,
@@ -173,6 +175,7 @@ public final class EngineBenchmark {
         (t2 - t1) / 1_000_000,
         messages,
         (t4 - t3) / 1_000_000,
+        againCpu / 1_000_000,
         againSave / 1_000_000,
         messagesAgain);
     // Optional extra rotations on the same sessions: more warm samples of the existing-sessions
