@@ -182,14 +182,17 @@ public final class EngineBenchmark {
     // share per round (and a longer window for a profiler).
     if (repeats > 1) {
       StringBuilder times = new StringBuilder();
+      double allocatedMb = 0;
       for (int i = 1; i < repeats; i++) {
         bot.invalidateGroupSession(ROOM);
         saves.nanos = 0;
+        long a0 = allocated();
         long c0 = THREADS.getCurrentThreadCpuTime();
         long r0 = System.nanoTime();
         bot.shareRoomKey(ROOM, userIds);
         long r1 = System.nanoTime();
         long c1 = THREADS.getCurrentThreadCpuTime();
+        allocatedMb += (allocated() - a0) / 1e6;
         times
             .append(times.length() == 0 ? "" : ", ")
             .append((r1 - r0) / 1_000_000)
@@ -200,8 +203,9 @@ public final class EngineBenchmark {
             .append(")");
       }
       System.out.printf(
-          "share round %d: existing sessions again, ms (thread CPU, store save): %s%n",
-          round, times);
+          "share round %d: existing sessions again, ms (thread CPU, store save): %s; %.0f MB"
+              + " allocated per share%n",
+          round, times, allocatedMb / (repeats - 1));
     }
     bot.close();
     store.close();
@@ -215,6 +219,13 @@ public final class EngineBenchmark {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /** Bytes allocated by this thread so far (HotSpot), or 0 where the JVM does not tell. */
+  private static long allocated() {
+    return THREADS instanceof com.sun.management.ThreadMXBean hs
+        ? hs.getThreadAllocatedBytes(Thread.currentThread().getId())
+        : 0;
   }
 
   /**

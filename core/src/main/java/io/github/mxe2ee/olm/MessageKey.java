@@ -52,8 +52,7 @@ final class MessageKey {
     byte[] macKey = Arrays.copyOfRange(keys, AES_KEY_LENGTH, AES_KEY_LENGTH + MAC_KEY_LENGTH);
     byte[] iv = Arrays.copyOfRange(keys, AES_KEY_LENGTH + MAC_KEY_LENGTH, keys.length);
     byte[] ciphertext = Aes256Cbc.encrypt(aesKey, iv, plaintext);
-    byte[] body = OlmMessage.encodeWithoutMac(ratchetKey, index, ciphertext);
-    return OlmMessage.assemble(ratchetKey, index, ciphertext, body, HmacSha256.mac(macKey, body));
+    return OlmMessage.encodeAndMac(ratchetKey, index, ciphertext, macKey);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.github.mxe2ee.olm;
 
 import io.github.mxe2ee.crypto.Curve25519PublicKey;
+import io.github.mxe2ee.crypto.HmacSha256;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
 import java.util.Arrays;
 import java.util.Objects;
@@ -75,14 +76,43 @@ public final class OlmMessage implements AnyOlmMessage {
 
   /** Like {@link #encodeWithoutMac} with the ratchet key as raw bytes of any length. */
   static byte[] encodeRawWithoutMac(byte[] ratchetKey, long chainIndex, byte[] ciphertext) {
+    return writeWithoutMac(ratchetKey, chainIndex, ciphertext, 0).toByteArray();
+  }
+
+  /** The body in a writer sized for exactly the body and {@code tail} more bytes. */
+  private static ProtoWriter writeWithoutMac(
+      byte[] ratchetKey, long chainIndex, byte[] ciphertext, int tail) {
     checkChainIndex(chainIndex);
-    // Version, two tags with varint lengths, the index varint: at most 16 bytes of framing.
-    return new ProtoWriter(ratchetKey.length + ciphertext.length + 16 + MAC_LENGTH)
+    // Single-byte tags: version, tag + length + key, tag + index, tag + length + ciphertext.
+    int length =
+        1
+            + 1
+            + ProtoWriter.varintLength(ratchetKey.length)
+            + ratchetKey.length
+            + 1
+            + ProtoWriter.varintLength(chainIndex)
+            + 1
+            + ProtoWriter.varintLength(ciphertext.length)
+            + ciphertext.length;
+    return new ProtoWriter(length + tail)
         .writeByte(VERSION)
         .writeBytesField(RATCHET_KEY_TAG, ratchetKey)
         .writeVarintField(CHAIN_INDEX_TAG, chainIndex)
-        .writeBytesField(CIPHERTEXT_TAG, ciphertext)
-        .toByteArray();
+        .writeBytesField(CIPHERTEXT_TAG, ciphertext);
+  }
+
+  /**
+   * Encodes a message and MACs it in one buffer: HMAC-SHA-256 under {@code macKey} of the body,
+   * truncated to 8 bytes, written after it. Takes ownership of {@code ciphertext}.
+   */
+  static OlmMessage encodeAndMac(
+      Curve25519PublicKey ratchetKey, long chainIndex, byte[] ciphertext, byte[] macKey) {
+    ProtoWriter w = writeWithoutMac(ratchetKey.toBytes(), chainIndex, ciphertext, MAC_LENGTH);
+    int bodyLength = w.size();
+    byte[] encoded = w.toByteArrayWithRoom(MAC_LENGTH);
+    byte[] mac = HmacSha256.mac(macKey, encoded, 0, bodyLength);
+    System.arraycopy(mac, 0, encoded, bodyLength, MAC_LENGTH);
+    return new OlmMessage(ratchetKey, chainIndex, ciphertext, encoded);
   }
 
   /**

@@ -72,9 +72,15 @@ public final class PreKeyMessage implements AnyOlmMessage {
     Objects.requireNonNull(identityKey, "identityKey");
     Objects.requireNonNull(message, "message");
     byte[] inner = message.rawBytes();
-    // Version, three 32-byte keys and the message, each field with a tag and a varint length.
+    // Version, three 32-byte keys and the message, each with a one-byte tag and a varint length.
+    int length =
+        1
+            + 3 * (2 + Curve25519PublicKey.LENGTH)
+            + 1
+            + ProtoWriter.varintLength(inner.length)
+            + inner.length;
     byte[] encoded =
-        new ProtoWriter(1 + 3 * (2 + Curve25519PublicKey.LENGTH) + 6 + inner.length)
+        new ProtoWriter(length)
             .writeByte(VERSION)
             .writeBytesField(ONE_TIME_KEY_TAG, oneTimeKey.toBytes())
             .writeBytesField(BASE_KEY_TAG, baseKey.toBytes())

@@ -251,4 +251,32 @@ class OlmMessageTest {
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
   }
+
+  @Test
+  void encodeAndMac_isTheBodyWithItsTruncatedMacForEveryLengthAndIndexSize() {
+    Curve25519PublicKey ratchet = Curve25519PublicKey.fromBytes(key(3));
+    byte[] macKey = key(9);
+    for (int length : new int[] {0, 16, 112, 128, 1296, 20_000}) {
+      for (long index : new long[] {0, 127, 128, 16_384, OlmMessage.MAX_CHAIN_INDEX}) {
+        byte[] ciphertext = new byte[length];
+        Arrays.fill(ciphertext, (byte) (length + index));
+        byte[] body = OlmMessage.encodeWithoutMac(ratchet, index, ciphertext);
+        byte[] expected = Arrays.copyOf(body, body.length + OlmMessage.MAC_LENGTH);
+        System.arraycopy(
+            io.github.mxe2ee.crypto.HmacSha256.mac(macKey, body),
+            0,
+            expected,
+            body.length,
+            OlmMessage.MAC_LENGTH);
+        OlmMessage m = OlmMessage.encodeAndMac(ratchet, index, ciphertext.clone(), macKey);
+        assertArrayEquals(expected, m.toBytes(), length + "/" + index);
+        OlmMessage back = OlmMessage.decode(expected);
+        assertEquals(index, back.chainIndex());
+        assertArrayEquals(ciphertext, back.ciphertext());
+        // The pre-key wrapper sizes its buffer from the inner message: same bytes either way.
+        PreKeyMessage pre = PreKeyMessage.of(ratchet, ratchet, ratchet, m);
+        assertEquals(m, PreKeyMessage.decode(pre.toBytes()).message());
+      }
+    }
+  }
 }
