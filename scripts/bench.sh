@@ -77,7 +77,7 @@ MACHINE="$WORK/machine.md"
   cc --version | head -1
   echo "vodozemac: $(grep -A1 'name = "vodozemac"' "$ROOT/bench/native/vodozemac-bench/Cargo.lock" | sed -n 2p | tr -d ' ')"
   echo "libolm: $(dpkg-query -W -f='${Package} ${Version}' libolm3 2>/dev/null || echo unknown)"
-  echo "bouncycastle: $(basename "$(tr ':' '\n' <"$WORK/jmh.classpath" | grep bcprov)")"
+  echo "curve arithmetic: mxe2ee's own (io.github.mxe2ee.crypto.curve; Bouncy Castle is a test-only reference)"
 } >"$MACHINE"
 
 # ---------- run ----------
