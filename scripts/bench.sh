@@ -120,7 +120,7 @@ log "load after: $LOAD_AFTER"
   echo "Native columns: mean of two runs, one before and one after JMH (drift between them: see"
   echo "the warnings printed by the report, if any)."
   echo "Run time of the three benchmarks: $((END - START)) s. JMH settings: per class annotations"
-  echo "(2 forks x 3 warm-up + 3 measured 1-second iterations) unless the command says --quick."
+  echo "(2 forks x 5 warm-up + 5 measured 1-second iterations) unless the command says --quick."
   echo '```'
   echo
   echo "Command: \`$COMMAND\`"
