@@ -16,6 +16,10 @@ import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.memory.MemoryCryptoStore;
 import io.github.mxe2ee.store.sqlite.SqliteCryptoStore;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -37,15 +41,20 @@ import java.util.Map;
  * </ol>
  *
  * <p>Run: {@code java -cp ... io.github.mxe2ee.benchmarks.EngineBenchmark [users devicesPerUser
- * events]} (defaults 1000 10 100000; 0 users or 0 events skips that part). Setup (key generation,
- * device-list queries, encrypting the backlog) is not timed. Results go to {@code
- * docs/PERFORMANCE.md}, section "Engine".
+ * events [repeats]]} (defaults 1000 10 100000 1; 0 users or 0 events skips that part; {@code
+ * repeats} above 1 rotates and shares again with the existing sessions that many times in all per
+ * round). Setup (key generation, device-list queries, encrypting the backlog) is not timed. Results
+ * go to {@code docs/PERFORMANCE.md}, section "Engine".
  */
 public final class EngineBenchmark {
   /** Events per {@code decryptRoomEvents} call in the batched decrypt run. */
   static final int BATCH = 1000;
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** CPU time of the timing thread: less disturbed than wall time on a shared machine. */
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
   private static final String ROOM = "!bench:localhost";
   private static final String BOT = "@bot:localhost";
   private static final int ROUNDS = 3;
@@ -59,13 +68,14 @@ public final class EngineBenchmark {
     int users = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int perUser = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     int events = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    int repeats = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     System.out.printf(
         "java %s, %d cores, %s%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("os.arch"));
     for (int round = 1; users > 0 && round <= ROUNDS; round++) {
-      share(users, perUser, round);
+      share(users, perUser, round, repeats);
     }
     for (int round = 1; events > 0 && round <= DECRYPT_ROUNDS; round++) {
       decrypt(events, round);
@@ -98,11 +108,12 @@ public final class EngineBenchmark {
     return requests.stream().filter(r -> r.type() == type).findFirst().orElseThrow();
   }
 
-  private static void share(int users, int perUser, int round) throws Exception {
+  private static void share(int users, int perUser, int round, int repeats) throws Exception {
     SecureRandom random = new SecureRandom();
     Path dir = Files.createTempDirectory("mxe2ee-engine-bench");
+    SaveTimer saves = new SaveTimer();
     CryptoStore store =
-        SqliteCryptoStore.open(dir.resolve("bot.db"), AccountId.of(BOT, "BOTDEVICE"));
+        saves.wrap(SqliteCryptoStore.open(dir.resolve("bot.db"), AccountId.of(BOT, "BOTDEVICE")));
     OlmMachine bot = OlmMachine.open(MachineConfig.of(BOT, "BOTDEVICE", key(1)), store);
     bot.markRequestAsSent(
         only(bot.outgoingRequests(), RequestType.KEYS_UPLOAD).requestId(),
@@ -145,12 +156,17 @@ public final class EngineBenchmark {
 
     bot.invalidateGroupSession(ROOM);
     long t3 = System.nanoTime();
+    saves.nanos = 0;
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
     List<OutgoingRequest> again = bot.shareRoomKey(ROOM, userIds);
     long t4 = System.nanoTime();
+    long againCpu = THREADS.getCurrentThreadCpuTime() - cpu0;
+    long againSave = saves.nanos;
     int messagesAgain = count(again, "m.room.encrypted");
     System.out.printf(
         "share round %d: %d devices of %d users: new sessions %d ms (claim response %d ms +"
-            + " shareRoomKey %d ms), %d payloads; existing sessions %d ms, %d payloads%n",
+            + " shareRoomKey %d ms), %d payloads; existing sessions %d ms (thread CPU %d ms, store save %d"
+            + " ms), %d payloads%n",
         round,
         users * perUser,
         users,
@@ -159,9 +175,72 @@ public final class EngineBenchmark {
         (t2 - t1) / 1_000_000,
         messages,
         (t4 - t3) / 1_000_000,
+        againCpu / 1_000_000,
+        againSave / 1_000_000,
         messagesAgain);
+    // Optional extra rotations on the same sessions: more warm samples of the existing-sessions
+    // share per round (and a longer window for a profiler).
+    if (repeats > 1) {
+      StringBuilder times = new StringBuilder();
+      for (int i = 1; i < repeats; i++) {
+        bot.invalidateGroupSession(ROOM);
+        saves.nanos = 0;
+        long c0 = THREADS.getCurrentThreadCpuTime();
+        long r0 = System.nanoTime();
+        bot.shareRoomKey(ROOM, userIds);
+        long r1 = System.nanoTime();
+        long c1 = THREADS.getCurrentThreadCpuTime();
+        times
+            .append(times.length() == 0 ? "" : ", ")
+            .append((r1 - r0) / 1_000_000)
+            .append(" (")
+            .append((c1 - c0) / 1_000_000)
+            .append(", ")
+            .append(saves.nanos / 1_000_000)
+            .append(")");
+      }
+      System.out.printf(
+          "share round %d: existing sessions again, ms (thread CPU, store save): %s%n",
+          round, times);
+    }
     bot.close();
     store.close();
+    deleteTree(dir);
+  }
+
+  /** Removes a benchmark's temporary store (the database with its WAL and shared-memory files). */
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /**
+   * Times {@link CryptoStore#save} calls on a wrapped store (the rest of each call passes through).
+   */
+  private static final class SaveTimer {
+    long nanos;
+
+    CryptoStore wrap(CryptoStore store) {
+      return (CryptoStore)
+          Proxy.newProxyInstance(
+              CryptoStore.class.getClassLoader(),
+              new Class<?>[] {CryptoStore.class},
+              (proxy, method, args) -> {
+                long t = System.nanoTime();
+                try {
+                  return method.invoke(store, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                } finally {
+                  if (method.getName().equals("save")) {
+                    nanos += System.nanoTime() - t;
+                  }
+                }
+              });
+    }
   }
 
   /** Answers every pending query (ours included) with {@code response}. */
@@ -278,5 +357,6 @@ public final class EngineBenchmark {
     reopened2.close();
     send.close();
     sstore.close();
+    deleteTree(dir);
   }
 }

@@ -16,6 +16,10 @@ public final class Ed25519PublicKey {
   public static final int LENGTH = 32;
 
   private final byte[] bytes;
+
+  /** {@link #toBase64()}, computed on first use. */
+  private String base64;
+
   private final VerificationKey point;
 
   private Ed25519PublicKey(byte[] bytes, VerificationKey point) {
@@ -69,7 +73,14 @@ public final class Ed25519PublicKey {
 
   /** The unpadded base64 form. */
   public String toBase64() {
-    return UnpaddedBase64.encode(bytes);
+    // Racy single-check: every thread computes the same immutable String, so a lost race costs
+    // only a second encoding. Keys are encoded on every message they address, hence the cache.
+    String b = base64;
+    if (b == null) {
+      b = UnpaddedBase64.encode(bytes);
+      base64 = b;
+    }
+    return b;
   }
 
   @Override

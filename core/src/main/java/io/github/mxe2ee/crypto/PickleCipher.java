@@ -1,8 +1,16 @@
 package io.github.mxe2ee.crypto;
 
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import javax.crypto.BadPaddingException;
+import javax.crypto.Cipher;
+import javax.crypto.IllegalBlockSizeException;
+import javax.crypto.Mac;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encryption of pickles (the persisted form of accounts and sessions). Two schemes:
@@ -52,11 +60,15 @@ public final class PickleCipher {
   private final byte[] macKey;
   private final byte[] iv;
 
+  /** See {@link Keyed}. */
+  private final ThreadLocal<Keyed> keyed;
+
   private PickleCipher(boolean libolm, byte[] aesKey, byte[] macKey, byte[] iv) {
     this.libolm = libolm;
     this.aesKey = aesKey;
     this.macKey = macKey;
     this.iv = iv;
+    this.keyed = ThreadLocal.withInitial(() -> new Keyed(aesKey, macKey));
   }
 
   /** libolm's scheme; {@code pickleKey} may be any length, including empty. */
@@ -70,16 +82,39 @@ public final class PickleCipher {
   }
 
   /**
-   * mxe2ee's own scheme.
+   * mxe2ee's own scheme. The cipher derived last is reused while the same key comes back (compared
+   * in constant time): sessions are pickled after every message, and the key derivation cost as
+   * much as the encryption.
    *
    * @throws DecodeException if the key is not 32 bytes
    */
   public static PickleCipher mxe2ee(byte[] pickleKey) {
     DecodeException.requireLength("pickle key", MXE2EE_KEY_LENGTH, pickleKey.length);
+    Derived last = lastMxe2ee;
+    if (last != null && MessageDigest.isEqual(last.pickleKey, pickleKey)) {
+      return last.cipher;
+    }
     byte[] keys = Hkdf.sha256(new byte[0], pickleKey, MXE2EE_INFO, 64);
-    return new PickleCipher(
-        false, Arrays.copyOfRange(keys, 0, 32), Arrays.copyOfRange(keys, 32, 64), null);
+    PickleCipher cipher =
+        new PickleCipher(
+            false, Arrays.copyOfRange(keys, 0, 32), Arrays.copyOfRange(keys, 32, 64), null);
+    lastMxe2ee = new Derived(pickleKey.clone(), cipher);
+    return cipher;
   }
+
+  /** A pickle key and the cipher derived from it; immutable, published through a volatile. */
+  private static final class Derived {
+    final byte[] pickleKey;
+    final PickleCipher cipher;
+
+    Derived(byte[] pickleKey, PickleCipher cipher) {
+      this.pickleKey = pickleKey;
+      this.cipher = cipher;
+    }
+  }
+
+  /** The last cipher {@link #mxe2ee} derived (a process typically uses one pickle key). */
+  private static volatile Derived lastMxe2ee;
 
   /** Encrypts and authenticates {@code plaintext}; returns unpadded base64. */
   public String encrypt(byte[] plaintext) {
@@ -91,15 +126,44 @@ public final class PickleCipher {
     }
     byte[] freshIv = new byte[Aes256Cbc.IV_LENGTH];
     RANDOM.nextBytes(freshIv);
-    byte[] ct = Aes256Cbc.encrypt(aesKey, freshIv, plaintext);
-    int bodyLength = 1 + freshIv.length + ct.length;
+    // PKCS#7 always adds 1..16 bytes.
+    int ctLength = (plaintext.length / Aes256Cbc.IV_LENGTH + 1) * Aes256Cbc.IV_LENGTH;
+    int bodyLength = 1 + freshIv.length + ctLength;
     byte[] out = new byte[bodyLength + HmacSha256.LENGTH];
     out[0] = (byte) MXE2EE_VERSION;
     System.arraycopy(freshIv, 0, out, 1, freshIv.length);
-    System.arraycopy(ct, 0, out, 1 + freshIv.length, ct.length);
-    System.arraycopy(
-        HmacSha256.mac(macKey, out, 0, bodyLength), 0, out, bodyLength, HmacSha256.LENGTH);
+    Keyed k = keyed.get();
+    try {
+      k.aes.init(Cipher.ENCRYPT_MODE, k.aesKey, new IvParameterSpec(freshIv));
+      k.aes.doFinal(plaintext, 0, plaintext.length, out, 1 + freshIv.length);
+      k.mac.update(out, 0, bodyLength);
+      k.mac.doFinal(out, bodyLength);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("pickle encryption failed", e);
+    }
     return UnpaddedBase64.encode(out);
+  }
+
+  /**
+   * This instance's AES-CBC and HMAC objects for one thread, keyed once. The JDK skips the AES key
+   * schedule when a {@link Cipher} is initialised again with the key it already holds, which the
+   * thread's shared cipher in {@link Aes256Cbc} (re-keyed for every Olm and Megolm message) never
+   * is; an mxe2ee pickle per Olm message made that schedule a visible cost.
+   */
+  private static final class Keyed {
+    final Cipher aes = Aes256Cbc.newCipher("AES/CBC/PKCS5Padding");
+    final SecretKeySpec aesKey;
+    final Mac mac;
+
+    Keyed(byte[] aesKey, byte[] macKey) {
+      this.aesKey = new SecretKeySpec(aesKey, "AES");
+      try {
+        mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(macKey, "HmacSHA256"));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is unavailable", e);
+      }
+    }
   }
 
   /**
@@ -131,12 +195,23 @@ public final class PickleCipher {
           "mxe2ee pickle: expected version " + MXE2EE_VERSION + " but found " + (raw[0] & 0xff));
     }
     int bodyLength = raw.length - HmacSha256.LENGTH;
-    checkMac(
-        HmacSha256.mac(macKey, raw, 0, bodyLength),
-        Arrays.copyOfRange(raw, bodyLength, raw.length));
-    byte[] pickleIv = Arrays.copyOfRange(raw, 1, 1 + Aes256Cbc.IV_LENGTH);
-    return Aes256Cbc.decrypt(
-        aesKey, pickleIv, Arrays.copyOfRange(raw, 1 + Aes256Cbc.IV_LENGTH, bodyLength));
+    Keyed k = keyed.get();
+    k.mac.update(raw, 0, bodyLength);
+    checkMac(k.mac.doFinal(), Arrays.copyOfRange(raw, bodyLength, raw.length));
+    int ctOffset = 1 + Aes256Cbc.IV_LENGTH;
+    int ctLength = bodyLength - ctOffset;
+    if (ctLength % Aes256Cbc.IV_LENGTH != 0) {
+      throw new CryptoException(
+          "AES-CBC: ciphertext of " + ctLength + " bytes is not a whole number of blocks");
+    }
+    try {
+      k.aes.init(Cipher.DECRYPT_MODE, k.aesKey, new IvParameterSpec(raw, 1, Aes256Cbc.IV_LENGTH));
+      return k.aes.doFinal(raw, ctOffset, ctLength);
+    } catch (BadPaddingException | IllegalBlockSizeException e) {
+      throw new CryptoException("AES-CBC: bad padding after decryption", e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("pickle decryption failed", e);
+    }
   }
 
   private static void checkMac(byte[] expected, byte[] actual) {

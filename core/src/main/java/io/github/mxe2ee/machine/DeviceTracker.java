@@ -53,8 +53,8 @@ final class DeviceTracker {
 
   private final Map<String, Optional<CrossSigningIdentityRecord>> identityRecords = new HashMap<>();
 
-  /** Parsed device keys by "user|device", with the JSON they were parsed from. */
-  private final Map<String, Parsed> parsed = new HashMap<>();
+  /** Parsed device keys by user and device, with the JSON they were parsed from. */
+  private final Map<String, Map<String, Parsed>> parsed = new HashMap<>();
 
   private record Parsed(String json, DeviceKeys keys) {}
 
@@ -226,11 +226,11 @@ final class DeviceTracker {
   }
 
   private DeviceKeys keysOf(DeviceRecord r) {
-    String key = r.userId() + "|" + r.deviceId();
-    Parsed p = parsed.get(key);
+    Map<String, Parsed> ofUser = parsed.computeIfAbsent(r.userId(), u -> new HashMap<>());
+    Parsed p = ofUser.get(r.deviceId());
     if (p == null || !p.json.equals(r.keysJson())) {
       p = new Parsed(r.keysJson(), DeviceKeys.parse(Context.parseObject(r.keysJson())));
-      parsed.put(key, p);
+      ofUser.put(r.deviceId(), p);
     }
     return p.keys;
   }

@@ -105,7 +105,9 @@ final class GroupSessions {
     return r;
   }
 
-  private record PendingShare(String roomId, String sessionId, Map<UserDevice, Long> devices) {}
+  /** Devices sent the key at {@code messageIndex} in one to-device request. */
+  private record PendingShare(
+      String roomId, String sessionId, List<UserDevice> devices, long messageIndex) {}
 
   GroupSessions(
       Context ctx,
@@ -221,7 +223,9 @@ final class GroupSessions {
         fresh ? new HashMap<>() : new HashMap<>(ctx.store.outboundSharedWith(roomId));
     for (PendingShare p : pending.values()) {
       if (p.sessionId.equals(sessionId)) {
-        already.putAll(p.devices);
+        for (UserDevice d : p.devices) {
+          already.put(d, p.messageIndex);
+        }
       }
     }
     Set<UserDevice> toldWithheld = withheldSent.computeIfAbsent(sessionId, k -> new HashSet<>());
@@ -235,9 +239,8 @@ final class GroupSessions {
 
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
-    Map<UserDevice, Long> sharing = new LinkedHashMap<>();
     boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
-    String sharedPayload = olm.sharedPayload("m.room_key", roomKey);
+    byte[] sharedPayload = olm.sharedPayload("m.room_key", roomKey);
     for (String user : members) {
       for (DeviceKeys device : devices.devices(user).values()) {
         if (olm.isOwnDevice(device)) {
@@ -262,17 +265,16 @@ final class GroupSessions {
           }
         } else {
           keys.add(user, device.deviceId(), encrypted);
-          sharing.put(ud, s.messageIndex());
         }
       }
     }
     List<OutgoingRequest> keyRequests = keys.build();
+    // Every device gets the key at the session's current index: sharing does not advance it.
+    long index = s.messageIndex();
     for (OutgoingRequest r : keyRequests) {
-      Map<UserDevice, Long> inRequest = new LinkedHashMap<>();
-      for (UserDevice ud : keys.recipients().get(r.requestId())) {
-        inRequest.put(ud, sharing.get(ud));
-      }
-      pending.put(r.requestId(), new PendingShare(roomId, sessionId, inRequest));
+      pending.put(
+          r.requestId(),
+          new PendingShare(roomId, sessionId, keys.recipients().get(r.requestId()), index));
     }
     List<OutgoingRequest> all = new java.util.ArrayList<>(keyRequests);
     all.addAll(withheld.build());
@@ -305,7 +307,9 @@ final class GroupSessions {
     if (!current) {
       return; // acknowledged after a rotation: the old session's list is gone with it
     }
-    p.devices.forEach((d, index) -> changes.putOutboundSharedWith(p.roomId, p.sessionId, d, index));
+    for (UserDevice d : p.devices) {
+      changes.putOutboundSharedWith(p.roomId, p.sessionId, d, p.messageIndex);
+    }
   }
 
   /** True if the room has an outbound session that every share so far was acknowledged for. */

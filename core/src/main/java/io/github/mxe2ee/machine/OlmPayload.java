@@ -8,6 +8,8 @@ import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceKeysException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -83,31 +85,56 @@ public record OlmPayload(
 
   /**
    * The recipient-independent part of a payload, serialised once for a share to many devices: a
-   * JSON object without its closing brace. Complete it with {@link #withRecipient}.
+   * JSON object without its closing brace, as UTF-8. Complete it with {@link #withRecipient}.
    */
-  static String sharedJson(
+  static byte[] sharedJson(
       String type,
       ObjectNode content,
       String ownUserId,
       DeviceKeys ownDeviceKeys,
       ObjectNode ownDeviceKeysJson) {
     String json = senderPart(type, content, ownUserId, ownDeviceKeys, ownDeviceKeysJson).toString();
-    return json.substring(0, json.length() - 1);
+    return json.substring(0, json.length() - 1).getBytes(StandardCharsets.UTF_8);
   }
 
   /**
-   * Completes {@link #sharedJson} for one recipient: the same JSON object {@link #build} makes,
-   * serialised (field order aside).
+   * Completes {@link #sharedJson} for one recipient: the UTF-8 JSON of the same object {@link
+   * #build} makes (field order aside).
    */
-  static String withRecipient(
-      String sharedJson, String recipientUserId, Ed25519PublicKey recipientEd25519) {
-    return sharedJson
-        + ",\"recipient\":"
-        + JsonNodeFactory.instance.textNode(recipientUserId)
-        + ",\"recipient_keys\":{\"ed25519\":\""
-        + recipientEd25519.toBase64()
-        + "\"}}";
+  static byte[] withRecipient(
+      byte[] sharedJson, String recipientUserId, Ed25519PublicKey recipientEd25519) {
+    StringBuilder tail = new StringBuilder(96 + recipientUserId.length());
+    tail.append(",\"recipient\":");
+    appendJsonString(tail, recipientUserId);
+    tail.append(",\"recipient_keys\":{\"ed25519\":\"")
+        .append(recipientEd25519.toBase64())
+        .append("\"}}");
+    byte[] end = tail.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(sharedJson, sharedJson.length + end.length);
+    System.arraycopy(end, 0, out, sharedJson.length, end.length);
+    return out;
   }
+
+  /**
+   * Appends {@code s} as a JSON string literal (RFC 8259 section 7): quotation mark, reverse
+   * solidus and control characters escaped, everything else as is.
+   */
+  static void appendJsonString(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (c < 0x20) {
+        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
+      } else {
+        out.append(c);
+      }
+    }
+    out.append('"');
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   /**
    * Applies the spec's checks to a decrypted payload.

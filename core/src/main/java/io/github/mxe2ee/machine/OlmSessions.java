@@ -14,7 +14,6 @@ import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.OlmSessionRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -226,9 +225,13 @@ final class OlmSessions {
 
   /** The session to encrypt with for a device, or null if there is none. */
   LiveSession bestSession(String curve25519) {
-    return sessions(curve25519).stream()
-        .max(Comparator.comparingLong(LiveSession::recency))
-        .orElse(null);
+    LiveSession best = null;
+    for (LiveSession live : sessions(curve25519)) {
+      if (best == null || live.recency() > best.recency()) {
+        best = live;
+      }
+    }
+    return best;
   }
 
   /**
@@ -242,7 +245,7 @@ final class OlmSessions {
   }
 
   /** The shared part of a payload for {@link #encryptPrepared}, serialised once per share. */
-  String sharedPayload(String type, ObjectNode content) {
+  byte[] sharedPayload(String type, ObjectNode content) {
     if (ownDeviceKeysJson == null) {
       ownDeviceKeysJson = account.deviceKeys().toJson();
     }
@@ -256,7 +259,7 @@ final class OlmSessions {
    *
    * @return the {@code m.room.encrypted} content, or null if there is no session
    */
-  ObjectNode encryptPrepared(DeviceKeys device, String sharedPayload, Changes changes) {
+  ObjectNode encryptPrepared(DeviceKeys device, byte[] sharedPayload, Changes changes) {
     String curve = device.curve25519().toBase64();
     LiveSession live = bestSession(curve);
     if (live == null) {

@@ -76,7 +76,8 @@ public final class OlmMessage implements AnyOlmMessage {
   /** Like {@link #encodeWithoutMac} with the ratchet key as raw bytes of any length. */
   static byte[] encodeRawWithoutMac(byte[] ratchetKey, long chainIndex, byte[] ciphertext) {
     checkChainIndex(chainIndex);
-    return new ProtoWriter()
+    // Version, two tags with varint lengths, the index varint: at most 16 bytes of framing.
+    return new ProtoWriter(ratchetKey.length + ciphertext.length + 16 + MAC_LENGTH)
         .writeByte(VERSION)
         .writeBytesField(RATCHET_KEY_TAG, ratchetKey)
         .writeVarintField(CHAIN_INDEX_TAG, chainIndex)
@@ -255,6 +256,11 @@ public final class OlmMessage implements AnyOlmMessage {
   @Override
   public byte[] toBytes() {
     return encoded.clone();
+  }
+
+  /** The encoded message, not copied: callers in this package must not modify it. */
+  byte[] rawBytes() {
+    return encoded;
   }
 
   @Override

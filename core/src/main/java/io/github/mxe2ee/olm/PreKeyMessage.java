@@ -71,13 +71,15 @@ public final class PreKeyMessage implements AnyOlmMessage {
     Objects.requireNonNull(baseKey, "baseKey");
     Objects.requireNonNull(identityKey, "identityKey");
     Objects.requireNonNull(message, "message");
+    byte[] inner = message.rawBytes();
+    // Version, three 32-byte keys and the message, each field with a tag and a varint length.
     byte[] encoded =
-        new ProtoWriter()
+        new ProtoWriter(1 + 3 * (2 + Curve25519PublicKey.LENGTH) + 6 + inner.length)
             .writeByte(VERSION)
             .writeBytesField(ONE_TIME_KEY_TAG, oneTimeKey.toBytes())
             .writeBytesField(BASE_KEY_TAG, baseKey.toBytes())
             .writeBytesField(IDENTITY_KEY_TAG, identityKey.toBytes())
-            .writeBytesField(MESSAGE_TAG, message.toBytes())
+            .writeBytesField(MESSAGE_TAG, inner)
             .toByteArray();
     return new PreKeyMessage(oneTimeKey, baseKey, identityKey, message, encoded);
   }

@@ -4,7 +4,16 @@ import java.io.ByteArrayOutputStream;
 
 /** Writes the protobuf-style payload of Olm messages (see {@link ProtoReader}). Not thread-safe. */
 final class ProtoWriter {
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+  private final ByteArrayOutputStream out;
+
+  ProtoWriter() {
+    this(128);
+  }
+
+  /** A writer whose buffer holds {@code expectedSize} bytes without growing. */
+  ProtoWriter(int expectedSize) {
+    out = new ByteArrayOutputStream(expectedSize);
+  }
 
   ProtoWriter writeByte(int b) {
     out.write(b);

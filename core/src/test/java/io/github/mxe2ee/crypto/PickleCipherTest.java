@@ -84,4 +84,54 @@ class PickleCipherTest {
     assertThrows(DecodeException.class, () -> cipher.decrypt(pickle.substring(0, 20)));
     assertThrows(DecodeException.class, () -> PickleCipher.mxe2ee(new byte[16]));
   }
+
+  @Test
+  void mxe2ee_reusedCipherFollowsTheKeyBytes() {
+    byte[] key = new byte[32];
+    key[0] = 1;
+    byte[] other = new byte[32];
+    other[0] = 2;
+    byte[] plain = "session".getBytes(StandardCharsets.UTF_8);
+    String underKey = PickleCipher.mxe2ee(key).encrypt(plain);
+    // Same bytes in another array: the derived cipher is reused and reads the pickle.
+    assertArrayEquals(plain, PickleCipher.mxe2ee(key.clone()).decrypt(underKey));
+    // Alternating keys never hands out the other key's cipher.
+    String underOther = PickleCipher.mxe2ee(other).encrypt(plain);
+    assertThrows(CryptoException.class, () -> PickleCipher.mxe2ee(key).decrypt(underOther));
+    assertThrows(CryptoException.class, () -> PickleCipher.mxe2ee(other).decrypt(underKey));
+    // A caller changing its array after a derivation gets the cipher of the new bytes.
+    byte[] mutable = key.clone();
+    PickleCipher.mxe2ee(mutable);
+    mutable[0] = 2;
+    assertArrayEquals(plain, PickleCipher.mxe2ee(mutable).decrypt(underOther));
+    assertThrows(CryptoException.class, () -> PickleCipher.mxe2ee(mutable).decrypt(underKey));
+  }
+
+  @Test
+  void mxe2ee_roundTripsEveryPaddingLengthAcrossThreads() throws Exception {
+    byte[] key = new byte[32];
+    key[5] = 9;
+    PickleCipher cipher = PickleCipher.mxe2ee(key);
+    for (int n = 0; n <= 48; n++) {
+      byte[] plain = new byte[n];
+      java.util.Arrays.fill(plain, (byte) n);
+      String pickle = cipher.encrypt(plain);
+      // 1 version + 16 IV + padded ciphertext + 32 MAC, as the layout table says.
+      assertEquals(1 + 16 + (n / 16 + 1) * 16 + 32, UnpaddedBase64.decode(pickle).length);
+      assertArrayEquals(plain, cipher.decrypt(pickle), "length " + n);
+      // Another thread (its own keyed AES and HMAC objects) reads it and writes for this one.
+      String[] back = new String[1];
+      byte[][] read = new byte[1][];
+      Thread t =
+          new Thread(
+              () -> {
+                read[0] = cipher.decrypt(pickle);
+                back[0] = cipher.encrypt(plain);
+              });
+      t.start();
+      t.join();
+      assertArrayEquals(plain, read[0]);
+      assertArrayEquals(plain, cipher.decrypt(back[0]));
+    }
+  }
 }

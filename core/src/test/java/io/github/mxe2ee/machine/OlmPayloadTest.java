@@ -10,6 +10,7 @@ import io.github.mxe2ee.crypto.Ed25519SecretKey;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.json.JsonSigning;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -96,12 +97,14 @@ class OlmPayloadTest {
   @Test
   void sharedJsonWithRecipient_isTheSamePayloadAsBuild() throws Exception {
     ObjectNode content = MAPPER.createObjectNode().put("room_id", "!r:x").put("key", "k\"\u00e9");
-    String shared =
+    byte[] shared =
         OlmPayload.sharedJson("m.room_key", content, "@alice:x", aliceKeys, aliceKeys.toJson());
-    String weird = "@b\"o\\b:x";
-    String joined = OlmPayload.withRecipient(shared, weird, bobEd.publicKey());
-    ObjectNode built =
-        OlmPayload.build("m.room_key", content, "@alice:x", aliceKeys, weird, bobEd.publicKey());
-    assertEquals(built, MAPPER.readTree(joined));
+    for (String weird :
+        List.of("@b\"o\\b:x", "@\u00e9\u4e2d\ud83d\ude00:x", "@c\u0001\n\u001f\u007f:x")) {
+      byte[] joined = OlmPayload.withRecipient(shared, weird, bobEd.publicKey());
+      ObjectNode built =
+          OlmPayload.build("m.room_key", content, "@alice:x", aliceKeys, weird, bobEd.publicKey());
+      assertEquals(built, MAPPER.readTree(joined), weird);
+    }
   }
 }

@@ -18,6 +18,49 @@ import java.sql.SQLException;
  * Not API.
  */
 public final class SqlChangeWriter {
+  // Built once: each save may run one of these per row (10,000 for a large room-key share).
+  private static final String UPSERT_OLM_SESSIONS =
+      upsert(
+          "olm_sessions",
+          "account_id, sender_key, session_id",
+          "account_id, sender_key, session_id, pickle, created_at, last_decrypted_at");
+
+  private static final String UPSERT_INBOUND_GROUP_SESSIONS =
+      upsert(
+          "inbound_group_sessions",
+          "account_id, room_id, session_id",
+          "account_id, room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up, pickle");
+
+  private static final String UPSERT_DEVICES =
+      upsert(
+          "devices",
+          "account_id, user_id, device_id",
+          "account_id, user_id, device_id, keys_json, trust, deleted");
+
+  private static final String UPSERT_CROSS_SIGNING_IDENTITIES =
+      upsert(
+          "cross_signing_identities",
+          "account_id, user_id",
+          "account_id, user_id, keys_json, trust");
+
+  private static final String UPSERT_TRACKED_USERS =
+      upsert("tracked_users", "account_id, user_id", "account_id, user_id, outdated");
+
+  private static final String UPSERT_WITHHELD_SESSIONS =
+      upsert(
+          "withheld_sessions",
+          "account_id, room_id, session_id",
+          "account_id, room_id, session_id, sender_key, code, reason");
+
+  private static final String UPSERT_PENDING_ROOM_KEY_BUNDLES =
+      upsert(
+          "pending_room_key_bundles",
+          "account_id, room_id",
+          "account_id, room_id, inviter, bundle_json, received_at");
+
+  private static final String UPSERT_KEY_VALUES =
+      upsert("key_values", "account_id, key", "account_id, key, value");
+
   private final SqlStatements sql;
   private final long account;
 
@@ -58,10 +101,7 @@ public final class SqlChangeWriter {
     } else if (change instanceof Change.PutOlmSession c) {
       OlmSessionRecord r = c.session();
       sql.update(
-          upsert(
-              "olm_sessions",
-              "account_id, sender_key, session_id",
-              "account_id, sender_key, session_id, pickle, created_at, last_decrypted_at"),
+          UPSERT_OLM_SESSIONS,
           account,
           r.senderKey(),
           r.sessionId(),
@@ -77,10 +117,7 @@ public final class SqlChangeWriter {
     } else if (change instanceof Change.PutInboundGroupSession c) {
       InboundGroupSessionRecord r = c.session();
       sql.update(
-          upsert(
-              "inbound_group_sessions",
-              "account_id, room_id, session_id",
-              "account_id, room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up, pickle"),
+          UPSERT_INBOUND_GROUP_SESSIONS,
           account,
           r.roomId(),
           r.sessionId(),
@@ -165,10 +202,7 @@ public final class SqlChangeWriter {
     if (change instanceof Change.PutDevice c) {
       DeviceRecord r = c.device();
       sql.update(
-          upsert(
-              "devices",
-              "account_id, user_id, device_id",
-              "account_id, user_id, device_id, keys_json, trust, deleted"),
+          UPSERT_DEVICES,
           account,
           r.userId(),
           r.deviceId(),
@@ -184,10 +218,7 @@ public final class SqlChangeWriter {
     } else if (change instanceof Change.PutCrossSigningIdentity c) {
       CrossSigningIdentityRecord r = c.identity();
       sql.update(
-          upsert(
-              "cross_signing_identities",
-              "account_id, user_id",
-              "account_id, user_id, keys_json, trust"),
+          UPSERT_CROSS_SIGNING_IDENTITIES,
           account,
           r.userId(),
           r.keysJson(),
@@ -198,11 +229,7 @@ public final class SqlChangeWriter {
           account,
           c.userId());
     } else if (change instanceof Change.PutTrackedUser c) {
-      sql.update(
-          upsert("tracked_users", "account_id, user_id", "account_id, user_id, outdated"),
-          account,
-          c.user().userId(),
-          c.user().outdated());
+      sql.update(UPSERT_TRACKED_USERS, account, c.user().userId(), c.user().outdated());
     } else if (change instanceof Change.DeleteTrackedUser c) {
       sql.update(
           "DELETE FROM tracked_users WHERE account_id = ? AND user_id = ?", account, c.userId());
@@ -232,10 +259,7 @@ public final class SqlChangeWriter {
     } else if (change instanceof Change.PutWithheld c) {
       WithheldRecord r = c.withheld();
       sql.update(
-          upsert(
-              "withheld_sessions",
-              "account_id, room_id, session_id",
-              "account_id, room_id, session_id, sender_key, code, reason"),
+          UPSERT_WITHHELD_SESSIONS,
           account,
           r.roomId(),
           r.sessionId(),
@@ -253,10 +277,7 @@ public final class SqlChangeWriter {
     } else if (change instanceof Change.PutPendingRoomKeyBundle c) {
       PendingRoomKeyBundle r = c.bundle();
       sql.update(
-          upsert(
-              "pending_room_key_bundles",
-              "account_id, room_id",
-              "account_id, room_id, inviter, bundle_json, received_at"),
+          UPSERT_PENDING_ROOM_KEY_BUNDLES,
           account,
           r.roomId(),
           r.inviter(),
@@ -268,11 +289,7 @@ public final class SqlChangeWriter {
           account,
           c.roomId());
     } else if (change instanceof Change.PutValue c) {
-      sql.update(
-          upsert("key_values", "account_id, key", "account_id, key, value"),
-          account,
-          c.key(),
-          c.value());
+      sql.update(UPSERT_KEY_VALUES, account, c.key(), c.value());
     } else if (change instanceof Change.DeleteValue c) {
       sql.update("DELETE FROM key_values WHERE account_id = ? AND key = ?", account, c.key());
     } else {
