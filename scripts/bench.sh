@@ -77,7 +77,7 @@ MACHINE="$WORK/machine.md"
   cc --version | head -1
   echo "vodozemac: $(grep -A1 'name = "vodozemac"' "$ROOT/bench/native/vodozemac-bench/Cargo.lock" | sed -n 2p | tr -d ' ')"
   echo "libolm: $(dpkg-query -W -f='${Package} ${Version}' libolm3 2>/dev/null || echo unknown)"
-  echo "bouncycastle: $(basename "$(tr ':' '\n' <"$WORK/jmh.classpath" | grep bcprov)")"
+  echo "curve arithmetic: mxe2ee's own (io.github.mxe2ee.crypto.curve; Bouncy Castle is a test-only reference)"
 } >"$MACHINE"
 
 # ---------- run ----------
@@ -120,7 +120,7 @@ log "load after: $LOAD_AFTER"
   echo "Native columns: mean of two runs, one before and one after JMH (drift between them: see"
   echo "the warnings printed by the report, if any)."
   echo "Run time of the three benchmarks: $((END - START)) s. JMH settings: per class annotations"
-  echo "(2 forks x 3 warm-up + 3 measured 1-second iterations) unless the command says --quick."
+  echo "(2 forks x 5 warm-up + 5 measured 1-second iterations) unless the command says --quick."
   echo '```'
   echo
   echo "Command: \`$COMMAND\`"
