@@ -36,6 +36,16 @@ public record MachineConfig(
   /** Default rotation count when {@code m.room.encryption} names none: 100 messages (spec). */
   public static final long DEFAULT_ROTATION_MESSAGES = 100;
 
+  /**
+   * Longest rotation period the machine honours, whatever {@code m.room.encryption} asks: one week.
+   * Anyone who can change a room's state could otherwise make the bot keep one Megolm session (and
+   * so expose everything it encrypts to whoever gets that session key) for years.
+   */
+  public static final Duration MAX_ROTATION_PERIOD = Duration.ofDays(7);
+
+  /** Most messages per outbound Megolm session the machine honours: 10,000 (same reason). */
+  public static final long MAX_ROTATION_MESSAGES = 10_000;
+
   /** Compact canonical constructor: checks and copies. */
   public MachineConfig {
     Objects.requireNonNull(userId, "userId");

@@ -60,19 +60,23 @@ record RoomSettings(
     changes.putValue(KEY + roomId, j.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Applies an {@code m.room.encryption} content; missing or invalid periods keep defaults. */
+  /**
+   * Applies an {@code m.room.encryption} content: missing, non-numeric or non-positive periods keep
+   * the defaults, and periods above {@link MachineConfig#MAX_ROTATION_PERIOD} / {@link
+   * MachineConfig#MAX_ROTATION_MESSAGES} are lowered to them.
+   */
   RoomSettings withEncryption(JsonNode content) {
     JsonNode ms = content.path("rotation_period_ms");
     JsonNode msgs = content.path("rotation_period_msgs");
-    return new RoomSettings(
-        true,
-        ms.canConvertToLong() && ms.longValue() > 0
-            ? ms.longValue()
-            : MachineConfig.DEFAULT_ROTATION_PERIOD.toMillis(),
-        msgs.canConvertToLong() && msgs.longValue() > 0
-            ? msgs.longValue()
-            : MachineConfig.DEFAULT_ROTATION_MESSAGES,
-        historyVisibility);
+    long periodMs =
+        ms.isIntegralNumber() && ms.canConvertToLong() && ms.longValue() > 0
+            ? Math.min(ms.longValue(), MachineConfig.MAX_ROTATION_PERIOD.toMillis())
+            : MachineConfig.DEFAULT_ROTATION_PERIOD.toMillis();
+    long periodMsgs =
+        msgs.isIntegralNumber() && msgs.canConvertToLong() && msgs.longValue() > 0
+            ? Math.min(msgs.longValue(), MachineConfig.MAX_ROTATION_MESSAGES)
+            : MachineConfig.DEFAULT_ROTATION_MESSAGES;
+    return new RoomSettings(true, periodMs, periodMsgs, historyVisibility);
   }
 
   RoomSettings withHistoryVisibility(String visibility) {
