@@ -42,6 +42,18 @@ final class KeyRequests {
   /** Bound on the rate-limit table: past it, idle entries are dropped. */
   static final int MAX_RATE_LIMITED_DEVICES = 10_000;
 
+  /**
+   * Open outgoing key requests (not yet answered) kept at most; further undecryptable sessions are
+   * not requested until some are answered. Anyone in a room can send events naming made-up
+   * sessions, and without a bound each would add a stored request and a to-device message to our
+   * own devices. A single decryption batch can add its own requests on top (they are counted in the
+   * store after its save).
+   */
+  static final int MAX_OPEN_KEY_REQUESTS = 1_000;
+
+  /** Longest room or session id that gets a key request (Matrix ids are at most 255 bytes). */
+  static final int MAX_ID_LENGTH = 255;
+
   private final Context ctx;
   private final DeviceTracker devices;
   private final OlmSessions olm;
@@ -263,17 +275,28 @@ final class KeyRequests {
 
   // ------------------------------------------------------------ outgoing
 
-  /** Records that we want the key of a session we cannot decrypt (once per session). */
+  /**
+   * Records that we want the key of a session we cannot decrypt (once per session, for ids of a
+   * sane length, and while fewer than {@link #MAX_OPEN_KEY_REQUESTS} requests are open).
+   */
   void want(String roomId, String sessionId, Changes changes) {
     if (roomId == null
         || roomId.isBlank()
+        || roomId.length() > MAX_ID_LENGTH
         || sessionId == null
         || sessionId.isBlank()
-        || ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()) {
+        || sessionId.length() > MAX_ID_LENGTH
+        || ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()
+        || openKeyRequests() >= MAX_OPEN_KEY_REQUESTS) {
       return;
     }
     changes.putOutgoingKeyRequest(
         new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT));
+  }
+
+  private int openKeyRequests() {
+    return ctx.store.outgoingKeyRequests(KeyRequestState.UNSENT).size()
+        + ctx.store.outgoingKeyRequests(KeyRequestState.SENT).size();
   }
 
   /**

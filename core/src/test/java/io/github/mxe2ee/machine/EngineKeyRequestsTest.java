@@ -9,6 +9,7 @@ import io.github.mxe2ee.crypto.Ed25519PublicKey;
 import io.github.mxe2ee.megolm.InboundGroupSession;
 import io.github.mxe2ee.megolm.OutboundGroupSession;
 import io.github.mxe2ee.olm.Session;
+import io.github.mxe2ee.store.KeyRequestState;
 import io.github.mxe2ee.testing.JavaMachine;
 import java.security.SecureRandom;
 import java.util.List;
@@ -133,5 +134,31 @@ class EngineKeyRequestsTest extends EngineFixture {
         "the request is cancelled once the key arrived: " + after);
     DecryptionResult.Decrypted d = (DecryptionResult.Decrypted) bob.decrypt(ROOM, event);
     assertEquals(false, d.authenticated(), "a forwarded key is not proof of origin");
+  }
+
+  @Test
+  void eventsNamingMadeUpSessionsCannotGrowTheKeyRequestsWithoutBound() {
+    share(alice);
+    ObjectNode real = send(alice, "hello");
+    int made = KeyRequests.MAX_OPEN_KEY_REQUESTS + 50;
+    for (int i = 0; i < made; i++) {
+      ObjectNode bogus = real.deepCopy();
+      ((ObjectNode) bogus.get("content")).put("session_id", "made-up-session-" + i);
+      bogus.put("event_id", "$bogus" + i);
+      assertEquals("missing_session", EngineRoomKeysTest.failure(bob, bogus));
+    }
+    int open =
+        bob.store().outgoingKeyRequests(KeyRequestState.UNSENT).size()
+            + bob.store().outgoingKeyRequests(KeyRequestState.SENT).size();
+    assertEquals(KeyRequests.MAX_OPEN_KEY_REQUESTS, open);
+
+    ObjectNode longId = real.deepCopy();
+    ((ObjectNode) longId.get("content"))
+        .put("session_id", "x".repeat(KeyRequests.MAX_ID_LENGTH + 1));
+    EngineRoomKeysTest.failure(bob, longId);
+    assertTrue(
+        bob.store()
+            .outgoingKeyRequestFor(ROOM, "x".repeat(KeyRequests.MAX_ID_LENGTH + 1))
+            .isEmpty());
   }
 }
