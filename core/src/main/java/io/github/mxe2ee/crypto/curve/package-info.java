@@ -3,8 +3,8 @@
  * classes of {@code io.github.mxe2ee.crypto}; not an API for applications.
  *
  * <ul>
- *   <li>{@link io.github.mxe2ee.crypto.curve.Field25519}: GF(2^255 - 19) in five 51-bit limbs on
- *       {@link java.lang.Math#multiplyHigh}, constant time;
+ *   <li>{@link io.github.mxe2ee.crypto.curve.Field25519}: GF(2^255 - 19) in five 51-bit limbs,
+ *       constant time;
  *   <li>{@link io.github.mxe2ee.crypto.curve.Scalar25519}: integers modulo the group order L and
  *       the digit recodings of scalar multiplication;
  *   <li>{@link io.github.mxe2ee.crypto.curve.EdwardsPoint}: the group law in extended coordinates;
@@ -18,9 +18,9 @@
  * <p><b>Constant-time review.</b> Everything that touches a secret (the X25519 ladder, fixed-base
  * multiplication, signing, scalar reduction, field inversion and encoding) runs without branches or
  * memory indexing on secret values: conditional swaps, moves and table look-ups use masks, and the
- * multiplication instructions behind {@code *} and {@code multiplyHigh} take a fixed number of
- * cycles on x86-64 and AArch64. Only point decoding and verification branch on their inputs, and
- * they see public data only. Every result is checked against Bouncy Castle's independent
- * implementation and the RFC test vectors (see the tests of this package).
+ * integer and floating-point multiplications (on integer-valued doubles, far from the subnormal
+ * range) take a fixed number of cycles on x86-64 and AArch64. Only point decoding and verification
+ * branch on their inputs, and they see public data only. Every result is checked against Bouncy
+ * Castle's independent implementation and the RFC test vectors (see the tests of this package).
  */
 package io.github.mxe2ee.crypto.curve;
