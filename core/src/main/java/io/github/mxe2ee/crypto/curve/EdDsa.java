@@ -45,9 +45,7 @@ public final class EdDsa {
       throw new IllegalArgumentException("Ed25519 seed must be 32 bytes but was " + seed.length);
     }
     byte[] h = sha512().digest(seed);
-    h[0] &= (byte) 248;
-    h[31] &= 127;
-    h[31] |= 64;
+    Scalar25519.clamp(h);
     return h;
   }
 
@@ -73,9 +71,7 @@ public final class EdDsa {
       throw new IllegalArgumentException("X25519 secret must be 32 bytes but was " + secret.length);
     }
     byte[] k = secret.clone();
-    k[0] &= (byte) 248;
-    k[31] &= 127;
-    k[31] |= 64;
+    Scalar25519.clamp(k);
     EdwardsPoint p = new EdwardsPoint();
     FixedBase.multiply(k, p);
     java.util.Arrays.fill(k, (byte) 0);

@@ -176,53 +176,43 @@ public final class EdwardsPoint {
 
   /** {@code this = this + q}. */
   public void add(Cached q) {
-    Field25519.subLoose(y, x, a);
-    Field25519.mul(a, q.yMinusX, a);
-    Field25519.add(y, x, b);
-    Field25519.mul(b, q.yPlusX, b);
-    Field25519.mul(t, q.t2d, c);
-    Field25519.mul(z, q.z2, d);
-    Field25519.subLoose(d, c, f);
-    Field25519.add(d, c, g);
-    finish(a, b, f, g);
+    addAddend(q.yPlusX, q.yMinusX, q.t2d, q.z2, false);
   }
 
   /** {@code this = this - q}. */
   public void sub(Cached q) {
-    Field25519.subLoose(y, x, a);
-    Field25519.mul(a, q.yPlusX, a);
-    Field25519.add(y, x, b);
-    Field25519.mul(b, q.yMinusX, b);
-    Field25519.mul(t, q.t2d, c);
-    Field25519.mul(z, q.z2, d);
-    Field25519.add(d, c, f);
-    Field25519.subLoose(d, c, g);
-    finish(a, b, f, g);
+    addAddend(q.yPlusX, q.yMinusX, q.t2d, q.z2, true);
   }
 
   /** {@code this = this + q} for an affine precomputed {@code q}. */
   public void add(Precomputed q) {
-    Field25519.subLoose(y, x, a);
-    Field25519.mul(a, q.yMinusX, a);
-    Field25519.add(y, x, b);
-    Field25519.mul(b, q.yPlusX, b);
-    Field25519.mul(t, q.xy2d, c);
-    Field25519.add(z, z, d);
-    Field25519.subLoose(d, c, f);
-    Field25519.add(d, c, g);
-    finish(a, b, f, g);
+    addAddend(q.yPlusX, q.yMinusX, q.xy2d, null, false);
   }
 
   /** {@code this = this - q} for an affine precomputed {@code q}. */
   public void sub(Precomputed q) {
+    addAddend(q.yPlusX, q.yMinusX, q.xy2d, null, true);
+  }
+
+  /**
+   * add-2008-hwcd-3 with an addend {@code (y + x, y - x, 2d·t, 2z)}; {@code z2} null means an
+   * affine addend ({@code 2z = 2}). Subtracting the addend negates its x: {@code y + x} and {@code
+   * y - x} trade places and {@code 2d·t} changes sign, which swaps F and G. {@code negate} is a
+   * property of the call site, never of secret data.
+   */
+  private void addAddend(long[] yPlusX, long[] yMinusX, long[] t2d, long[] z2, boolean negate) {
     Field25519.subLoose(y, x, a);
-    Field25519.mul(a, q.yPlusX, a);
+    Field25519.mul(a, negate ? yPlusX : yMinusX, a);
     Field25519.add(y, x, b);
-    Field25519.mul(b, q.yMinusX, b);
-    Field25519.mul(t, q.xy2d, c);
-    Field25519.add(z, z, d);
-    Field25519.add(d, c, f);
-    Field25519.subLoose(d, c, g);
+    Field25519.mul(b, negate ? yMinusX : yPlusX, b);
+    Field25519.mul(t, t2d, c);
+    if (z2 == null) {
+      Field25519.add(z, z, d);
+    } else {
+      Field25519.mul(z, z2, d);
+    }
+    Field25519.subLoose(d, c, negate ? g : f);
+    Field25519.add(d, c, negate ? f : g);
     finish(a, b, f, g);
   }
 

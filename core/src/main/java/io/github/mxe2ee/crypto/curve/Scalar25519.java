@@ -196,6 +196,17 @@ public final class Scalar25519 {
   }
 
   /**
+   * Clamps a 32-byte secret scalar in place, as X25519 (RFC 7748 section 5) and Ed25519 key
+   * expansion (RFC 8032 section 5.1.5) both do: clears the three low bits and bit 255, sets bit
+   * 254.
+   */
+  static void clamp(byte[] k) {
+    k[0] &= (byte) 248;
+    k[31] &= 127;
+    k[31] |= 64;
+  }
+
+  /**
    * Whether the 32 bytes at {@code off} encode an integer below L (RFC 8032 section 5.1.7 step 1:
    * the S half of a signature must be canonical). Variable time: use on public data only.
    *

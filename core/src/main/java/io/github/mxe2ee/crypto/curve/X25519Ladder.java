@@ -21,9 +21,7 @@ public final class X25519Ladder {
    */
   public static boolean scalarMult(byte[] k, byte[] u, byte[] out) {
     byte[] e = k.clone();
-    e[0] &= (byte) 248;
-    e[31] &= 127;
-    e[31] |= 64;
+    Scalar25519.clamp(e);
     long[] x1 = Field25519.create();
     Field25519.fromBytes(u, 0, x1);
     long[] x2 = Field25519.create();
