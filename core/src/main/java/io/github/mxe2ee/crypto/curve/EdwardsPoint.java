@@ -153,9 +153,25 @@ public final class EdwardsPoint {
     return true;
   }
 
-  /** Writes the 32-byte encoding of this point (RFC 8032 section 5.1.2) at {@code off}. */
+  /**
+   * Writes the 32-byte encoding of this point (RFC 8032 section 5.1.2) at {@code off}. Safe for
+   * secret points: the inversion is blinded ({@link FieldInverse#invertBlinded}).
+   */
   public void encode(byte[] out, int off) {
-    Field25519.invert(z, a);
+    FieldInverse.invertBlinded(z, a);
+    encodeWithInverse(out, off);
+  }
+
+  /**
+   * {@link #encode} for a public point (signature verification): the same bytes, with an unblinded
+   * variable-time inversion.
+   */
+  public void encodePublic(byte[] out, int off) {
+    FieldInverse.invertVarTime(z, a);
+    encodeWithInverse(out, off);
+  }
+
+  private void encodeWithInverse(byte[] out, int off) {
     Field25519.mul(x, a, b);
     Field25519.mul(y, a, c);
     Field25519.toBytes(c, out, off);
@@ -169,7 +185,7 @@ public final class EdwardsPoint {
   public void encodeMontgomery(byte[] out, int off) {
     Field25519.add(z, y, a);
     Field25519.subLoose(z, y, b);
-    Field25519.invert(b, b);
+    FieldInverse.invertBlinded(b, b);
     Field25519.mul(a, b, c);
     Field25519.toBytes(c, out, off);
   }
@@ -273,9 +289,12 @@ public final class EdwardsPoint {
     Field25519.mul(t, D2, out.t2d);
   }
 
-  /** Sets {@code out} to the affine precomputed form of this point (one inversion). */
+  /**
+   * Sets {@code out} to the affine precomputed form of this point (one inversion, variable time:
+   * for public points only, such as the multiples of the base point in tables).
+   */
   public void toPrecomputed(Precomputed out) {
-    Field25519.invert(z, a);
+    FieldInverse.invertVarTime(z, a);
     Field25519.mul(x, a, b); // x
     Field25519.mul(y, a, c); // y
     Field25519.add(c, b, out.yPlusX);

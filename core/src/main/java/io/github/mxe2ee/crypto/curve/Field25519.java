@@ -20,9 +20,9 @@ package io.github.mxe2ee.crypto.curve;
  * and below 2^51 + 2^16; {@link #mul}, {@link #square}, {@link #sub}, {@link #mulSmall}, {@link
  * #negate} and {@link #carry} return reduced elements. "Loose" means every limb is below {@value
  * #LOOSE_BOUND_DESCRIPTION}: the sum of two reduced elements ({@link #add} does not carry), or a
- * {@link #subLoose} result. {@link #mul}, {@link #square}, {@link #mulSmall} and {@link #invert}
- * accept loose inputs; {@link #sub} and {@link #negate} take reduced ones. Only {@link #toBytes}
- * produces the canonical value.
+ * {@link #subLoose} result. {@link #mul}, {@link #square} and {@link #mulSmall} accept loose inputs
+ * (so do the inversions of {@link FieldInverse}); {@link #sub} and {@link #negate} take reduced
+ * ones. Only {@link #toBytes} produces the canonical value.
  *
  * <p><b>Constant time.</b> No method branches on or indexes memory by element values; {@link
  * #cswap} and {@link #cmov} use masks; integer and floating-point multiplications take a fixed
@@ -45,9 +45,9 @@ public final class Field25519 {
   private static final double TWO_TO_MINUS_51 = 0x1p-51;
 
   /** 2p in limbs, added before a subtraction so that every limb stays non-negative. */
-  private static final long TWO_P0 = 0xFFFFFFFFFFFDAL;
+  static final long TWO_P0 = 0xFFFFFFFFFFFDAL;
 
-  private static final long TWO_P1234 = 0xFFFFFFFFFFFFEL;
+  static final long TWO_P1234 = 0xFFFFFFFFFFFFEL;
 
   private Field25519() {}
 
@@ -321,37 +321,6 @@ public final class Field25519 {
     long h3 = (lo3 & MASK51) + hi2;
     long h4 = (lo4 & MASK51) + hi3;
     carry(h0, h1, h2, h3, h4, h);
-  }
-
-  /** {@code h = 1/f} (Fermat: {@code f^(p-2)}); zero maps to zero. Constant time. */
-  public static void invert(long[] f, long[] h) {
-    long[] t0 = create();
-    long[] t1 = create();
-    long[] t2 = create();
-    long[] t3 = create();
-    // Addition chain for 2^255 - 21: standard sequence of 254 squarings and 11 multiplications.
-    square(f, t0); // 2
-    squareTimes(t0, 2, t1); // 8
-    mul(f, t1, t1); // 9
-    mul(t0, t1, t0); // 11
-    square(t0, t2); // 22
-    mul(t1, t2, t1); // 2^5 - 1
-    squareTimes(t1, 5, t2);
-    mul(t2, t1, t1); // 2^10 - 1
-    squareTimes(t1, 10, t2);
-    mul(t2, t1, t2); // 2^20 - 1
-    squareTimes(t2, 20, t3);
-    mul(t3, t2, t2); // 2^40 - 1
-    squareTimes(t2, 10, t2);
-    mul(t2, t1, t1); // 2^50 - 1
-    squareTimes(t1, 50, t2);
-    mul(t2, t1, t2); // 2^100 - 1
-    squareTimes(t2, 100, t3);
-    mul(t3, t2, t2); // 2^200 - 1
-    squareTimes(t2, 50, t2);
-    mul(t2, t1, t1); // 2^250 - 1
-    squareTimes(t1, 5, t1); // 2^255 - 2^5
-    mul(t1, t0, h); // 2^255 - 21
   }
 
   /**

@@ -110,7 +110,7 @@ public final class VerificationKey {
       straus(kNaf, sNaf, new EdwardsPoint.Cached[][] {singleTable}, 1, 256, r);
     }
     byte[] computed = new byte[32];
-    r.encode(computed, 0);
+    r.encodePublic(computed, 0);
     return Arrays.equals(computed, 0, 32, signature, sigOff, sigOff + 32);
   }
 

@@ -67,7 +67,7 @@ public final class X25519Ladder {
     }
     Field25519.cswap(x2, x3, swap);
     Field25519.cswap(z2, z3, swap);
-    Field25519.invert(z2, z2);
+    FieldInverse.invertBlinded(z2, z2);
     Field25519.mul(x2, z2, x2);
     Field25519.toBytes(x2, out, 0);
     java.util.Arrays.fill(e, (byte) 0);
