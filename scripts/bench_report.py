@@ -28,6 +28,16 @@ OPS = [
     ("x25519_dh", "X25519 Diffie-Hellman"),
 ]
 
+# The operations the issue names (its item 8); the other rows are the primitives under them.
+ISSUE_OPS = [
+    "megolm_encrypt_200B",
+    "megolm_decrypt_200B",
+    "megolm_decrypt_backlog_1000_per_event",
+    "olm_outbound_create_encrypt_200B",
+    "olm_inbound_prekey_decrypt_200B",
+    "olm_encrypt_existing_200B",
+]
+
 # JMH benchmark (simple class name + method) -> op. Rows only mxe2ee has are listed in EXTRA.
 JMH_OPS = {
     "PrimitivesBenchmark.ed25519Sign": "ed25519_sign",
@@ -155,19 +165,33 @@ def _rows(vz, lo, jm, key, err_key):
     return lines
 
 
-def _targets(vz, lo, jm, extra, key, label):
-    lines = []
-    libolm_misses = []
-    for op, _ in OPS:
+def _below_2x(ops, lo, jm, key):
+    misses = []
+    for op in ops:
         m = jm.get(op, {}).get(key)
         l = lo.get(op, {}).get(key)
         if m is not None and l is not None and l / m < 2.0:
-            libolm_misses.append(f"`{op}` {l / m:.2f}x")
-    if any(jm.get(op, {}).get(key) is not None for op, _ in OPS):
+            misses.append(f"`{op}` {l / m:.2f}x")
+    return misses
+
+
+def _targets(vz, lo, jm, extra, key, label):
+    lines = []
+    if any(jm.get(op, {}).get(key) is not None for op in ISSUE_OPS):
+        misses = _below_2x(ISSUE_OPS, lo, jm, key)
         lines.append("")
         lines.append(
-            f"Target 1 ({label}), every operation at least 2x faster than libolm: "
-            + ("**met**." if not libolm_misses else "**missed** by " + ", ".join(libolm_misses) + ".")
+            f"Target 1 ({label}), every operation of the issue (the Megolm and Olm rows) at least 2x "
+            "faster than libolm: "
+            + ("**met**." if not misses else "**missed** by " + ", ".join(misses) + ".")
+        )
+    primitives = [op for op, _ in OPS if op not in ISSUE_OPS]
+    if any(jm.get(op, {}).get(key) is not None for op in primitives):
+        misses = _below_2x(primitives, lo, jm, key)
+        lines.append("")
+        lines.append(
+            f"The primitive rows ({label}; shown to explain the operations above): "
+            + ("all at least 2x libolm." if not misses else "below 2x libolm: " + ", ".join(misses) + ".")
         )
     backlog = jm.get("megolm_decrypt_backlog_1000_per_event", {}).get(key)
     vz_single = vz.get("megolm_decrypt_200B", {}).get(key)
