@@ -333,14 +333,18 @@ final class GroupSessions {
     payload.put("type", type);
     payload.set("content", content);
     payload.put("room_id", roomId);
+    long index = s.messageIndex();
     MegolmMessage message = s.encrypt(payload.toString().getBytes(StandardCharsets.UTF_8));
-    changes.putOutboundGroupSession(
+    // A compare-and-set on the index: if another process advanced the stored session meanwhile,
+    // the save fails, this ciphertext is never returned and the caches reload from the store.
+    changes.advanceOutboundGroupSession(
         new OutboundGroupSessionRecord(
             roomId,
             s.sessionId(),
             ctx.seal(s.pickle(ctx.pickleKey())),
             s.messageIndex(),
-            createdAt(roomId) == 0 ? ctx.now() : createdAt(roomId)));
+            createdAt(roomId) == 0 ? ctx.now() : createdAt(roomId)),
+        index);
     ObjectNode encrypted = Context.object();
     encrypted.put("algorithm", MEGOLM_ALGORITHM);
     encrypted.put("sender_key", account.account().curve25519Key().toBase64());

@@ -34,6 +34,44 @@ public sealed interface Change {
    */
   record PutOutboundGroupSession(OutboundGroupSessionRecord session) implements Change {}
 
+  /**
+   * Stores the room's outbound group session after it encrypted, as a compare-and-set on the
+   * message index: applied only if the stored record is the same session at {@code expectedIndex}
+   * (the index the encryption used); otherwise the whole save fails with {@link
+   * StoreException.Reason#CONSTRAINT} and nothing of it is applied. Two processes that both loaded
+   * the session at index i and both encrypted at i cannot both save: one index is never handed out
+   * twice, even if the guard that keeps one process per device (for PostgreSQL, the advisory lock)
+   * were lost.
+   */
+  record AdvanceOutboundGroupSession(OutboundGroupSessionRecord session, long expectedIndex)
+      implements Change {
+    /** Validates arguments: the new index must be above the expected one. */
+    public AdvanceOutboundGroupSession {
+      Require.nonNull(session, "session");
+      Require.nonNegative(expectedIndex, "expectedIndex");
+      if (session.messageIndex() <= expectedIndex) {
+        throw new IllegalArgumentException(
+            "an advance must raise the index: expected index "
+                + expectedIndex
+                + " but new index "
+                + session.messageIndex());
+      }
+    }
+
+    /** The error a backend throws when the stored record does not match. */
+    public StoreException conflict() {
+      return new StoreException(
+          StoreException.Reason.CONSTRAINT,
+          "outbound Megolm session "
+              + session.sessionId()
+              + " of room "
+              + session.roomId()
+              + " is no longer stored at index "
+              + expectedIndex
+              + ": another writer used or replaced it (refused so that no index is used twice)");
+    }
+  }
+
   /** Deletes the room's outbound group session and its shared-with entries. */
   record DeleteOutboundGroupSession(String roomId) implements Change {}
 

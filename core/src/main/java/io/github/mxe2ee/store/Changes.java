@@ -71,6 +71,15 @@ public final class Changes {
     return add(new Change.PutOutboundGroupSession(Require.nonNull(session, "session")));
   }
 
+  /**
+   * Stores a room's outbound group session that encrypted at {@code expectedIndex}, if the store
+   * still holds that session at that index (see {@link Change.AdvanceOutboundGroupSession}).
+   */
+  public Changes advanceOutboundGroupSession(
+      OutboundGroupSessionRecord session, long expectedIndex) {
+    return add(new Change.AdvanceOutboundGroupSession(session, expectedIndex));
+  }
+
   /** Deletes a room's outbound group session. */
   public Changes deleteOutboundGroupSession(String roomId) {
     return add(new Change.DeleteOutboundGroupSession(Require.nonEmpty(roomId, "roomId")));

@@ -2,9 +2,11 @@ package io.github.mxe2ee.machine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.testing.JavaMachine;
 import java.nio.file.Path;
 import java.util.List;
@@ -72,6 +74,34 @@ class EnginePersistenceTest extends EngineFixture {
     List<ObjectNode> atAlice = alice.sync(router);
     assertEquals("decrypted", ofType(atAlice, "m.room_key").get(0).path("kind").asText());
     assertEquals(0, index(alice, send(carol, "new session")));
+  }
+
+  /**
+   * Two machines serving one device on one store (what the PostgreSQL advisory lock prevents; here
+   * it is as if that lock were lost): both load the outbound session at the same index, and the one
+   * that saves second is refused instead of handing the index out again. It then reloads from the
+   * store and continues after the other's index.
+   */
+  @Test
+  void aSecondMachineOnTheSameStoreCannotReuseAnIndex() {
+    JavaMachine carol = carolOnSqlite();
+    share(carol);
+    alice.sync(router);
+    assertEquals(0, index(alice, send(carol, "0")));
+    try (OlmMachine twin =
+        OlmMachine.open(JavaMachine.config(CAROL, "CAROLDEVICE").withClock(clock), carol.store())) {
+      ObjectNode fromTwin =
+          router.sendRoomEvent(
+              CAROL,
+              "CAROLDEVICE",
+              ROOM,
+              "m.room.encrypted",
+              twin.encryptRoomEvent(ROOM, "m.room.message", text("1 from the twin")));
+      assertEquals(1, index(alice, fromTwin));
+      StoreException refused = assertThrows(StoreException.class, () -> send(carol, "1 again"));
+      assertEquals(StoreException.Reason.CONSTRAINT, refused.reason());
+      assertEquals(2, index(alice, send(carol, "2")), "continues after the twin's index");
+    }
   }
 
   @Test

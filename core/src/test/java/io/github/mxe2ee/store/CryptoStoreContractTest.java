@@ -173,6 +173,44 @@ public abstract class CryptoStoreContractTest {
   }
 
   @Test
+  void outboundAdvance_isACompareAndSetOnTheIndex() {
+    store.save(new Changes().putOutboundGroupSession(outbound(ROOM, "O1", 4)));
+    // The writer that loaded index 4 encrypted at 4 and stores 5.
+    store.save(new Changes().advanceOutboundGroupSession(outbound(ROOM, "O1", 5), 4));
+    assertEquals(Optional.of(outbound(ROOM, "O1", 5)), reopen().outboundGroupSession(ROOM));
+    // A second writer that also loaded index 4 must not store its use of index 4.
+    assertAdvanceRefused(new Changes().advanceOutboundGroupSession(outbound(ROOM, "O1", 5), 4));
+    // Nor may a writer whose session was replaced by a rotation, or deleted.
+    store.save(new Changes().putOutboundGroupSession(outbound(ROOM, "O2", 5)));
+    assertAdvanceRefused(new Changes().advanceOutboundGroupSession(outbound(ROOM, "O1", 6), 5));
+    assertAdvanceRefused(new Changes().advanceOutboundGroupSession(outbound(ROOM2, "P1", 1), 0));
+    assertEquals(Optional.of(outbound(ROOM, "O2", 5)), reopen().outboundGroupSession(ROOM));
+    assertEquals(Optional.empty(), store.outboundGroupSession(ROOM2));
+    // A session created earlier in the same save can be advanced in it.
+    store.save(
+        new Changes()
+            .putOutboundGroupSession(outbound(ROOM2, "P2", 0))
+            .advanceOutboundGroupSession(outbound(ROOM2, "P2", 1), 0));
+    assertEquals(Optional.of(outbound(ROOM2, "P2", 1)), store.outboundGroupSession(ROOM2));
+  }
+
+  /** The advance fails with CONSTRAINT, and the sync token saved along with it is not applied. */
+  private void assertAdvanceRefused(Changes advance) {
+    String token = store.syncToken().orElse(null);
+    StoreException e =
+        assertThrows(StoreException.class, () -> store.save(advance.putSyncToken("lost")));
+    assertEquals(StoreException.Reason.CONSTRAINT, e.reason());
+    assertEquals(Optional.ofNullable(token), store.syncToken());
+  }
+
+  @Test
+  void outboundAdvance_mustRaiseTheIndex() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Changes().advanceOutboundGroupSession(outbound(ROOM, "O1", 4), 4));
+  }
+
+  @Test
   void outboundSharedWith_forRotatedOrMissingSession_isIgnored() {
     UserDevice d = new UserDevice("@x:example.org", "D");
     store.save(

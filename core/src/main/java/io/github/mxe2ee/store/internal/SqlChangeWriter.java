@@ -171,6 +171,23 @@ public final class SqlChangeWriter {
           r.pickle().ciphertext(),
           r.messageIndex(),
           r.createdAtMillis());
+    } else if (change instanceof Change.AdvanceOutboundGroupSession c) {
+      OutboundGroupSessionRecord r = c.session();
+      int updated =
+          sql.update(
+              "UPDATE outbound_group_sessions SET pickle = ?, message_index = ?, created_at = ?"
+                  + " WHERE account_id = ? AND room_id = ? AND session_id = ? AND message_index ="
+                  + " ?",
+              r.pickle().ciphertext(),
+              r.messageIndex(),
+              r.createdAtMillis(),
+              account,
+              r.roomId(),
+              r.sessionId(),
+              c.expectedIndex());
+      if (updated != 1) {
+        throw c.conflict();
+      }
     } else if (change instanceof Change.DeleteOutboundGroupSession c) {
       sql.update(
           "DELETE FROM outbound_group_sessions WHERE account_id = ? AND room_id = ?",

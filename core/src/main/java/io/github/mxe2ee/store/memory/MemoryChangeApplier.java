@@ -33,6 +33,14 @@ final class MemoryChangeApplier {
       s.inbound.replaceAll((k, v) -> v.backedUp() ? v.withBackedUp(false) : v);
     } else if (change instanceof Change.PutOutboundGroupSession c) {
       putOutbound(s, c.session());
+    } else if (change instanceof Change.AdvanceOutboundGroupSession c) {
+      OutboundGroupSessionRecord stored = s.outbound.get(c.session().roomId());
+      if (stored == null
+          || !stored.sessionId().equals(c.session().sessionId())
+          || stored.messageIndex() != c.expectedIndex()) {
+        throw c.conflict();
+      }
+      s.outbound.put(c.session().roomId(), c.session());
     } else if (change instanceof Change.DeleteOutboundGroupSession c) {
       s.outbound.remove(c.roomId());
       s.sharedWith.remove(c.roomId());
