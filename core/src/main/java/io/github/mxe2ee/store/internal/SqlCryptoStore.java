@@ -33,11 +33,11 @@ import java.util.Set;
  * rollback the backend supplies. Thread-safe: calls are serialized on the instance. Not API.
  */
 public abstract class SqlCryptoStore implements CryptoStore {
-  /** The connection; owned by this store. */
-  protected final Connection conn;
+  /** The connection; owned by this store (replaced by {@link #replaceConnection}). */
+  protected Connection conn;
 
   /** Statement cache on {@link #conn}. */
-  protected final SqlStatements sql;
+  protected SqlStatements sql;
 
   private final AccountId accountId;
 
@@ -69,6 +69,28 @@ public abstract class SqlCryptoStore implements CryptoStore {
   /** Runs once before the connection is closed (for example to release locks promptly). */
   protected void beforeClose() throws SQLException {}
 
+  /**
+   * Runs before every read and save, under the store's lock: a backend whose connection was lost
+   * reconnects here. Throwing fails that call only.
+   */
+  protected void beforeUse() throws SQLException {}
+
+  /** Swaps in a new connection after the old one was lost; the old one is closed quietly. */
+  protected void replaceConnection(Connection fresh) {
+    try {
+      sql.close();
+    } catch (SQLException e) {
+      // The statements belong to the lost connection.
+    }
+    try {
+      conn.close();
+    } catch (SQLException e) {
+      // Already broken; nothing of ours is left on it.
+    }
+    conn = fresh;
+    sql = new SqlStatements(fresh);
+  }
+
   /** Maps a database error to a {@link StoreException}. */
   protected abstract StoreException translate(String what, SQLException e);
 
@@ -88,6 +110,11 @@ public abstract class SqlCryptoStore implements CryptoStore {
     ensureOpen();
     if (changes.isEmpty()) {
       return;
+    }
+    try {
+      beforeUse();
+    } catch (SQLException e) {
+      throw translate("reconnecting to " + where, e);
     }
     SqlChangeWriter writer = new SqlChangeWriter(sql, accountRow);
     try {
@@ -152,6 +179,7 @@ public abstract class SqlCryptoStore implements CryptoStore {
   protected synchronized <T> T query(String what, Query<T> q) {
     ensureOpen();
     try {
+      beforeUse();
       return q.run();
     } catch (SQLException e) {
       throw translate(what + " in " + where, e);

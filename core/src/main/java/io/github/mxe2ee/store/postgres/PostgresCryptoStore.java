@@ -26,6 +26,8 @@ import java.util.Properties;
  *       account row ({@code SELECT ... FOR UPDATE}), serializing saves per account while other
  *       accounts proceed in parallel.
  *   <li><b>Migrations</b> run under a transaction-level advisory lock; a newer schema is refused.
+ *   <li><b>Reconnects</b> on the call after the one that found the connection lost, re-taking the
+ *       advisory lock (see {@link #beforeUse}).
  * </ul>
  *
  * <p>Requires the PostgreSQL JDBC driver ({@code org.postgresql:postgresql}) on the class path.
@@ -46,10 +48,24 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
   private static final long LOCK_POLL_MS = 50;
 
   private final long lockKey;
+  private final String jdbcUrl;
+  private final Properties properties;
 
-  private PostgresCryptoStore(Connection conn, AccountId id, long row, String where, long lockKey) {
+  /** Set when an error showed the connection lost; the next call reconnects first. */
+  private boolean lost;
+
+  private PostgresCryptoStore(
+      Connection conn,
+      AccountId id,
+      long row,
+      String where,
+      long lockKey,
+      String jdbcUrl,
+      Properties properties) {
     super(conn, id, row, where);
     this.lockKey = lockKey;
+    this.jdbcUrl = jdbcUrl;
+    this.properties = properties;
   }
 
   /**
@@ -65,10 +81,13 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
     Objects.requireNonNull(accountId, "accountId");
     // Never echo query parameters: they may carry a password.
     String where = jdbcUrl.split("\\?", 2)[0];
+    Properties props = new Properties();
+    if (properties != null) {
+      props.putAll(properties);
+    }
     Connection conn;
     try {
-      conn =
-          DriverManager.getConnection(jdbcUrl, properties == null ? new Properties() : properties);
+      conn = DriverManager.getConnection(jdbcUrl, props);
     } catch (SQLException e) {
       throw PostgresErrors.translate("connecting to crypto store " + where, e);
     }
@@ -77,7 +96,7 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
       PostgresMigrations.migrate(conn, where);
       long row = accountRow(conn, accountId);
       long lockKey = lockAccount(conn, accountId, where);
-      return new PostgresCryptoStore(conn, accountId, row, where, lockKey);
+      return new PostgresCryptoStore(conn, accountId, row, where, lockKey, jdbcUrl, props);
     } catch (SQLException e) {
       closeQuietly(conn);
       throw PostgresErrors.translate("opening crypto store " + where, e);
@@ -136,6 +155,36 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
         }
       }
     }
+  }
+
+  /**
+   * Reconnects if the last call lost the connection (server restart, network failure, the backend
+   * terminated): a new connection, the durability check, and the account's advisory lock again,
+   * waiting up to {@link #LOCK_WAIT_MS} as at open. The lost session's lock died with it; if
+   * another instance took the account meanwhile, the call fails with IO ("served by another
+   * instance") and the next one tries again. The call that saw the connection fail is not retried:
+   * its save may or may not have committed, and the machine reloads from the store after a failed
+   * save.
+   */
+  @Override
+  protected void beforeUse() throws SQLException {
+    if (!lost) {
+      return;
+    }
+    Connection fresh = DriverManager.getConnection(jdbcUrl, properties);
+    try {
+      checkDurability(fresh, where);
+      long key = lockAccount(fresh, accountId(), where);
+      if (key != lockKey) {
+        throw new StoreException(
+            StoreException.Reason.IO, "account lock key changed in " + where + " (schema moved?)");
+      }
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(fresh);
+      throw e;
+    }
+    replaceConnection(fresh);
+    lost = false;
   }
 
   @Override
@@ -232,6 +281,17 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
 
   @Override
   protected StoreException translate(String what, SQLException e) {
+    if (PostgresErrors.isConnectionLost(e) || isClosed()) {
+      lost = true;
+    }
     return PostgresErrors.translate(what, e);
+  }
+
+  private boolean isClosed() {
+    try {
+      return conn.isClosed();
+    } catch (SQLException e) {
+      return true;
+    }
   }
 }

@@ -7,6 +7,15 @@ import java.sql.SQLException;
 final class PostgresErrors {
   private PostgresErrors() {}
 
+  /**
+   * True for errors after which the connection is gone: SQLSTATE class 08 (connection exception)
+   * and 57P01..57P03 (the server shut the backend down or is not accepting connections).
+   */
+  static boolean isConnectionLost(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return state.startsWith("08") || state.startsWith("57P");
+  }
+
   static StoreException translate(String what, SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     StoreException.Reason reason;

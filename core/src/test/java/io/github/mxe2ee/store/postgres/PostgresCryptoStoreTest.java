@@ -15,6 +15,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -85,6 +86,36 @@ class PostgresCryptoStoreTest extends CryptoStoreContractTest {
     store = open(ALICE);
     store.save(new Changes().putSyncToken("after takeover"));
     assertEquals(Optional.of("after takeover"), store.syncToken());
+  }
+
+  /**
+   * The server ends the store's session (as on a server restart or a failover): the call that finds
+   * the connection gone fails with IO, the next one reconnects, re-takes the account lock and sees
+   * everything saved before. Fault injected with {@code pg_terminate_backend}, by the real server.
+   */
+  @Test
+  void lostConnection_reconnectsOnTheNextCall() {
+    store.close();
+    String application = "mxe2ee-test-" + UUID.randomUUID();
+    Properties properties = new Properties();
+    properties.setProperty("ApplicationName", application);
+    store = PostgresCryptoStore.open(schemaUrl(), properties, ALICE);
+    store.save(new Changes().putSyncToken("before"));
+
+    admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"
+            + application
+            + "'");
+    StoreException lost =
+        assertThrows(StoreException.class, () -> store.save(new Changes().putSyncToken("lost")));
+    assertEquals(StoreException.Reason.IO, lost.reason());
+
+    assertEquals(
+        Optional.of("before"), store.syncToken(), "reconnected; the failed save is absent");
+    store.save(new Changes().putSyncToken("after"));
+    assertEquals(Optional.of("after"), store.syncToken());
+    StoreException second = assertThrows(StoreException.class, () -> open(ALICE));
+    assertTrue(second.getMessage().contains("served by another instance"), second.getMessage());
   }
 
   @Test
