@@ -54,6 +54,8 @@ LIBOLM_ERRORS = (
     olm.OlmSessionError,
     olm.OlmGroupSessionError,
     olm.OlmVerifyError,
+    olm.PkDecryptionError,
+    olm.PkEncryptionError,
 )
 
 
@@ -290,6 +292,35 @@ def group_decrypt(req):
 def group_export(req):
     group = handles.get(req.str("group"), "group_inbound")
     return {"exported_key": group.export_session(req.int("index"))}
+
+
+# --- Key backup (m.megolm_backup.v1.curve25519-aes-sha2 = libolm's PkEncryption) -------------
+
+
+@peer.op("backup.create_decryption")
+def backup_create_decryption(req):
+    decryption = olm.PkDecryption()
+    return {
+        "decryption": handles.add("backup_decryption", decryption),
+        "public_key": decryption.public_key,
+    }
+
+
+@peer.op("backup.encrypt")
+def backup_encrypt(req):
+    message = olm.PkEncryption(req.str("public_key")).encrypt(req.str("plaintext"))
+    return {
+        "ephemeral": message.ephemeral_key,
+        "ciphertext": message.ciphertext,
+        "mac": message.mac,
+    }
+
+
+@peer.op("backup.decrypt")
+def backup_decrypt(req):
+    decryption = handles.get(req.str("decryption"), "backup_decryption")
+    message = olm.PkMessage(req.str("ephemeral"), req.str("mac"), req.str("ciphertext"))
+    return {"plaintext": decryption.decrypt(message)}
 
 
 @peer.op("util.verify_ed25519")

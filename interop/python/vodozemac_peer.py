@@ -63,6 +63,10 @@ def classify(exc):
         return "decode", message
     if isinstance(exc, vz.SignatureException):
         return "crypto", message
+    if isinstance(exc, vz.PkDecodeException):
+        if "mac" in lowered or "padding" in lowered or "decrypt" in lowered:
+            return "crypto", message
+        return "decode", message
     if isinstance(exc, vz.SessionKeyDecodeException) and "signature" in lowered:
         return "crypto", message
     if isinstance(exc, (vz.PickleException, vz.LibolmPickleException)):
@@ -305,6 +309,36 @@ def group_export(req):
             "cannot export at index %d, first known index is %d" % (index, group.first_known_index),
         )
     return {"exported_key": exported.to_base64()}
+
+
+# --- Key backup (m.megolm_backup.v1.curve25519-aes-sha2, vodozemac's libolm-compatible Pk*) -------
+
+
+@peer.op("backup.create_decryption")
+def backup_create_decryption(req):
+    decryption = vz.PkDecryption()
+    return {
+        "decryption": handles.add("backup_decryption", decryption),
+        "public_key": decryption.public_key.to_base64(),
+    }
+
+
+@peer.op("backup.encrypt")
+def backup_encrypt(req):
+    key = vz.Curve25519PublicKey.from_base64(req.str("public_key"))
+    message = vz.PkEncryption.from_key(key).encrypt(req.str("plaintext").encode("utf-8"))
+    return {
+        "ephemeral": b64encode(message.ephemeral_key),
+        "ciphertext": b64encode(message.ciphertext),
+        "mac": b64encode(message.mac),
+    }
+
+
+@peer.op("backup.decrypt")
+def backup_decrypt(req):
+    decryption = handles.get(req.str("decryption"), "backup_decryption")
+    message = vz.Message.from_base64(req.str("ciphertext"), req.str("mac"), req.str("ephemeral"))
+    return {"plaintext": decryption.decrypt(message).decode("utf-8")}
 
 
 @peer.op("util.verify_ed25519")

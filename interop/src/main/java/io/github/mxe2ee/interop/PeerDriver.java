@@ -88,6 +88,7 @@ public final class PeerDriver {
     UtilOperations.register(this);
     OlmOperations.register(this);
     MegolmOperations.register(this);
+    BackupOperations.register(this);
   }
 
   /** Runs the driver on stdin/stdout until end of input or {@code quit}. */
