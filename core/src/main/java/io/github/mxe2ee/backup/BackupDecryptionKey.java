@@ -5,6 +5,7 @@ import io.github.mxe2ee.crypto.ConstantTime;
 import io.github.mxe2ee.crypto.CryptoException;
 import io.github.mxe2ee.crypto.Curve25519PublicKey;
 import io.github.mxe2ee.crypto.Curve25519SecretKey;
+import io.github.mxe2ee.crypto.KeyRepresentation;
 import java.security.SecureRandom;
 import java.util.Arrays;
 

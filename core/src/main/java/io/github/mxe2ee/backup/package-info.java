@@ -1,16 +1,16 @@
 /**
- * Server-side key backup, algorithm {@code m.megolm_backup.v1.curve25519-aes-sha2}, and the key
- * representation used to show a backup decryption key to a person.
+ * Server-side key backup, algorithm {@code m.megolm_backup.v1.curve25519-aes-sha2}.
  *
  * <ul>
  *   <li>{@link io.github.mxe2ee.backup.BackupDecryptionKey}: the Curve25519 secret that decrypts a
  *       backup's {@code session_data};
  *   <li>{@link io.github.mxe2ee.backup.BackupEncryptionKey}: its public half (the backup's {@code
  *       auth_data.public_key}), which encrypts;
- *   <li>{@link io.github.mxe2ee.backup.EncryptedSessionData}: the {@code session_data} object;
- *   <li>{@link io.github.mxe2ee.backup.KeyRepresentation}: base58 with header and parity (spec
- *       appendices, "Cryptographic key representation").
+ *   <li>{@link io.github.mxe2ee.backup.EncryptedSessionData}: the {@code session_data} object.
  * </ul>
+ *
+ * <p>A backup key is shown to people in the form of {@link
+ * io.github.mxe2ee.crypto.KeyRepresentation}.
  *
  * <p>Spec: {@code
  * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}, "Server-side

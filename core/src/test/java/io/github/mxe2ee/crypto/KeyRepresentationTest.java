@@ -1,4 +1,4 @@
-package io.github.mxe2ee.backup;
+package io.github.mxe2ee.crypto;
 
 import static io.github.mxe2ee.Vectors.hex;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mxe2ee.Vectors;
-import io.github.mxe2ee.crypto.DecodeException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

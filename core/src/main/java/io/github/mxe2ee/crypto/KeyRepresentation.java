@@ -1,6 +1,5 @@
-package io.github.mxe2ee.backup;
+package io.github.mxe2ee.crypto;
 
-import io.github.mxe2ee.crypto.DecodeException;
 import java.util.Arrays;
 
 /**
