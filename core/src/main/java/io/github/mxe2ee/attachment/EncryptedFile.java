@@ -23,7 +23,7 @@ import java.util.Optional;
  * +-----------------+---------+-------------------------------------------------------------+
  * | field           | type    | value                                                       |
  * +-----------------+---------+-------------------------------------------------------------+
- * | url             | string  | mxc:// URI of the ciphertext (absent until {@link #withUrl}) |
+ * | url             | string  | mxc:// URI of the ciphertext (absent until withUrl)         |
  * | key.kty         | string  | "oct"                                                       |
  * | key.key_ops     | array   | ["encrypt", "decrypt"] (on input: must contain "decrypt")   |
  * | key.alg         | string  | "A256CTR"                                                   |
