@@ -142,6 +142,17 @@ class AttachmentCipherTest {
   }
 
   @Test
+  void decrypt_legacyV1File_decryptsLikeV2() {
+    byte[] plaintext = pseudoRandom(100, 12);
+    EncryptedAttachment a = AttachmentCipher.encrypt(plaintext, RANDOM);
+    ObjectNode json = a.file().toJson();
+    json.put("v", "v1");
+    EncryptedFile v1 = EncryptedFile.fromJson(json);
+    assertEquals("v1", v1.version());
+    assertArrayEquals(plaintext, AttachmentCipher.decrypt(a.ciphertext(), v1));
+  }
+
+  @Test
   void decryptStreaming_mismatch_throwsAtEndAfterWriting() {
     EncryptedAttachment a = AttachmentCipher.encrypt(pseudoRandom(200_000, 8), RANDOM);
     byte[] tampered = a.ciphertext().clone();
