@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
+import io.github.mxe2ee.json.JsonFields;
 
 /**
  * The {@code session_data} of a backed-up room key under {@code
@@ -83,19 +84,11 @@ public record EncryptedSessionData(byte[] ephemeral, byte[] ciphertext, byte[] m
     if (json == null || !json.isObject()) {
       throw new DecodeException("session_data: expected a JSON object");
     }
+    int max = 2 * MAX_CIPHERTEXT_LENGTH;
     return new EncryptedSessionData(
-        field(json, "ephemeral"), field(json, "ciphertext"), field(json, "mac"));
-  }
-
-  private static byte[] field(JsonNode json, String name) {
-    JsonNode value = json.get(name);
-    if (value == null || !value.isTextual()) {
-      throw new DecodeException("session_data." + name + ": expected a string");
-    }
-    if (value.asText().length() > 2 * MAX_CIPHERTEXT_LENGTH) {
-      throw new DecodeException("session_data." + name + ": too long");
-    }
-    return UnpaddedBase64.decode(value.asText());
+        JsonFields.base64(json, "ephemeral", max, "session_data"),
+        JsonFields.base64(json, "ciphertext", max, "session_data"),
+        JsonFields.base64(json, "mac", max, "session_data"));
   }
 
   /** The wire form: {@code {"ephemeral", "ciphertext", "mac"}} in unpadded base64. */

@@ -64,17 +64,6 @@ public record EncryptedSecret(byte[] iv, byte[] ciphertext, byte[] mac) {
         base64(json, "mac", 64));
   }
 
-  static byte[] base64(JsonNode json, String name, int maxChars) {
-    JsonNode value = json.get(name);
-    if (value == null || !value.isTextual()) {
-      throw new DecodeException(name + ": expected a base64 string");
-    }
-    if (value.asText().length() > maxChars) {
-      throw new DecodeException(name + ": longer than " + maxChars + " characters");
-    }
-    return UnpaddedBase64.decode(value.asText());
-  }
-
   /** The wire form in unpadded base64. */
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();

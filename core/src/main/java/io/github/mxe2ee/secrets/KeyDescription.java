@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
+import io.github.mxe2ee.json.JsonFields;
 import java.util.Optional;
 
 /**
@@ -69,8 +70,8 @@ public record KeyDescription(String name, PassphraseInfo passphrase, byte[] iv, 
       throw new DecodeException("key description: name must be a string");
     }
     JsonNode passphrase = json.get("passphrase");
-    byte[] iv = json.has("iv") ? EncryptedSecret.base64(json, "iv", 64) : null;
-    byte[] mac = json.has("mac") ? EncryptedSecret.base64(json, "mac", 64) : null;
+    byte[] iv = json.has("iv") ? JsonFields.base64(json, "iv", 64, "key description") : null;
+    byte[] mac = json.has("mac") ? JsonFields.base64(json, "mac", 64, "key description") : null;
     return new KeyDescription(
         name == null || name.isNull() ? null : name.asText(),
         passphrase == null || passphrase.isNull() ? null : PassphraseInfo.fromJson(passphrase),

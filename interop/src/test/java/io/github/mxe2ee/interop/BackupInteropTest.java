@@ -4,6 +4,7 @@ import static io.github.mxe2ee.interop.Json.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.interop.Peers.Kind;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,32 +43,24 @@ class BackupInteropTest {
               "backup.encrypt",
               args("public_key", key.get("public_key").asText(), "plaintext", plaintext));
       JsonNode out =
-          p[1].ok(
-              "backup.decrypt",
-              args(
-                  "decryption",
-                  decryption,
-                  "ephemeral",
-                  data.get("ephemeral").asText(),
-                  "ciphertext",
-                  data.get("ciphertext").asText(),
-                  "mac",
-                  data.get("mac").asText()));
+          p[1].ok("backup.decrypt", decryptArgs(decryption, data, data.get("mac").asText()));
       assertEquals(plaintext, out.get("plaintext").asText());
 
-      JsonNode error =
-          p[1].error(
-              "backup.decrypt",
-              args(
-                  "decryption",
-                  decryption,
-                  "ephemeral",
-                  data.get("ephemeral").asText(),
-                  "ciphertext",
-                  data.get("ciphertext").asText(),
-                  "mac",
-                  Json.flipBit(data.get("mac").asText(), 0)));
+      String flipped = Json.flipBit(data.get("mac").asText(), 0);
+      JsonNode error = p[1].error("backup.decrypt", decryptArgs(decryption, data, flipped));
       assertEquals("crypto", error.get("kind").asText(), error.toString());
     }
+  }
+
+  private static ObjectNode decryptArgs(String decryption, JsonNode data, String mac) {
+    return args(
+        "decryption",
+        decryption,
+        "ephemeral",
+        data.get("ephemeral").asText(),
+        "ciphertext",
+        data.get("ciphertext").asText(),
+        "mac",
+        mac);
   }
 }
