@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.crypto.UnpaddedBase64;
+import io.github.mxe2ee.json.JsonFields;
 import java.util.Arrays;
 
 /**
@@ -59,9 +60,9 @@ public record EncryptedSecret(byte[] iv, byte[] ciphertext, byte[] mac) {
       throw new DecodeException("encrypted secret: expected a JSON object");
     }
     return new EncryptedSecret(
-        base64(json, "iv", 64),
-        base64(json, "ciphertext", 2 * MAX_CIPHERTEXT_LENGTH),
-        base64(json, "mac", 64));
+        JsonFields.base64(json, "iv", 64, "encrypted secret"),
+        JsonFields.base64(json, "ciphertext", 2 * MAX_CIPHERTEXT_LENGTH, "encrypted secret"),
+        JsonFields.base64(json, "mac", 64, "encrypted secret"));
   }
 
   /** The wire form in unpadded base64. */
