@@ -57,9 +57,9 @@ import java.util.Objects;
  * an altered file are indistinguishable by design and both throw {@link CryptoException}.
  *
  * <p>Armor parsing follows Element: lines before the {@code BEGIN} line and after the {@code END}
- * line are ignored, each armor line may carry surrounding whitespace, all whitespace (including
- * {@code \r\n} line ends) inside the body is ignored, the base64 may be padded or not, and the
- * final newline is optional.
+ * line are ignored, as is a leading byte order mark; each armor line may carry surrounding
+ * whitespace, all whitespace (including {@code \r\n} line ends) inside the body is ignored, the
+ * base64 may be padded or not, and the final newline is optional.
  *
  * <p>Passphrases are {@code char[]} so callers can wipe them; they are encoded as UTF-8, like
  * Element's {@code TextEncoder}. A passphrase with an unpaired UTF-16 surrogate cannot be encoded
@@ -119,6 +119,9 @@ public final class KeyExportFile {
    * multiple of 3, so every line but the last is unpadded base64 on its own.
    */
   public static final int BYTES_PER_LINE = 96;
+
+  /** A leading byte order mark, which Windows editors add on save, is skipped. */
+  private static final String BYTE_ORDER_MARK = "\uFEFF";
 
   private static final int KEY_LENGTH = 32;
   private static final int SALT_OFFSET = 1;
@@ -296,7 +299,7 @@ public final class KeyExportFile {
    * @throws KeyExportDecodeException with {@link Reason#ARMOR} or {@link Reason#BASE64}
    */
   static byte[] unarmor(String armored) {
-    int begin = findLine(armored, BEGIN_LINE, 0);
+    int begin = findLine(armored, BEGIN_LINE, armored.startsWith(BYTE_ORDER_MARK) ? 1 : 0);
     if (begin < 0) {
       throw new KeyExportDecodeException(
           Reason.ARMOR, "key export: expected a line '" + BEGIN_LINE + "' but found none");
