@@ -38,7 +38,8 @@ import java.util.Objects;
  *   "forwarding_curve25519_key_chain": ["&lt;Curve25519 key&gt;", ...],
  *   "session_id": "&lt;Megolm session id&gt;",
  *   "session_key": "&lt;ExportedSessionKey, unpadded base64&gt;",
- *   "shared_history": false
+ *   "shared_history": false,
+ *   "m.shared_history": false
  * }
  * </pre>
  *
@@ -55,7 +56,9 @@ import java.util.Objects;
  * session_id}; {@code sender_key} must be a Curve25519 key and {@code sender_claimed_keys.ed25519}
  * an Ed25519 key; {@code room_id} must be a non-empty string. {@code
  * forwarding_curve25519_key_chain} (required by the spec, absent in some older exports) defaults to
- * empty, and {@code shared_history} (added in Matrix 1.19) to false. Unknown fields are ignored.
+ * empty, and {@code shared_history} (added in Matrix 1.19; also read as {@code m.shared_history}
+ * and {@code org.matrix.msc3061.shared_history}, see {@link #SHARED_HISTORY_FIELDS}) to false.
+ * Unknown fields are ignored.
  *
  * <p>Trust: an exported key is unsigned, so a session imported from a file is not verified ({@link
  * InboundGroupSession#isSigningKeyVerified()} is false); the sender fields are claims of whoever
@@ -72,6 +75,16 @@ public final class ExportedRoomKey {
 
   /** Key of the Ed25519 entry in {@code sender_claimed_keys}. */
   public static final String ED25519 = "ed25519";
+
+  /**
+   * Names of the {@code shared_history} flag, in order of precedence when several are present: the
+   * spec's (Matrix 1.19, {@code BackedUpSessionData} and {@code ExportedSessionData}), the one
+   * matrix-rust-sdk writes and reads (its 0.19 serializer emits {@code m.shared_history} and
+   * ignores {@code shared_history}), and the MSC3061 unstable name older clients wrote. {@link
+   * #toJson()} writes the first two so that both the spec and matrix-rust-sdk (Element) see it.
+   */
+  static final List<String> SHARED_HISTORY_FIELDS =
+      List.of("shared_history", "m.shared_history", "org.matrix.msc3061.shared_history");
 
   /** Longest algorithm name echoed in an error message; longer ones are cut. */
   private static final int MAX_ECHOED_ALGORITHM = 64;
@@ -343,7 +356,8 @@ public final class ExportedRoomKey {
     senderClaimedKeys.forEach(claimed::put);
     out.put("session_id", sessionId());
     out.put("session_key", sessionKey.toBase64());
-    out.put("shared_history", sharedHistory);
+    out.put(SHARED_HISTORY_FIELDS.get(0), sharedHistory);
+    out.put(SHARED_HISTORY_FIELDS.get(1), sharedHistory);
     return out;
   }
 
@@ -494,15 +508,20 @@ public final class ExportedRoomKey {
   }
 
   private static boolean sharedHistory(JsonNode entry) {
-    JsonNode node = entry.get("shared_history");
-    if (node == null || node.isNull()) {
-      return false;
+    Boolean found = null;
+    for (String name : SHARED_HISTORY_FIELDS) {
+      JsonNode node = entry.get(name);
+      if (node == null || node.isNull()) {
+        continue;
+      }
+      if (!node.isBoolean()) {
+        throw new ExportedRoomKeyException(
+            Problem.INVALID_FIELD, name + ": expected a boolean but found " + node.getNodeType());
+      }
+      if (found == null) {
+        found = node.booleanValue();
+      }
     }
-    if (!node.isBoolean()) {
-      throw new ExportedRoomKeyException(
-          Problem.INVALID_FIELD,
-          "shared_history: expected a boolean but found " + node.getNodeType());
-    }
-    return node.booleanValue();
+    return found != null && found;
   }
 }

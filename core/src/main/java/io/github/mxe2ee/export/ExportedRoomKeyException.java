@@ -9,8 +9,8 @@ import java.util.Objects;
  * and carries on with the rest; {@link ExportedRoomKey#fromJson} throws them.
  *
  * <p>Kind {@code "decode"} (inherited), narrowed by {@link #problem()}. Messages name the field and
- * the expected versus actual JSON type or length; they never contain a session key, and never echo
- * field values.
+ * the expected versus actual JSON type or length; they never contain a session key, and echo no
+ * field value except a (shortened) algorithm name and the session key's public session id.
  *
  * <p>Spec: {@code
  * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}, "Key export

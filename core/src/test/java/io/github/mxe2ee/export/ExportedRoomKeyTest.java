@@ -88,11 +88,13 @@ class ExportedRoomKeyTest {
             "sender_claimed_keys",
             "session_id",
             "session_key",
-            "shared_history"),
+            "shared_history",
+            "m.shared_history"),
         Set.copyOf(names));
     assertEquals("m.megolm.v1.aes-sha2", json.get("algorithm").asText());
     assertEquals(ROOM, json.get("room_id").asText());
     assertTrue(json.get("shared_history").booleanValue());
+    assertTrue(json.get("m.shared_history").booleanValue(), "the name matrix-rust-sdk reads");
     assertEquals(key.sessionId(), json.get("session_id").asText());
     byte[] sessionKey = UnpaddedBase64.decode(json.get("session_key").asText());
     assertEquals(165, sessionKey.length);
@@ -175,6 +177,7 @@ class ExportedRoomKeyTest {
     ObjectNode entry = valid();
     entry.remove("forwarding_curve25519_key_chain");
     entry.remove("shared_history");
+    entry.remove("m.shared_history");
     entry.put("future_field", 42);
     entry.with("sender_claimed_keys").put("curve25519", "AAAA");
     ExportedRoomKey key = ExportedRoomKey.fromJson(entry);
@@ -184,7 +187,26 @@ class ExportedRoomKeyTest {
     ObjectNode nulls = valid();
     nulls.putNull("forwarding_curve25519_key_chain");
     nulls.putNull("shared_history");
+    nulls.putNull("m.shared_history");
     assertEquals(List.of(), ExportedRoomKey.fromJson(nulls).forwardingCurve25519KeyChain());
+  }
+
+  @Test
+  void fromJson_readsEveryNameOfTheSharedHistoryFlag() {
+    for (String name : ExportedRoomKey.SHARED_HISTORY_FIELDS) {
+      ObjectNode entry = valid();
+      ExportedRoomKey.SHARED_HISTORY_FIELDS.forEach(entry::remove);
+      assertFalse(ExportedRoomKey.fromJson(entry).sharedHistory(), "absent means false");
+      entry.put(name, true);
+      assertTrue(ExportedRoomKey.fromJson(entry).sharedHistory(), name);
+      entry.put(name, "yes");
+      rejected(entry, Problem.INVALID_FIELD);
+    }
+    ObjectNode conflicting = valid();
+    conflicting.put("shared_history", false);
+    conflicting.put("m.shared_history", true);
+    conflicting.put("org.matrix.msc3061.shared_history", true);
+    assertFalse(ExportedRoomKey.fromJson(conflicting).sharedHistory(), "the spec's name wins");
   }
 
   @Test
