@@ -19,7 +19,6 @@ import io.github.mxe2ee.store.InboundGroupSessionRecord;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -471,9 +470,7 @@ public final class ExportedRoomKey {
           "sender_claimed_keys: expected an object but found " + node.getNodeType());
     }
     Map<String, String> out = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
       if (!field.getValue().isTextual()) {
         throw new ExportedRoomKeyException(
             Problem.INVALID_FIELD,

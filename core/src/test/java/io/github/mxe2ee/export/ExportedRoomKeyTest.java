@@ -179,7 +179,7 @@ class ExportedRoomKeyTest {
     entry.remove("shared_history");
     entry.remove("m.shared_history");
     entry.put("future_field", 42);
-    entry.with("sender_claimed_keys").put("curve25519", "AAAA");
+    entry.withObjectProperty("sender_claimed_keys").put("curve25519", "AAAA");
     ExportedRoomKey key = ExportedRoomKey.fromJson(entry);
     assertEquals(List.of(), key.forwardingCurve25519KeyChain());
     assertFalse(key.sharedHistory());
@@ -247,18 +247,25 @@ class ExportedRoomKeyTest {
     rejected(e -> e.put("sender_key", UnpaddedBase64.encode(new byte[31])), Problem.INVALID_FIELD);
     rejected(e -> e.remove("sender_claimed_keys"), Problem.MISSING_FIELD);
     rejected(e -> e.put("sender_claimed_keys", "ed25519"), Problem.INVALID_FIELD);
-    rejected(e -> e.with("sender_claimed_keys").remove("ed25519"), Problem.MISSING_FIELD);
-    rejected(e -> e.with("sender_claimed_keys").put("ed25519", 5), Problem.INVALID_FIELD);
     rejected(
-        e -> e.with("sender_claimed_keys").put("ed25519", UnpaddedBase64.encode(new byte[33])),
+        e -> e.withObjectProperty("sender_claimed_keys").remove("ed25519"), Problem.MISSING_FIELD);
+    rejected(
+        e -> e.withObjectProperty("sender_claimed_keys").put("ed25519", 5), Problem.INVALID_FIELD);
+    rejected(
+        e ->
+            e.withObjectProperty("sender_claimed_keys")
+                .put("ed25519", UnpaddedBase64.encode(new byte[33])),
         Problem.INVALID_FIELD);
-    rejected(e -> e.with("sender_claimed_keys").put("curve25519", true), Problem.INVALID_FIELD);
+    rejected(
+        e -> e.withObjectProperty("sender_claimed_keys").put("curve25519", true),
+        Problem.INVALID_FIELD);
   }
 
   @Test
   void fromJson_rejectsBadForwardingChainsAndFlags() {
     rejected(e -> e.put("forwarding_curve25519_key_chain", "abc"), Problem.INVALID_FIELD);
-    rejected(e -> e.withArray("forwarding_curve25519_key_chain").add(3), Problem.INVALID_FIELD);
+    rejected(
+        e -> e.withArrayProperty("forwarding_curve25519_key_chain").add(3), Problem.INVALID_FIELD);
     rejected(e -> e.put("shared_history", "true"), Problem.INVALID_FIELD);
     rejected(e -> e.put("shared_history", 1), Problem.INVALID_FIELD);
   }
