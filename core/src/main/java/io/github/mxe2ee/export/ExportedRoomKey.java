@@ -82,7 +82,7 @@ public final class ExportedRoomKey {
    * ignores {@code shared_history}), and the MSC3061 unstable name older clients wrote. {@link
    * #toJson()} writes the first two so that both the spec and matrix-rust-sdk (Element) see it.
    */
-  static final List<String> SHARED_HISTORY_FIELDS =
+  public static final List<String> SHARED_HISTORY_FIELDS =
       List.of("shared_history", "m.shared_history", "org.matrix.msc3061.shared_history");
 
   /** Longest algorithm name echoed in an error message; longer ones are cut. */
