@@ -6,6 +6,7 @@ import io.github.mxe2ee.Mxe2eeException;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceTrust;
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.megolm.DecryptedMessage;
 import io.github.mxe2ee.megolm.InboundGroupSession;
 import io.github.mxe2ee.megolm.MegolmDecryptionException;
@@ -18,6 +19,7 @@ import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.UserDevice;
 import io.github.mxe2ee.store.WithheldRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Megolm in rooms (spec: {@code end_to_end_encryption.md}, "m.megolm.v1.aes-sha2", "Shareable
@@ -480,6 +483,55 @@ final class GroupSessions {
     storeInbound(roomId, session, senderKey, senderEd25519, sharedHistory, authenticated, changes);
     changes.deleteWithheld(roomId, sessionId);
     return true;
+  }
+
+  /** Sessions read per store query while exporting: bounds memory, not the export's size. */
+  static final int EXPORT_PAGE_SIZE = 500;
+
+  /** Every stored inbound session that {@code filter} accepts, at its first known index. */
+  List<ExportedRoomKey> exportRoomKeys(Predicate<InboundGroupSessionRecord> filter) {
+    List<ExportedRoomKey> out = new ArrayList<>();
+    String roomId = null;
+    String sessionId = null;
+    while (true) {
+      List<InboundGroupSessionRecord> page =
+          ctx.store.inboundGroupSessionsAfter(roomId, sessionId, EXPORT_PAGE_SIZE);
+      if (page.isEmpty()) {
+        return out;
+      }
+      for (InboundGroupSessionRecord r : page) {
+        if (filter.test(r)) {
+          InboundGroupSession session =
+              InboundGroupSession.fromPickle(r.pickle().ciphertext(), ctx.pickleKey());
+          out.add(ExportedRoomKey.fromRecord(r, session));
+        }
+      }
+      InboundGroupSessionRecord last = page.get(page.size() - 1);
+      roomId = last.roomId();
+      sessionId = last.sessionId();
+    }
+  }
+
+  /**
+   * Imports room keys from a key export (or a backup): each is kept if it is new or better than the
+   * copy held, as an unauthenticated session (a file proves nothing about who sent the key).
+   */
+  RoomKeyImportResult importRoomKeys(List<ExportedRoomKey> keys, Changes changes) {
+    int imported = 0;
+    for (ExportedRoomKey key : keys) {
+      if (keepIfBetter(
+          key.roomId(),
+          key.sessionId(),
+          key.toInboundGroupSession(),
+          key.senderKey().toBase64(),
+          key.claimedEd25519Key().toBase64(),
+          key.sharedHistory(),
+          false,
+          changes)) {
+        imported++;
+      }
+    }
+    return new RoomKeyImportResult(keys.size(), imported);
   }
 
   private static boolean isBlank(String s) {

@@ -6,16 +6,20 @@ import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceTrust;
 import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.olm.IdentityKeys;
 import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.DeviceRecord;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * The sans-I/O E2EE machine of one device (ARCHITECTURE.md, "core: a sans-I/O machine"; spec:
@@ -471,6 +475,29 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   // ------------------------------------------------------------ cross-signing
+
+  /**
+   * The room keys this machine holds, each at its first known index, for a key export file ({@link
+   * io.github.mxe2ee.export.KeyExportFile#exportRoomKeys}): every stored inbound group session that
+   * {@code filter} accepts (for example one room's, or all). Reads the store page by page; changes
+   * nothing.
+   */
+  public List<ExportedRoomKey> exportRoomKeys(Predicate<InboundGroupSessionRecord> filter) {
+    Objects.requireNonNull(filter, "filter");
+    return groups.exportRoomKeys(filter);
+  }
+
+  /**
+   * Imports room keys, such as those of a key export file ({@link
+   * io.github.mxe2ee.export.KeyExportFile#importRoomKeys}) a person made in Element. A key is kept
+   * if the machine has no copy of its session or only a later-starting one; the keys come in
+   * unauthenticated (events they decrypt say so), since a file proves nothing about the sender.
+   * Saved in one step.
+   */
+  public RoomKeyImportResult importRoomKeys(List<ExportedRoomKey> keys) {
+    Objects.requireNonNull(keys, "keys");
+    return step(changes -> groups.importRoomKeys(keys, changes));
+  }
 
   /**
    * Creates our cross-signing identity: returns the key upload ({@link

@@ -17,6 +17,15 @@ public interface InboundGroupSessionStore {
   /** Returns the room's sessions flagged {@code shared_history} (for an MSC4268 bundle). */
   List<InboundGroupSessionRecord> sharedHistoryInboundGroupSessions(String roomId);
 
+  /**
+   * Returns up to {@code limit} sessions in (room id, session id) order, starting just after the
+   * given pair, or from the first session if both are null: pages through all sessions without
+   * holding them (a key export). The order is the database's own string order, the same on every
+   * call.
+   */
+  List<InboundGroupSessionRecord> inboundGroupSessionsAfter(
+      String roomId, String sessionId, int limit);
+
   /** Returns how many inbound group sessions the account has. */
   long inboundGroupSessionCount();
 }

@@ -96,6 +96,44 @@ public abstract class CryptoStoreContractTest {
   }
 
   @Test
+  void inboundGroupSessions_pageThroughAllWithoutGapsOrRepeats() {
+    Changes changes = new Changes();
+    java.util.Set<String> expected = new java.util.HashSet<>();
+    for (String room : List.of(ROOM, ROOM2, "!c:example.org")) {
+      for (int i = 0; i < 5; i++) {
+        changes.putInboundGroupSession(inbound(room, "S" + i, false, false));
+        expected.add(room + "|S" + i);
+      }
+    }
+    store.save(changes);
+    List<String> seen = new java.util.ArrayList<>();
+    String room = null;
+    String session = null;
+    while (true) {
+      List<InboundGroupSessionRecord> page = store.inboundGroupSessionsAfter(room, session, 4);
+      assertTrue(page.size() <= 4);
+      if (page.isEmpty()) {
+        break;
+      }
+      for (InboundGroupSessionRecord r : page) {
+        seen.add(r.roomId() + "|" + r.sessionId());
+      }
+      room = page.get(page.size() - 1).roomId();
+      session = page.get(page.size() - 1).sessionId();
+    }
+    assertEquals(15, seen.size(), "no repeats: " + seen);
+    assertEquals(expected, new java.util.HashSet<>(seen));
+    assertEquals(
+        seen.subList(0, 4),
+        store.inboundGroupSessionsAfter(null, null, 4).stream()
+            .map(r -> r.roomId() + "|" + r.sessionId())
+            .toList(),
+        "the same order every time");
+    assertThrows(
+        IllegalArgumentException.class, () -> store.inboundGroupSessionsAfter(ROOM, null, 4));
+  }
+
+  @Test
   void inboundGroupSession_backupFlags() {
     store.save(
         new Changes()

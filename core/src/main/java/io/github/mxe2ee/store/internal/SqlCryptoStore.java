@@ -250,6 +250,30 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
+  public List<InboundGroupSessionRecord> inboundGroupSessionsAfter(
+      String roomId, String sessionId, int limit) {
+    if ((roomId == null) != (sessionId == null)) {
+      throw new IllegalArgumentException("roomId and sessionId must both be null or both be set");
+    }
+    String select =
+        "SELECT " + SqlRows.INBOUND + " FROM inbound_group_sessions WHERE account_id = ?";
+    String order = " ORDER BY room_id, session_id LIMIT ?";
+    return query(
+        "paging through inbound sessions",
+        () ->
+            roomId == null
+                ? sql.list(select + order, SqlRows::inbound, accountRow, Math.max(0, limit))
+                : sql.list(
+                    select + " AND (room_id > ? OR (room_id = ? AND session_id > ?))" + order,
+                    SqlRows::inbound,
+                    accountRow,
+                    roomId,
+                    roomId,
+                    sessionId,
+                    Math.max(0, limit)));
+  }
+
+  @Override
   public List<InboundGroupSessionRecord> sharedHistoryInboundGroupSessions(String roomId) {
     Objects.requireNonNull(roomId, "roomId");
     return query(

@@ -137,6 +137,29 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
+  public List<InboundGroupSessionRecord> inboundGroupSessionsAfter(
+      String roomId, String sessionId, int limit) {
+    if ((roomId == null) != (sessionId == null)) {
+      throw new IllegalArgumentException("roomId and sessionId must both be null or both be set");
+    }
+    java.util.Comparator<InboundGroupSessionRecord> order =
+        java.util.Comparator.comparing(InboundGroupSessionRecord::roomId)
+            .thenComparing(InboundGroupSessionRecord::sessionId);
+    return read(
+        s ->
+            s.inbound.values().stream()
+                .filter(
+                    r ->
+                        roomId == null
+                            || r.roomId().compareTo(roomId) > 0
+                            || (r.roomId().equals(roomId)
+                                && r.sessionId().compareTo(sessionId) > 0))
+                .sorted(order)
+                .limit(Math.max(0, limit))
+                .toList());
+  }
+
+  @Override
   public List<InboundGroupSessionRecord> sharedHistoryInboundGroupSessions(String roomId) {
     Objects.requireNonNull(roomId, "roomId");
     return read(
