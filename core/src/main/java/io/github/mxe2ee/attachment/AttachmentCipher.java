@@ -1,5 +1,6 @@
 package io.github.mxe2ee.attachment;
 
+import io.github.mxe2ee.crypto.Aes256Ctr64;
 import io.github.mxe2ee.crypto.ConstantTime;
 import io.github.mxe2ee.crypto.CryptoException;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import java.util.Objects;
  * <p><b>Counter.</b> The spec's counter block is {@code iv[0..8] || counter64}. Java's JCE CTR mode
  * increments all 128 bits, which only differs once the low half wraps: with a zero low half that
  * takes 2^64 blocks (2^68 bytes), so for everything we write the two are identical. For received
- * files with a non-zero low half the wrap is handled exactly (see {@code Ctr64}), matching
+ * files with a non-zero low half the wrap is handled exactly (see {@link Aes256Ctr64}), matching
  * WebCrypto's 64-bit counter. The known-answer vectors from matrix-rust-sdk and mautrix-go use zero
  * low halves and pass either way.
  *
@@ -74,7 +75,7 @@ public final class AttachmentCipher {
     byte[] key = newKey(random);
     byte[] iv = newIv(random);
     byte[] ciphertext = plaintext.clone();
-    new Ctr64(key, iv).apply(ciphertext, 0, ciphertext.length);
+    new Aes256Ctr64(key, iv).apply(ciphertext, 0, ciphertext.length);
     byte[] hash = sha256().digest(ciphertext);
     EncryptedFile file = EncryptedFile.created(key, iv, hash);
     Arrays.fill(key, (byte) 0);
@@ -95,7 +96,7 @@ public final class AttachmentCipher {
     Objects.requireNonNull(file, "file");
     checkHash(sha256().digest(ciphertext), file);
     byte[] plaintext = ciphertext.clone();
-    new Ctr64(file.keyBytes(), file.iv()).apply(plaintext, 0, plaintext.length);
+    new Aes256Ctr64(file.keyBytes(), file.iv()).apply(plaintext, 0, plaintext.length);
     return plaintext;
   }
 
@@ -112,7 +113,7 @@ public final class AttachmentCipher {
     Objects.requireNonNull(out, "out");
     byte[] key = newKey(random);
     byte[] iv = newIv(random);
-    Ctr64 ctr = new Ctr64(key, iv);
+    Aes256Ctr64 ctr = new Aes256Ctr64(key, iv);
     MessageDigest digest = sha256();
     byte[] buf = new byte[BUFFER_SIZE];
     for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
@@ -178,7 +179,7 @@ public final class AttachmentCipher {
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(out, "out");
     Objects.requireNonNull(file, "file");
-    Ctr64 ctr = new Ctr64(file.keyBytes(), file.iv());
+    Aes256Ctr64 ctr = new Aes256Ctr64(file.keyBytes(), file.iv());
     MessageDigest digest = sha256();
     byte[] buf = new byte[BUFFER_SIZE];
     for (int n = in.read(buf); n >= 0; n = in.read(buf)) {

@@ -1,6 +1,6 @@
 package io.github.mxe2ee.export;
 
-import io.github.mxe2ee.crypto.Aes256Ctr;
+import io.github.mxe2ee.crypto.Aes256Ctr64;
 import io.github.mxe2ee.crypto.ConstantTime;
 import io.github.mxe2ee.crypto.CryptoException;
 import io.github.mxe2ee.crypto.DecodeException;
@@ -187,7 +187,7 @@ public final class KeyExportFile {
       System.arraycopy(salt, 0, body, SALT_OFFSET, SALT_LENGTH);
       System.arraycopy(iv, 0, body, IV_OFFSET, IV_LENGTH);
       ByteBuffer.wrap(body, ROUNDS_OFFSET, 4).putInt(rounds);
-      byte[] ciphertext = ctr64(aesKey, iv, payload);
+      byte[] ciphertext = Aes256Ctr64.apply(aesKey, iv, payload);
       System.arraycopy(ciphertext, 0, body, HEADER_LENGTH, ciphertext.length);
       byte[] mac = HmacSha256.mac(macKey, body, 0, HEADER_LENGTH + payload.length);
       System.arraycopy(mac, 0, body, HEADER_LENGTH + payload.length, MAC_LENGTH);
@@ -250,7 +250,7 @@ public final class KeyExportFile {
         throw new CryptoException(
             "key export MAC does not verify: wrong passphrase or altered file");
       }
-      return ctr64(aesKey, iv, Arrays.copyOfRange(body, HEADER_LENGTH, macOffset));
+      return Aes256Ctr64.apply(aesKey, iv, Arrays.copyOfRange(body, HEADER_LENGTH, macOffset));
     } finally {
       wipe(keys, aesKey, macKey);
     }
@@ -411,34 +411,6 @@ public final class KeyExportFile {
     if (encoded.hasArray()) {
       Arrays.fill(encoded.array(), (byte) 0);
     }
-    return out;
-  }
-
-  /**
-   * AES-256-CTR whose counter increments only the low 64 bits of the block, wrapping to zero
-   * without carrying into the high 64 bits: WebCrypto's {@code length: 64}, which Element uses. It
-   * differs from a 128-bit counter only when the low half overflows, which an IV with bit 63 clear
-   * never reaches; files with bit 63 set (one of Element's own test vectors) need it.
-   */
-  static byte[] ctr64(byte[] key, byte[] iv, byte[] data) {
-    long low = ByteBuffer.wrap(iv, 8, 8).getLong();
-    long blocks = (data.length + BLOCK - 1) / BLOCK;
-    // Counter values left before the low half wraps: 2^64 - low, where low == 0 means 2^64.
-    long untilWrap = -low;
-    if (low == 0 || Long.compareUnsigned(untilWrap, blocks) >= 0) {
-      return Aes256Ctr.apply(key, iv, data);
-    }
-    int split = (int) untilWrap * BLOCK;
-    byte[] first = Arrays.copyOfRange(data, 0, split);
-    byte[] rest = Arrays.copyOfRange(data, split, data.length);
-    byte[] wrapped = iv.clone();
-    Arrays.fill(wrapped, 8, IV_LENGTH, (byte) 0);
-    byte[] out = new byte[data.length];
-    byte[] a = Aes256Ctr.apply(key, iv, first);
-    byte[] b = Aes256Ctr.apply(key, wrapped, rest);
-    System.arraycopy(a, 0, out, 0, split);
-    System.arraycopy(b, 0, out, split, b.length);
-    wipe(first, rest, a, b);
     return out;
   }
 

@@ -333,42 +333,4 @@ class KeyExportFileTest {
     KeyExportFile.decrypt(armored, passphrase);
     assertArrayEquals(PASSPHRASE, passphrase);
   }
-
-  // ------------------------------------------------------------------ AES-CTR counter
-
-  @Test
-  void ctr64_wrapsTheLowHalfWithoutCarrying() {
-    byte[] key = new byte[32];
-    new Random(7).nextBytes(key);
-    byte[] iv = new byte[16];
-    Arrays.fill(iv, 0, 8, (byte) 0x42);
-    Arrays.fill(iv, 8, 16, (byte) 0xff);
-    byte[] data = new byte[3 * 16 + 5];
-    new Random(8).nextBytes(data);
-    byte[] out = KeyExportFile.ctr64(key, iv, data);
-    for (int block = 0; block * 16 < data.length; block++) {
-      byte[] counter = iv.clone();
-      if (block > 0) {
-        ByteBuffer.wrap(counter, 8, 8).putLong(block - 1);
-      }
-      int from = block * 16;
-      int to = Math.min(data.length, from + 16);
-      byte[] expected = Aes256Ctr.apply(key, counter, Arrays.copyOfRange(data, from, to));
-      assertArrayEquals(expected, Arrays.copyOfRange(out, from, to), "block " + block);
-    }
-    assertArrayEquals(data, KeyExportFile.ctr64(key, iv, out), "CTR is its own inverse");
-  }
-
-  @Test
-  void ctr64_equalsAPlainCounterWhenNoWrapHappens() {
-    byte[] key = new byte[32];
-    byte[] iv = new byte[16];
-    new Random(9).nextBytes(iv);
-    iv[8] &= 0x7f;
-    byte[] data = new byte[1000];
-    assertArrayEquals(Aes256Ctr.apply(key, iv, data), KeyExportFile.ctr64(key, iv, data));
-    byte[] zeroLow = iv.clone();
-    Arrays.fill(zeroLow, 8, 16, (byte) 0);
-    assertArrayEquals(Aes256Ctr.apply(key, zeroLow, data), KeyExportFile.ctr64(key, zeroLow, data));
-  }
 }

@@ -1,4 +1,4 @@
-package io.github.mxe2ee.attachment;
+package io.github.mxe2ee.crypto;
 
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -8,8 +8,11 @@ import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-256-CTR key stream with the spec's 64-bit counter: counter block {@code i} is {@code iv[0..8]
- * || (iv[8..16] + i mod 2^64)}, big-endian. Not thread-safe: one instance per file.
+ * AES-256-CTR with a 64-bit counter, as encrypted attachments and key export files define it (and
+ * WebCrypto's {@code counter length 64}, which Element uses): counter block {@code i} is {@code
+ * iv[0..8] || (iv[8..16] + i mod 2^64)}, big-endian. An instance is a key stream applied in pieces
+ * (streaming a large file); {@link #apply(byte[], byte[], byte[])} does a whole buffer. Instances
+ * are not thread-safe: one per file.
  *
  * <p>Java's {@code AES/CTR/NoPadding} increments the whole 128-bit block instead. The two agree
  * until the low half wraps, which is after {@code 2^64 - low} blocks; for a conforming IV ({@code
@@ -18,8 +21,18 @@ import javax.crypto.spec.SecretKeySpec;
  * byte where the low half wraps to zero, keeping the high half, so the result is the 64-bit counter
  * the spec (and WebCrypto's {@code counter length 64}) defines.
  */
-final class Ctr64 {
+public final class Aes256Ctr64 {
   private static final int BLOCK = 16;
+
+  /**
+   * {@code data} XORed with the key stream of {@code key} from counter block {@code iv} (encryption
+   * and decryption are the same); {@code data} is not modified.
+   */
+  public static byte[] apply(byte[] key, byte[] iv, byte[] data) {
+    byte[] out = data.clone();
+    new Aes256Ctr64(key, iv).apply(out, 0, out.length);
+    return out;
+  }
 
   private final SecretKeySpec key;
   private final byte[] highHalfIv;
@@ -30,7 +43,8 @@ final class Ctr64 {
 
   private boolean wrapAhead;
 
-  Ctr64(byte[] key, byte[] iv) {
+  /** A key stream for a 32-byte {@code key} starting at the 16-byte counter block {@code iv}. */
+  public Aes256Ctr64(byte[] key, byte[] iv) {
     this.key = new SecretKeySpec(key, "AES");
     this.highHalfIv = Arrays.copyOf(iv, BLOCK);
     Arrays.fill(highHalfIv, 8, BLOCK, (byte) 0);
@@ -51,7 +65,7 @@ final class Ctr64 {
   }
 
   /** XORs {@code buf[off..off+len)} in place with the next {@code len} key-stream bytes. */
-  void apply(byte[] buf, int off, int len) {
+  public void apply(byte[] buf, int off, int len) {
     try {
       while (len > 0) {
         if (wrapAhead && bytesUntilWrap == 0) {

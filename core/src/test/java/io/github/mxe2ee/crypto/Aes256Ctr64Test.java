@@ -1,9 +1,7 @@
-package io.github.mxe2ee.attachment;
+package io.github.mxe2ee.crypto;
 
-import static io.github.mxe2ee.attachment.AttachmentCipherTest.pseudoRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import io.github.mxe2ee.crypto.Aes256Ctr;
 import java.math.BigInteger;
 import java.util.Arrays;
 import javax.crypto.Cipher;
@@ -11,11 +9,12 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 /**
- * The attachment key stream against a reference built block by block from AES-ECB, with counter
- * block {@code iv[0..8] || (low + i mod 2^64)} exactly as the spec words it: equal to the JCE's
- * 128-bit counter when the low half starts at zero, and wrapping within the low half otherwise.
+ * The 64-bit-counter key stream (attachments, key export files) against a reference built block by
+ * block from AES-ECB, with counter block {@code iv[0..8] || (low + i mod 2^64)} exactly as the spec
+ * words it: equal to the JCE's 128-bit counter when the low half starts at zero, and wrapping
+ * within the low half otherwise.
  */
-class Ctr64Test {
+class Aes256Ctr64Test {
   private static final byte[] KEY = pseudoRandom(32, 42);
 
   @Test
@@ -43,7 +42,7 @@ class Ctr64Test {
 
   private static byte[] apply(byte[] iv, byte[] data, int chunk) {
     byte[] out = data.clone();
-    Ctr64 ctr = new Ctr64(KEY, iv);
+    Aes256Ctr64 ctr = new Aes256Ctr64(KEY, iv);
     for (int off = 0; off < out.length; off += chunk) {
       ctr.apply(out, off, Math.min(chunk, out.length - off));
     }
@@ -69,5 +68,21 @@ class Ctr64Test {
       }
     }
     return out;
+  }
+
+  @Test
+  void oneShotEqualsTheStream_andIsItsOwnInverse() throws Exception {
+    byte[] iv = new byte[16];
+    java.util.Arrays.fill(iv, 8, 16, (byte) 0xff); // wraps after the first block
+    byte[] data = pseudoRandom(3 * 16 + 5, 8);
+    byte[] out = Aes256Ctr64.apply(KEY, iv, data);
+    assertArrayEquals(reference(iv, data), out);
+    assertArrayEquals(data, Aes256Ctr64.apply(KEY, iv, out));
+  }
+
+  private static byte[] pseudoRandom(int length, long seed) {
+    byte[] b = new byte[length];
+    new java.util.Random(seed).nextBytes(b);
+    return b;
   }
 }
