@@ -391,6 +391,11 @@ final class GroupSessions {
     inbound.put(session.sessionId(), session);
   }
 
+  /** True if the session's key came from its sender's device over Olm (not a file or backup). */
+  boolean isAuthenticated(String sessionId) {
+    return value(UNAUTHENTICATED + sessionId).isEmpty();
+  }
+
   /** Records which user's device sent the session (see {@link #SENDER_USER}). */
   void bindSender(String roomId, String sessionId, String userId, Changes changes) {
     putValue(SENDER_USER + roomId + "|" + sessionId, userId, changes);

@@ -53,6 +53,7 @@ public final class OlmMachine implements AutoCloseable {
   private GroupSessions groups;
   private CrossSigning crossSigning;
   private KeyRequests keyRequests;
+  private KeyBackups backups;
 
   /** Requests produced while processing input, waiting to be sent. */
   private final Map<String, OutgoingRequest> queued = new LinkedHashMap<>();
@@ -75,6 +76,7 @@ public final class OlmMachine implements AutoCloseable {
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
+    backups = new KeyBackups(ctx, groups);
   }
 
   /**
@@ -207,6 +209,10 @@ public final class OlmMachine implements AutoCloseable {
           }
           keyRequests.requests().forEach(r -> queued.put(r.requestId(), r));
           out.addAll(queued.values());
+          OutgoingRequest backup = backups.request();
+          if (backup != null) {
+            out.add(backup);
+          }
           return out;
         });
   }
@@ -244,6 +250,7 @@ public final class OlmMachine implements AutoCloseable {
               groups.onToDeviceSent(requestId, changes);
               keyRequests.onToDeviceSent(requestId, changes);
             }
+            case KEYS_BACKUP -> backups.onSent(requestId, changes);
             case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD -> {}
           }
         });
@@ -267,6 +274,7 @@ public final class OlmMachine implements AutoCloseable {
           switch (type) {
             case KEYS_UPLOAD -> account.onUploadFailure(requestId, status, error, changes);
             case KEYS_QUERY -> devices.onQueryFailure(requestId);
+            case KEYS_BACKUP -> backups.onFailed(requestId, error, changes);
             default -> {}
           }
         });
@@ -475,6 +483,46 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   // ------------------------------------------------------------ cross-signing
+
+  /**
+   * Backs up room keys to the server-side backup {@code version} (spec: "Server-side key backups"),
+   * encrypted for {@code key}: from now on {@link #outgoingRequests} carries a {@link
+   * RequestType#KEYS_BACKUP} upload whenever sessions are not in that version yet (new ones
+   * included), {@value KeyBackups#BATCH_SIZE} at a time. Enabling another version than before backs
+   * everything up again. The caller must have established that the backup's {@code auth_data} is
+   * trusted (signed by the user's master key or a verified own device, or matching a decryption key
+   * from a trusted source); this method does not check. Persisted.
+   */
+  public void enableKeyBackup(String version, io.github.mxe2ee.backup.BackupEncryptionKey key) {
+    Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(key, "key");
+    run(changes -> backups.enable(version, key, changes));
+  }
+
+  /** Stops backing up room keys. Also happens when the server reports the version gone. */
+  public void disableKeyBackup() {
+    run(changes -> backups.disable(changes));
+  }
+
+  /** The backup version room keys go to, if backup is enabled. */
+  public Optional<String> keyBackupVersion() {
+    return backups.version();
+  }
+
+  /**
+   * Imports the room keys of a {@code GET /room_keys/keys} response, decrypted with the backup's
+   * {@code key}, as {@link #importRoomKeys} does (unauthenticated; new or better copies only).
+   * Entries that do not decrypt or parse are skipped and counted in the result's total.
+   *
+   * @throws IllegalArgumentException if the response has no {@code rooms} object
+   */
+  public RoomKeyImportResult importBackedUpRoomKeys(
+      io.github.mxe2ee.backup.BackupDecryptionKey key, JsonNode roomKeysResponse) {
+    Objects.requireNonNull(key, "key");
+    KeyBackups.Restored restored = KeyBackups.decrypt(key, roomKeysResponse);
+    RoomKeyImportResult result = importRoomKeys(restored.keys());
+    return new RoomKeyImportResult(result.total() + restored.failed(), result.imported());
+  }
 
   /**
    * The room keys this machine holds, each at its first known index, for a key export file ({@link

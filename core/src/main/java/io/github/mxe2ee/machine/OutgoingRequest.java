@@ -18,6 +18,7 @@ public final class OutgoingRequest {
   private final RequestType type;
   private final ObjectNode body;
   private final String eventType;
+  private final String backupVersion;
 
   /**
    * @param requestId unique id, also the transaction id for {@link RequestType#TO_DEVICE}
@@ -26,19 +27,37 @@ public final class OutgoingRequest {
    * @param eventType for {@link RequestType#TO_DEVICE} only: the to-device event type; else null
    */
   public OutgoingRequest(String requestId, RequestType type, ObjectNode body, String eventType) {
-    this(requestId, type, body.deepCopy(), eventType, true);
+    this(requestId, type, body.deepCopy(), eventType, null);
   }
 
-  /** Takes {@code body} as it is; {@code owned} only tells this constructor from the public one. */
+  /** Takes {@code body} as it is. */
   private OutgoingRequest(
-      String requestId, RequestType type, ObjectNode body, String eventType, boolean owned) {
+      String requestId, RequestType type, ObjectNode body, String eventType, String backupVersion) {
     this.requestId = Objects.requireNonNull(requestId, "requestId");
     this.type = Objects.requireNonNull(type, "type");
     this.body = Objects.requireNonNull(body, "body");
     this.eventType = eventType;
+    this.backupVersion = backupVersion;
     if ((type == RequestType.TO_DEVICE) != (eventType != null)) {
       throw new IllegalArgumentException("eventType is required for to-device requests only");
     }
+    if ((type == RequestType.KEYS_BACKUP) != (backupVersion != null)) {
+      throw new IllegalArgumentException("backupVersion is required for key backup requests only");
+    }
+  }
+
+  /**
+   * A {@link RequestType#KEYS_BACKUP} request: {@code body} ({@code {"rooms": ...}}, copied) goes
+   * to {@code PUT /room_keys/keys?version=}{@code backupVersion}.
+   */
+  public static OutgoingRequest keysBackup(
+      String requestId, String backupVersion, ObjectNode body) {
+    return new OutgoingRequest(
+        requestId,
+        RequestType.KEYS_BACKUP,
+        body.deepCopy(),
+        null,
+        Objects.requireNonNull(backupVersion, "backupVersion"));
   }
 
   /**
@@ -47,7 +66,7 @@ public final class OutgoingRequest {
    */
   static OutgoingRequest owning(
       String requestId, RequestType type, ObjectNode body, String eventType) {
-    return new OutgoingRequest(requestId, type, body, eventType, true);
+    return new OutgoingRequest(requestId, type, body, eventType, null);
   }
 
   /** The request id; for to-device requests also the transaction id. */
@@ -80,11 +99,23 @@ public final class OutgoingRequest {
     return type.method();
   }
 
-  /** The path below the homeserver base URL, with the transaction id for to-device requests. */
+  /** For {@link RequestType#KEYS_BACKUP} only: the backup version written to; else null. */
+  public String backupVersion() {
+    return backupVersion;
+  }
+
+  /**
+   * The path below the homeserver base URL, with the transaction id for to-device requests and the
+   * {@code version} query parameter for key backup requests.
+   */
   public String path() {
-    return type == RequestType.TO_DEVICE
-        ? type.path() + "/" + encode(eventType) + "/" + encode(requestId)
-        : type.path();
+    if (type == RequestType.TO_DEVICE) {
+      return type.path() + "/" + encode(eventType) + "/" + encode(requestId);
+    }
+    if (type == RequestType.KEYS_BACKUP) {
+      return type.path() + "?version=" + encode(backupVersion);
+    }
+    return type.path();
   }
 
   /** Percent-encodes everything but RFC 3986 unreserved characters, byte by byte in UTF-8. */
@@ -113,7 +144,8 @@ public final class OutgoingRequest {
         && requestId.equals(r.requestId)
         && type == r.type
         && body.equals(r.body)
-        && Objects.equals(eventType, r.eventType);
+        && Objects.equals(eventType, r.eventType)
+        && Objects.equals(backupVersion, r.backupVersion);
   }
 
   @Override

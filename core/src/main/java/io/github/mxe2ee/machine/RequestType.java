@@ -19,7 +19,12 @@ public enum RequestType {
    * {@code POST /_matrix/client/v3/keys/device_signing/upload}: cross-signing keys. The server may
    * answer 401 with user-interactive auth; the caller completes it (see the plugin docs).
    */
-  SIGNING_KEYS_UPLOAD("POST", "/_matrix/client/v3/keys/device_signing/upload");
+  SIGNING_KEYS_UPLOAD("POST", "/_matrix/client/v3/keys/device_signing/upload"),
+  /**
+   * {@code PUT /_matrix/client/v3/room_keys/keys?version=...}: room keys for the server-side key
+   * backup ({@code data/api/client-server/key_backup.yaml}); the version is in the request's path.
+   */
+  KEYS_BACKUP("PUT", "/_matrix/client/v3/room_keys/keys");
 
   private final String method;
   private final String path;

@@ -100,6 +100,7 @@ public final class InMemoryRouter {
   private final Map<String, Set<String>> rooms = new TreeMap<>();
   private final Map<String, List<ObjectNode>> timelines = new HashMap<>();
   private final Set<String> seenTransactions = new HashSet<>();
+  private final InMemoryKeyBackups keyBackups = new InMemoryKeyBackups();
   private long eventCounter;
 
   /** A router with the system clock for {@code origin_server_ts}. */
@@ -201,6 +202,7 @@ public final class InMemoryRouter {
               body);
       case "signing_keys_upload" -> signingKeysUpload(userId, deviceId, body);
       case "signature_upload" -> signaturesUpload(userId, deviceId, body);
+      case "keys_backup" -> keyBackups.put(userId, text(request, "version", "request"), body);
       case "room_message" -> {
         ObjectNode event =
             sendRoomEvent(
@@ -218,7 +220,7 @@ public final class InMemoryRouter {
               404,
               "M_UNRECOGNIZED",
               "request type: expected keys_upload, keys_query, keys_claim, to_device,"
-                  + " signing_keys_upload, signature_upload or room_message, got "
+                  + " signing_keys_upload, signature_upload, keys_backup or room_message, got "
                   + type);
     };
   }
@@ -237,7 +239,22 @@ public final class InMemoryRouter {
       wrapped.put("event_type", request.eventType());
       wrapped.put("txn_id", request.requestId());
     }
+    if (request.type() == RequestType.KEYS_BACKUP) {
+      wrapped.put("version", request.backupVersion());
+    }
     return route(userId, deviceId, wrapped);
+  }
+
+  // ---------------------------------------------------------------- /room_keys
+
+  /** {@code POST /room_keys/version}: a new current key backup version for {@code userId}. */
+  public synchronized String createKeyBackupVersion(String userId, ObjectNode authData) {
+    return keyBackups.createVersion(userId, authData);
+  }
+
+  /** {@code GET /room_keys/keys?version=}: the user's backed-up keys of that version. */
+  public synchronized ObjectNode roomKeys(String userId, String version) {
+    return keyBackups.get(userId, version);
   }
 
   // ---------------------------------------------------------------- /keys/upload

@@ -714,10 +714,19 @@ class InMemoryRouterTest {
     assertEquals(1_700_000_000_000L, timeline.get(0).get("origin_server_ts").asLong());
     assertEquals(ROOM, timeline.get(0).get("room_id").asText());
 
+    ObjectNode unknown = JSON.objectNode();
+    unknown.put("type", "room_keys_version");
+    unknown.putObject("body");
+    expectError("M_UNRECOGNIZED", () -> router.route(ALICE, "A1", unknown));
     ObjectNode backup = JSON.objectNode();
     backup.put("type", "keys_backup");
     backup.putObject("body");
-    expectError("M_UNRECOGNIZED", () -> router.route(ALICE, "A1", backup));
+    expectError("M_BAD_JSON", () -> router.route(ALICE, "A1", backup));
+    backup.put("version", "1");
+    expectError("M_NOT_FOUND", () -> router.route(ALICE, "A1", backup));
+    String version = router.createKeyBackupVersion(ALICE, JSON.objectNode());
+    backup.put("version", version + "0");
+    expectError("M_WRONG_ROOM_KEYS_VERSION", () -> router.route(ALICE, "A1", backup));
 
     login(BOB, "B1");
     expectError(

@@ -162,6 +162,9 @@ public final class JavaMachine implements RoutedMachine {
       out.put("event_type", r.eventType());
       out.put("txn_id", r.requestId());
     }
+    if (r.type() == RequestType.KEYS_BACKUP) {
+      out.put("version", r.backupVersion());
+    }
     return out;
   }
 
