@@ -75,7 +75,38 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               return null;
             },
             true)
-        .compose(v -> pump.drain());
+        .compose(v -> pump.drain())
+        .transform(this::failOnIdentityConflict);
+  }
+
+  /**
+   * After the first drain: if the server holds other keys for our device id (a lost or replaced
+   * store reusing it), nothing was uploaded; start fails with the machine's {@link
+   * io.github.mxe2ee.machine.DeviceIdentityConflictException}, which says what to do, and the store
+   * is closed (releasing its device lock) so the bot can exit or retry with another device id.
+   */
+  private Future<Void> failOnIdentityConflict(io.vertx.core.AsyncResult<Void> drained) {
+    if (machine == null) {
+      return drained.succeeded() ? Future.succeededFuture() : Future.failedFuture(drained.cause());
+    }
+    return onWorker(
+            () -> {
+              var conflict = machine.identityConflict();
+              if (conflict.isPresent()) {
+                machine.close();
+                store.close();
+              }
+              return conflict;
+            })
+        .compose(
+            conflict -> {
+              if (conflict.isPresent()) {
+                return Future.<Void>failedFuture(conflict.get());
+              }
+              return drained.succeeded()
+                  ? Future.<Void>succeededFuture()
+                  : Future.<Void>failedFuture(drained.cause());
+            });
   }
 
   private <T> Future<T> onWorker(java.util.concurrent.Callable<T> call) {
