@@ -82,6 +82,8 @@ final class PickleKeyFileChecks {
         }
       }
     }
+    // Both where the name lives and, for a symbolic link, where the key itself lives.
+    checkDirectories(file, file.toAbsolutePath().getParent());
     checkDirectories(file, file.toRealPath().getParent());
   }
 
