@@ -129,14 +129,25 @@ public final class OlmMachine implements AutoCloseable {
   private <T> T step(Step<T> body) {
     Changes changes = new Changes();
     T result;
+    ctx.counters.beginStep();
     try {
       result = body.run(changes);
       ctx.store.save(changes);
     } catch (RuntimeException e) {
       load();
       throw e;
+    } finally {
+      ctx.counters.endStep();
     }
     return result;
+  }
+
+  /**
+   * How often the machine's bounds ({@link MachineLimits}) bit since it was opened, and what it
+   * dropped. A snapshot; reading it changes nothing.
+   */
+  public MachineStats stats() {
+    return ctx.counters.snapshot();
   }
 
   // ------------------------------------------------------------ push
