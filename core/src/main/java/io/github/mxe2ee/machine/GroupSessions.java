@@ -544,7 +544,7 @@ final class GroupSessions {
   }
 
   /** Records an incoming {@code m.room_key.withheld} from a known device of its sender. */
-  void onWithheld(JsonNode content, String sender, Changes changes) {
+  void onWithheld(JsonNode content, String sender, Changes changes, WithheldLimiter limiter) {
     String roomId = content.path("room_id").asText(null);
     String sessionId = content.path("session_id").asText(null);
     String code = content.path("code").asText(null);
@@ -560,9 +560,9 @@ final class GroupSessions {
     if (inboundRecord(roomId, sessionId).isPresent()) {
       return;
     }
-    changes.putWithheld(
-        new WithheldRecord(
-            roomId, sessionId, senderKey, code, content.path("reason").asText(null)));
+    limiter.put(
+        new WithheldRecord(roomId, sessionId, senderKey, code, content.path("reason").asText(null)),
+        changes);
   }
 
   /** Decrypts a room event; never throws for a well-formed call. */

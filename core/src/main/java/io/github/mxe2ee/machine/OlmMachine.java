@@ -133,6 +133,7 @@ public final class OlmMachine implements AutoCloseable {
     try {
       result = body.run(changes);
       ctx.store.save(changes);
+      keyRequests.afterSave();
     } catch (RuntimeException e) {
       load();
       throw e;
@@ -444,7 +445,14 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           for (int i = 0; i < results.size(); i++) {
-            requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            try {
+              requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            } catch (io.github.mxe2ee.store.StoreException e) {
+              throw e;
+            } catch (RuntimeException e) {
+              // One event's side effect must not fail the batch: its result stands, counted.
+              ctx.counters.eventsFailed++;
+            }
           }
           return results;
         });

@@ -50,7 +50,7 @@ public final class SqlChangeWriter {
       upsert(
           "withheld_sessions",
           "account_id, room_id, session_id",
-          "account_id, room_id, session_id, sender_key, code, reason");
+          "account_id, room_id, session_id, sender_key, code, reason, received_at");
 
   private static final String UPSERT_PENDING_ROOM_KEY_BUNDLES =
       upsert(
@@ -282,7 +282,8 @@ public final class SqlChangeWriter {
           r.sessionId(),
           r.senderKey(),
           r.code(),
-          r.reason());
+          r.reason(),
+          r.receivedAtMillis());
     } else if (change instanceof Change.DeleteWithheld c) {
       sql.update(
           "DELETE FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id = ?",
