@@ -47,6 +47,9 @@ public final class OlmMachine implements AutoCloseable {
   /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
   private final ReplayGuard replay = new ReplayGuard();
 
+  /** Outlives reloads, like {@link #replay}. */
+  private final TrustCounters trustCounters = new TrustCounters();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -70,7 +73,7 @@ public final class OlmMachine implements AutoCloseable {
 
   private void load() {
     account = AccountKeys.loadOrCreate(ctx);
-    devices = new DeviceTracker(ctx);
+    devices = new DeviceTracker(ctx, account.deviceKeys(), trustCounters);
     olm = new OlmSessions(ctx, account);
     groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
@@ -296,8 +299,7 @@ public final class OlmMachine implements AutoCloseable {
     if (keys == null) {
       return Optional.empty();
     }
-    LocalTrust local =
-        devices.deviceRecord(userId, deviceId).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+    LocalTrust local = devices.localTrust(userId, keys);
     return Optional.of(
         new DeviceInfo(keys, devices.trust(userId, keys, crossSigning.holdsMasterKey()), local));
   }
@@ -309,6 +311,15 @@ public final class OlmMachine implements AutoCloseable {
       device(userId, id).ifPresent(out::add);
     }
     return out;
+  }
+
+  /**
+   * How many device keys this machine refused because they contradict the keys bound to a device
+   * id, and how many cross-signing identities changed, since it was opened (docs/SECURITY.md,
+   * "Device and identity keys are bound to their ids"). A live view.
+   */
+  public TrustCounters trustCounters() {
+    return trustCounters;
   }
 
   /**
