@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Device-list tracking exactly as the spec's algorithm ({@code end_to_end_encryption.md}, "Tracking
@@ -44,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * to their ids").
  */
 final class DeviceTracker {
-  private static final Logger LOG = LoggerFactory.getLogger(DeviceTracker.class);
+  private static final System.Logger LOG = System.getLogger(DeviceTracker.class.getName());
 
   private final Context ctx;
   private final DeviceKeys ownDevice;
@@ -225,9 +223,10 @@ final class DeviceTracker {
 
   private void refused(RefusedDeviceKeys r) {
     counters.countRefusedDevice();
-    LOG.warn(
-        "refused device keys of {}/{} ({}): bound to ed25519 {}, offered ed25519 {}; the device"
-            + " is not stored, trusted or given keys",
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "refused device keys of {0}/{1} ({2}): bound to ed25519 {3}, offered ed25519 {4}; the"
+            + " device is not stored, trusted or given keys",
         r.userId(),
         r.deviceId(),
         r.reason(),
@@ -248,8 +247,9 @@ final class DeviceTracker {
     boolean sameMaster = previous != null && previous.sameMasterKey(id);
     if (old.isPresent() && !sameMaster) {
       counters.countIdentityChange();
-      LOG.warn(
-          "cross-signing master key of {} changed from {} to {}{}: trust derived from the old"
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "cross-signing master key of {0} changed from {1} to {2}{3}: trust derived from the old"
               + " identity is dropped until it is verified again",
           user,
           previous == null ? "(unreadable)" : previous.master().publicKey().toBase64(),
