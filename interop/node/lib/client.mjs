@@ -522,5 +522,9 @@ export function errorReply(e) {
   if (e instanceof sdk.MatrixError || (e && typeof e.errcode === "string")) {
     return { kind: "http", message: e.message, errcode: e.errcode, status: e.httpStatus ?? null };
   }
+  if (e?.name === "ConnectionError" || (e instanceof TypeError && e.message === "fetch failed")) {
+    const cause = e.cause?.code ?? e.cause?.message;
+    return { kind: "unreachable", message: `cannot reach the homeserver: ${e.message}${cause ? ` (${cause})` : ""}` };
+  }
   return { kind: "internal", message: e?.message ?? String(e) };
 }
