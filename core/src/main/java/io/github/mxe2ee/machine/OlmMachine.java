@@ -152,6 +152,25 @@ public final class OlmMachine implements AutoCloseable {
    * @return what happened to each to-device event, in order
    */
   public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync) {
+    return receiveSyncChanges(sync, null);
+  }
+
+  /** Key of the pending batch of a {@link SyncCheckpoint} in the store's small values. */
+  static final String PENDING_SYNC_BATCH_KEY = "sync.pending_batch";
+
+  /**
+   * {@link #receiveSyncChanges(SyncChanges)}, and saves {@code checkpoint} in the same store
+   * transaction as the crypto changes of this step: its {@code nextBatch} as the sync token (it
+   * wins over {@code sync.nextBatch()}) and its pending batch (or, if null, the removal of any
+   * earlier one). Either all of it is stored or none, so a sync response whose token is stored has
+   * had its to-device events, device lists and key counts processed exactly once, and one whose
+   * token is not stored has changed nothing: a caller that resumes from {@link #syncToken()}
+   * processes each response at most once, crash or not.
+   *
+   * @param checkpoint the resume point, or null to save only {@code sync.nextBatch()} (if any)
+   */
+  public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync, SyncCheckpoint checkpoint) {
+    Objects.requireNonNull(sync, "sync");
     return step(
         changes -> {
           devices.onDeviceListChanges(sync.changedUsers(), sync.leftUsers(), changes);
@@ -171,11 +190,32 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           replies.forEach(r -> queued.put(r.requestId(), r));
-          if (sync.nextBatch() != null) {
+          if (checkpoint != null) {
+            changes.putSyncToken(checkpoint.nextBatch());
+            byte[] pending = checkpoint.pendingBatch();
+            if (pending != null) {
+              changes.putValue(PENDING_SYNC_BATCH_KEY, pending);
+            } else {
+              changes.deleteValue(PENDING_SYNC_BATCH_KEY);
+            }
+          } else if (sync.nextBatch() != null) {
             changes.putSyncToken(sync.nextBatch());
           }
           return out;
         });
+  }
+
+  /**
+   * The pending batch of the last {@link SyncCheckpoint} saved, unless {@link #completeSyncBatch}
+   * removed it since: work of a sync response that was saved but not finished before a stop.
+   */
+  public Optional<byte[]> pendingSyncBatch() {
+    return ctx.store.value(PENDING_SYNC_BATCH_KEY);
+  }
+
+  /** Removes the pending batch of the last {@link SyncCheckpoint}: its work is done. Saved. */
+  public void completeSyncBatch() {
+    run(changes -> changes.deleteValue(PENDING_SYNC_BATCH_KEY));
   }
 
   /** The last sync token saved with {@link #receiveSyncChanges}, if any. */
@@ -226,6 +266,12 @@ public final class OlmMachine implements AutoCloseable {
    * Unknown request ids are ignored.
    */
   public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(response)) {
+      // A response nested or sized beyond the bounds is treated as a failed request: nothing in
+      // it is used, and whatever it was for is produced again later.
+      markRequestAsFailed(requestId, type, 0, null);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
@@ -362,6 +408,17 @@ public final class OlmMachine implements AutoCloseable {
         });
   }
 
+  /**
+   * True once this machine has seen the room's {@code m.room.encryption} state event ({@link
+   * #onRoomEncryption}); persisted, and never false again afterwards, since a room's encryption
+   * cannot be switched off (spec: "Enabling end-to-end encryption"). False for a room never seen:
+   * the caller asks the server in that case.
+   */
+  public boolean isRoomEncrypted(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return RoomSettings.load(ctx, roomId).encrypted();
+  }
+
   /** Discards the room's outbound session (a member left, or the caller wants rotation). */
   public void invalidateGroupSession(String roomId) {
     run(changes -> groups.invalidate(roomId, changes));
@@ -411,6 +468,9 @@ public final class OlmMachine implements AutoCloseable {
    * own devices is recorded (sent by {@link #outgoingRequests}).
    */
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(event)) {
+      return overLimits();
+    }
     return step(
         changes -> {
           // Bad input never fails the caller's sync: a malformed event is a classified value.
@@ -429,6 +489,23 @@ public final class OlmMachine implements AutoCloseable {
    * @return one result per event, in order
    */
   public List<DecryptionResult> decryptRoomEvents(String roomId, List<ObjectNode> events) {
+    List<ObjectNode> bounded = new ArrayList<>();
+    for (ObjectNode event : events) {
+      if (io.github.mxe2ee.json.JsonLimits.within(event)) {
+        bounded.add(event);
+      }
+    }
+    if (bounded.size() != events.size()) {
+      // Events over the JSON bounds are MALFORMED without being looked at; the rest go on.
+      List<DecryptionResult> inner =
+          bounded.isEmpty() ? List.of() : decryptRoomEvents(roomId, bounded);
+      List<DecryptionResult> out = new ArrayList<>();
+      int j = 0;
+      for (ObjectNode event : events) {
+        out.add(j < bounded.size() && bounded.get(j) == event ? inner.get(j++) : overLimits());
+      }
+      return out;
+    }
     return step(
         changes -> {
           List<DecryptionResult> results;
@@ -448,6 +525,11 @@ public final class OlmMachine implements AutoCloseable {
           }
           return results;
         });
+  }
+
+  private static DecryptionResult overLimits() {
+    return new DecryptionResult.UnableToDecrypt(
+        DecryptionFailure.MALFORMED, null, "rejected: over JSON limits");
   }
 
   private DecryptionResult decryptOne(String roomId, ObjectNode event) {
