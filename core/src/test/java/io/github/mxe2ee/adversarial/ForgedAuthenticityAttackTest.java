@@ -257,6 +257,40 @@ class ForgedAuthenticityAttackTest {
     assertAuthenticatedFromAlice(decrypted(ROOM, event(ROOM, alice, real, "two", false)));
   }
 
+  @Test
+  void anotherUsersWithheldNotice_doesNotApplyToTheRealSendersSession() {
+    OutboundGroupSession real = OutboundGroupSession.create(RANDOM);
+    // Mallory (a known device of hers) says she withholds Alice's session id, naming her own key.
+    ObjectNode notice = JsonNodeFactory.instance.objectNode();
+    notice.put("algorithm", "m.megolm.v1.aes-sha2");
+    notice.put("room_id", ROOM);
+    notice.put("session_id", real.sessionId());
+    notice.put("sender_key", mallory.curve().toBase64());
+    notice.put("from_device", mallory.deviceId);
+    notice.put("code", "m.blacklisted");
+    ObjectNode messages = JsonNodeFactory.instance.objectNode();
+    messages.putObject("messages").putObject(BOB).set("BOBDEVICE", notice);
+    router.sendToDevice(MALLORY, mallory.deviceId, "m.room_key.withheld", "w1", messages);
+    bob.sync(router);
+    for (boolean withSenderKey : new boolean[] {true, false}) {
+      DecryptionResult.UnableToDecrypt u =
+          assertInstanceOf(
+              DecryptionResult.UnableToDecrypt.class,
+              bob.machine()
+                  .decryptRoomEvent(ROOM, event(ROOM, alice, real, "secret", withSenderKey)));
+      assertEquals(
+          io.github.mxe2ee.machine.DecryptionFailure.MISSING_SESSION,
+          u.reason(),
+          "Mallory's notice is not Alice's");
+    }
+    // Her notice still explains her own events.
+    DecryptionResult.UnableToDecrypt own =
+        assertInstanceOf(
+            DecryptionResult.UnableToDecrypt.class,
+            bob.machine().decryptRoomEvent(ROOM, event(ROOM, mallory, real, "hers", false)));
+    assertEquals(io.github.mxe2ee.machine.DecryptionFailure.WITHHELD, own.reason());
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static void assertAuthenticatedFromAlice(DecryptionResult.Decrypted d) {
