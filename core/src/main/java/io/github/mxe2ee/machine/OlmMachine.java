@@ -641,6 +641,16 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   /**
+   * How many room keys (over Olm, forwarded, from a file or a backup) this machine refused since it
+   * was opened because another ratchet or signing key already held their (room, sender key, session
+   * id), or the session id had {@value GroupSessions#MAX_COPIES_PER_SESSION} copies in the room
+   * already. Each is also logged (ids only) at WARNING.
+   */
+  public long conflictingRoomKeysRefused() {
+    return groups.conflictingKeysRefused();
+  }
+
+  /**
    * Creates our cross-signing identity: returns the key upload ({@link
    * RequestType#SIGNING_KEYS_UPLOAD}, which may need user-interactive auth) and the signature
    * upload of this device. The private keys are saved first.

@@ -1,9 +1,13 @@
 package io.github.mxe2ee.store;
 
-import java.util.Optional;
+import java.util.List;
 
 /** Reads received {@code m.room_key.withheld} notices. */
 public interface WithheldStore {
-  /** Returns the withheld notice for this (room, session), if any. */
-  Optional<WithheldRecord> withheld(String roomId, String sessionId);
+  /**
+   * Returns the withheld notices for this room and session id, one per withholding device's
+   * Curve25519 key, ordered by that key: the caller picks the one of the event's sender, so that
+   * one user cannot mark another's session withheld.
+   */
+  List<WithheldRecord> withheld(String roomId, String sessionId);
 }
