@@ -66,9 +66,15 @@ final class Context {
     return MAPPER.createObjectNode();
   }
 
+  /**
+   * Parses a JSON object with {@link io.github.mxe2ee.json.JsonLimits#MAPPER}: decrypted Olm and
+   * Megolm plaintexts come from remote senders, so depth, string and document length are bounded.
+   *
+   * @throws DecodeException if it is not a JSON object or breaks a bound
+   */
   static ObjectNode parseObject(String json) {
     try {
-      JsonNode node = MAPPER.readTree(json);
+      JsonNode node = io.github.mxe2ee.json.JsonLimits.MAPPER.readTree(json);
       if (node == null || !node.isObject()) {
         throw new DecodeException("expected a JSON object");
       }

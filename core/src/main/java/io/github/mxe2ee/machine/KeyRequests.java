@@ -172,7 +172,8 @@ final class KeyRequests {
           out);
       return;
     }
-    Optional<InboundGroupSessionRecord> record = groups.inboundRecord(roomId, sessionId);
+    Optional<InboundGroupSessionRecord> record =
+        groups.bestCopy(roomId, sessionId, requestedSenderKey);
     if (record.isEmpty()) {
       refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAVAILABLE, out);
       return;
@@ -184,7 +185,7 @@ final class KeyRequests {
     if (!allowReply(sender, deviceId)) {
       return;
     }
-    InboundGroupSession session = groups.loadInbound(roomId, sessionId);
+    InboundGroupSession session = groups.loadInbound(GroupSessions.SessionRef.of(record.get()));
     ObjectNode forwarded = Context.object();
     forwarded.put("algorithm", GroupSessions.MEGOLM_ALGORITHM);
     forwarded.put("room_id", roomId);
@@ -211,8 +212,8 @@ final class KeyRequests {
       return;
     }
     String senderKey =
-        ctx.store
-            .inboundGroupSession(roomId, sessionId)
+        groups
+            .bestCopy(roomId, sessionId, requestedSenderKey)
             .map(InboundGroupSessionRecord::senderKey)
             .orElse(requestedSenderKey);
     ObjectNode c = Context.object();
@@ -531,13 +532,11 @@ final class KeyRequests {
     }
     boolean imported =
         groups.keepIfBetter(
-            roomId,
-            sessionId,
+            new GroupSessions.SessionRef(roomId, c.path("sender_key").asText(), sessionId),
             session,
-            c.path("sender_key").asText(),
             c.path("sender_claimed_ed25519_key").asText(),
             c.path("shared_history").asBoolean(false),
-            false,
+            null,
             changes);
     OutgoingKeyRequest r = ours.get();
     putRequest(

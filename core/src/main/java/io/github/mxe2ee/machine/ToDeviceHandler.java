@@ -168,10 +168,10 @@ final class ToDeviceHandler {
     ObjectNode shown = payload.content();
     switch (payload.type()) {
       case "m.room_key" -> {
+        // Authenticated for (room, this Olm channel's key, session id) only: the key binds to the
+        // device and user it came from, never to a session id alone.
         if (groups.importRoomKey(
-            shown, senderKey, payload.senderEd25519().toBase64(), true, changes)) {
-          groups.bindSender(
-              shown.path("room_id").asText(), shown.path("session_id").asText(), sender, changes);
+            shown, senderKey, payload.senderEd25519().toBase64(), sender, changes)) {
           keyRequests.onKeyArrived(
               shown.path("room_id").asText(), shown.path("session_id").asText(), changes);
         }

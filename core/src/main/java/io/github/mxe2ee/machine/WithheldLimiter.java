@@ -25,7 +25,10 @@ final class WithheldLimiter {
   private long total = -1;
   private final Map<String, Long> perSender = new HashMap<>();
 
-  /** Records written by this step, by room and session: they exist even if the store says not. */
+  /**
+   * Records written by this step, by room, sender key and session: they exist even if the store
+   * says not.
+   */
   private final Map<String, WithheldRecord> written = new HashMap<>();
 
   /** Records deleted by this step. */
@@ -40,8 +43,8 @@ final class WithheldLimiter {
     this.ctx = ctx;
   }
 
-  private static String key(String roomId, String sessionId) {
-    return roomId + "\u0000" + sessionId;
+  private static String key(String roomId, String senderKey, String sessionId) {
+    return roomId + "\u0000" + senderKey + "\u0000" + sessionId;
   }
 
   /**
@@ -66,14 +69,10 @@ final class WithheldLimiter {
             record.code(),
             record.reason(),
             ctx.now());
-    String k = key(record.roomId(), record.sessionId());
-    WithheldRecord existing = current(record.roomId(), record.sessionId());
+    String k = key(record.roomId(), record.senderKey(), record.sessionId());
+    WithheldRecord existing = current(record.roomId(), record.senderKey(), record.sessionId());
     if (existing != null) {
-      // An update of a stored record: no new row; it moves to the sender of the new notice.
-      if (!existing.senderKey().equals(record.senderKey())) {
-        adjust(existing.senderKey(), -1);
-        adjust(record.senderKey(), 1);
-      }
+      // An update of a stored record of the same sender: no new row.
       write(k, stamped, changes);
       return;
     }
@@ -99,13 +98,21 @@ final class WithheldLimiter {
     changes.putWithheld(r);
   }
 
-  private WithheldRecord current(String roomId, String sessionId) {
-    String k = key(roomId, sessionId);
+  private WithheldRecord current(String roomId, String senderKey, String sessionId) {
+    String k = key(roomId, senderKey, sessionId);
     if (deleted.contains(k)) {
       return null;
     }
     WithheldRecord w = written.get(k);
-    return w != null ? w : ctx.store.withheld(roomId, sessionId).orElse(null);
+    if (w != null) {
+      return w;
+    }
+    for (WithheldRecord r : ctx.store.withheld(roomId, sessionId)) {
+      if (r.senderKey().equals(senderKey)) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private long totalCount() {
@@ -138,14 +145,14 @@ final class WithheldLimiter {
         candidates.addAll(page);
       }
       WithheldRecord victim = candidates.pollFirst();
-      String k = key(victim.roomId(), victim.sessionId());
-      WithheldRecord now = current(victim.roomId(), victim.sessionId());
+      String k = key(victim.roomId(), victim.senderKey(), victim.sessionId());
+      WithheldRecord now = current(victim.roomId(), victim.senderKey(), victim.sessionId());
       if (now == null || written.containsKey(k)) {
         // Already pruned, or rewritten by this step (so not old any more).
         continue;
       }
       deleted.add(k);
-      changes.deleteWithheld(victim.roomId(), victim.sessionId());
+      changes.deleteWithheld(victim.roomId(), victim.senderKey(), victim.sessionId());
       total = totalCount() - 1;
       adjust(now.senderKey(), -1);
       ctx.counters.withheldPruned++;

@@ -1,7 +1,6 @@
 package io.github.mxe2ee.store;
 
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Reads received {@code m.room_key.withheld} notices. Anyone can send them, so the machine bounds
@@ -9,8 +8,12 @@ import java.util.Optional;
  * the age-ordered listing.
  */
 public interface WithheldStore {
-  /** Returns the withheld notice for this (room, session), if any. */
-  Optional<WithheldRecord> withheld(String roomId, String sessionId);
+  /**
+   * Returns the withheld notices for this room and session id, one per withholding device's
+   * Curve25519 key, ordered by that key: the caller picks the one of the event's sender, so that
+   * one user cannot mark another's session withheld.
+   */
+  List<WithheldRecord> withheld(String roomId, String sessionId);
 
   /**
    * Returns how many withheld notices are stored, from {@code senderKey} only if it is not null.
