@@ -130,7 +130,7 @@ class SqliteFileCryptoStoreTest extends CryptoStoreContractTest {
 
   @Test
   void migrations_areNumberedContiguously() {
-    assertEquals(2, SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR).latestVersion());
+    assertEquals(3, SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR).latestVersion());
     List<String> statements =
         SqliteMigrations.statements(
             "-- c\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (\n y INT\n);\n");
