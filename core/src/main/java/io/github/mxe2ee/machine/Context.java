@@ -18,6 +18,11 @@ final class Context {
 
   final MachineConfig config;
   final CryptoStore store;
+  final MachineLimits limits;
+
+  /** How often the bounds bit; outlives reloads after a failed step. */
+  final BoundCounters counters = new BoundCounters();
+
   private final byte[] pickleKey;
   private final AtomicLong requestCounter = new AtomicLong();
   private final String requestPrefix;
@@ -25,6 +30,7 @@ final class Context {
   Context(MachineConfig config, CryptoStore store) {
     this.config = config;
     this.store = store;
+    this.limits = config.limits();
     this.pickleKey = config.pickleKey();
     byte[] nonce = new byte[6];
     config.random().nextBytes(nonce);

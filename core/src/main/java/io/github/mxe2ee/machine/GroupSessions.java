@@ -663,10 +663,10 @@ final class GroupSessions {
 
   /**
    * Records an incoming {@code m.room_key.withheld} from a known device of its sender, under (room,
-   * that device's Curve25519 key, session id): it only ever explains the failure of events that
-   * name that key, or whose sender owns it.
+   * that device's Curve25519 key, session id), through {@code limiter} (which bounds how many are
+   * kept): it only ever explains the failure of events that name that key, or whose sender owns it.
    */
-  void onWithheld(JsonNode content, String sender, Changes changes) {
+  void onWithheld(JsonNode content, String sender, Changes changes, WithheldLimiter limiter) {
     String roomId = content.path("room_id").asText(null);
     String sessionId = content.path("session_id").asText(null);
     String code = content.path("code").asText(null);
@@ -682,9 +682,9 @@ final class GroupSessions {
     if (inboundRecord(new SessionRef(roomId, senderKey, sessionId)).isPresent()) {
       return;
     }
-    changes.putWithheld(
-        new WithheldRecord(
-            roomId, sessionId, senderKey, code, content.path("reason").asText(null)));
+    limiter.put(
+        new WithheldRecord(roomId, sessionId, senderKey, code, content.path("reason").asText(null)),
+        changes);
   }
 
   /** Decrypts a room event; never throws for a well-formed call. */

@@ -132,14 +132,26 @@ public final class OlmMachine implements AutoCloseable {
   private <T> T step(Step<T> body) {
     Changes changes = new Changes();
     T result;
+    ctx.counters.beginStep();
     try {
       result = body.run(changes);
       ctx.store.save(changes);
+      keyRequests.afterSave();
     } catch (RuntimeException e) {
       load();
       throw e;
+    } finally {
+      ctx.counters.endStep();
     }
     return result;
+  }
+
+  /**
+   * How often the machine's bounds ({@link MachineLimits}) bit since it was opened, and what it
+   * dropped. A snapshot; reading it changes nothing.
+   */
+  public MachineStats stats() {
+    return ctx.counters.snapshot();
   }
 
   // ------------------------------------------------------------ push
@@ -521,7 +533,14 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           for (int i = 0; i < results.size(); i++) {
-            requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            try {
+              requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            } catch (io.github.mxe2ee.store.StoreException e) {
+              throw e;
+            } catch (RuntimeException e) {
+              // One event's side effect must not fail the batch: its result stands, counted.
+              ctx.counters.eventsFailed++;
+            }
           }
           return results;
         });

@@ -155,6 +155,8 @@ class EngineDeepJsonTest extends EngineFixture {
         .putObject("unsigned")
         .set("deep", nested(200_000));
     m.markRequestAsSent(query.requestId(), RequestType.KEYS_QUERY, hostile);
+    // A failed query waits out its backoff (MachineLimits.retryBackoffBase) before it is resent.
+    clock.advanceMillis(MachineLimits.DEFAULT.retryBackoffBase().plusSeconds(1).toMillis());
     assertTrue(
         m.outgoingRequests().stream().anyMatch(r -> r.type() == RequestType.KEYS_QUERY),
         "the query is asked again");

@@ -50,7 +50,7 @@ public final class SqlChangeWriter {
       upsert(
           "withheld_sessions",
           "account_id, room_id, sender_key, session_id",
-          "account_id, room_id, sender_key, session_id, code, reason");
+          "account_id, room_id, sender_key, session_id, code, reason, received_at");
 
   private static final String UPSERT_PENDING_ROOM_KEY_BUNDLES =
       upsert(
@@ -286,7 +286,8 @@ public final class SqlChangeWriter {
           r.senderKey(),
           r.sessionId(),
           r.code(),
-          r.reason());
+          r.reason(),
+          r.receivedAtMillis());
     } else if (change instanceof Change.DeleteWithheld c) {
       sql.update(
           "DELETE FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND sender_key = ? AND"

@@ -510,6 +510,57 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
+  public long withheldCount(String senderKey) {
+    return query(
+        "counting withheld records",
+        () ->
+            senderKey == null
+                ? sql.one(
+                        "SELECT count(*) FROM withheld_sessions WHERE account_id = ?",
+                        rs -> rs.getLong(1),
+                        accountRow)
+                    .orElse(0L)
+                : sql.one(
+                        "SELECT count(*) FROM withheld_sessions WHERE account_id = ? AND"
+                            + " sender_key = ?",
+                        rs -> rs.getLong(1),
+                        accountRow,
+                        senderKey)
+                    .orElse(0L));
+  }
+
+  @Override
+  public List<WithheldRecord> oldestWithheld(String senderKey, int offset, int limit) {
+    if (offset < 0 || limit < 0) {
+      throw new IllegalArgumentException("offset and limit must not be negative");
+    }
+    String order = " ORDER BY received_at, room_id, sender_key, session_id LIMIT ? OFFSET ?";
+    return query(
+        "listing withheld records",
+        () ->
+            senderKey == null
+                ? sql.list(
+                    "SELECT "
+                        + SqlRows.WITHHELD
+                        + " FROM withheld_sessions WHERE account_id = ?"
+                        + order,
+                    SqlRows::withheld,
+                    accountRow,
+                    limit,
+                    offset)
+                : sql.list(
+                    "SELECT "
+                        + SqlRows.WITHHELD
+                        + " FROM withheld_sessions WHERE account_id = ? AND sender_key = ?"
+                        + order,
+                    SqlRows::withheld,
+                    accountRow,
+                    senderKey,
+                    limit,
+                    offset));
+  }
+
+  @Override
   public Optional<String> syncToken() {
     return query(
         "reading sync token",

@@ -24,7 +24,8 @@ public final class SqlRows {
   public static final String OUTBOUND = "room_id, session_id, pickle, message_index, created_at";
   public static final String DEVICE = "user_id, device_id, keys_json, trust, deleted";
   public static final String KEY_REQUEST = "request_id, room_id, session_id, state";
-  public static final String WITHHELD = "room_id, session_id, sender_key, code, reason";
+  public static final String WITHHELD =
+      "room_id, session_id, sender_key, code, reason, received_at";
   public static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
 
   private SqlRows() {}
@@ -103,7 +104,12 @@ public final class SqlRows {
 
   public static WithheldRecord withheld(ResultSet rs) throws SQLException {
     return new WithheldRecord(
-        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getLong(6));
   }
 
   public static PendingRoomKeyBundle bundle(ResultSet rs) throws SQLException {

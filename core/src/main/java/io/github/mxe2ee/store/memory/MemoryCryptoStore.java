@@ -277,6 +277,36 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
+  public long withheldCount(String senderKey) {
+    return read(
+        s ->
+            s.withheld.values().stream()
+                .flatMap(notices -> notices.values().stream())
+                .filter(r -> senderKey == null || r.senderKey().equals(senderKey))
+                .count());
+  }
+
+  @Override
+  public List<WithheldRecord> oldestWithheld(String senderKey, int offset, int limit) {
+    if (offset < 0 || limit < 0) {
+      throw new IllegalArgumentException("offset and limit must not be negative");
+    }
+    return read(
+        s ->
+            s.withheld.values().stream()
+                .flatMap(notices -> notices.values().stream())
+                .filter(r -> senderKey == null || r.senderKey().equals(senderKey))
+                .sorted(
+                    java.util.Comparator.comparingLong(WithheldRecord::receivedAtMillis)
+                        .thenComparing(WithheldRecord::roomId)
+                        .thenComparing(WithheldRecord::senderKey)
+                        .thenComparing(WithheldRecord::sessionId))
+                .skip(offset)
+                .limit(limit)
+                .toList());
+  }
+
+  @Override
   public Optional<String> syncToken() {
     return read(s -> Optional.ofNullable(s.syncToken));
   }
