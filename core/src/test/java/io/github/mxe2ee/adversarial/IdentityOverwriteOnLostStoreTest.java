@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.Mxe2eeException;
 import io.github.mxe2ee.machine.MachineConfig;
+import io.github.mxe2ee.machine.MachineLimits;
 import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.machine.RequestType;
 import io.github.mxe2ee.testing.InMemoryRouter;
@@ -38,6 +39,7 @@ class IdentityOverwriteOnLostStoreTest {
   @TempDir Path dir;
 
   private final InMemoryRouter router = new InMemoryRouter();
+  private final FloodBot.MovableClock clock = new FloodBot.MovableClock(System.currentTimeMillis());
   private final List<JavaMachine> machines = new ArrayList<>();
 
   @AfterEach
@@ -46,7 +48,7 @@ class IdentityOverwriteOnLostStoreTest {
   }
 
   private JavaMachine fresh() {
-    JavaMachine m = JavaMachine.inMemory(JavaMachine.config(BOT, DEVICE));
+    JavaMachine m = JavaMachine.inMemory(JavaMachine.config(BOT, DEVICE).withClock(clock));
     machines.add(m);
     return m;
   }
@@ -114,6 +116,7 @@ class IdentityOverwriteOnLostStoreTest {
             .noneMatch(r -> r.type() == RequestType.KEYS_UPLOAD));
     // A failed query proves nothing: still no upload, and the query is retried.
     m.machine().markRequestAsFailed(query.requestId(), RequestType.KEYS_QUERY, 502, null);
+    clock.advance(MachineLimits.DEFAULT.retryBackoffBase().toMillis() + 1);
     List<OutgoingRequest> retry = m.machine().outgoingRequests();
     assertTrue(
         retry.stream().noneMatch(r -> r.type() == RequestType.KEYS_UPLOAD), retry.toString());
