@@ -34,7 +34,11 @@ public interface MatrixE2ee {
 
   /**
    * Opens the store and the machine, uploads keys. Fails if the client is not logged in, if called
-   * twice, or after {@link #close()}.
+   * twice, or after {@link #close()}; with a {@link io.github.mxe2ee.store.StoreException} of
+   * reason {@code LOCKED} if another process (or instance) serves this device's store; and with a
+   * {@link io.github.mxe2ee.machine.DeviceIdentityConflictException} if the server already holds
+   * other keys for this device id than the store (the store was lost or replaced): nothing is
+   * uploaded then; log in with a new device id, or restore the store and its pickle key.
    */
   Future<Void> start();
 

@@ -157,6 +157,17 @@ final class DeviceTracker {
     return new OutgoingRequest(id, RequestType.KEYS_QUERY, body, null);
   }
 
+  /** Whether the unanswered query {@code requestId} asked about {@code user}. */
+  boolean asks(String requestId, String user) {
+    Set<String> users = inFlight.get(requestId);
+    return users != null && users.contains(user);
+  }
+
+  /** Marks {@code user} outdated (tracking them if not yet), so a query for them follows. */
+  void markOutdated(String user, Changes changes) {
+    changes.putTrackedUser(new TrackedUser(user, true));
+  }
+
   /** The result of a query: users whose devices were updated. */
   Set<String> onQueryResponse(String requestId, JsonNode response, Changes changes) {
     unanswered.remove(requestId);

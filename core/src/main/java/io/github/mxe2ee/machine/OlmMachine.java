@@ -47,6 +47,9 @@ public final class OlmMachine implements AutoCloseable {
   /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
   private final ReplayGuard replay = new ReplayGuard();
 
+  /** Outlives reloads too: a found identity conflict stays found. */
+  private final OwnDeviceCheck ownDevice;
+
   /** Outlives reloads, like {@link #replay}. */
   private final TrustCounters trustCounters = new TrustCounters();
 
@@ -68,6 +71,7 @@ public final class OlmMachine implements AutoCloseable {
 
   private OlmMachine(Context ctx) {
     this.ctx = ctx;
+    this.ownDevice = new OwnDeviceCheck(ctx);
     load();
   }
 
@@ -85,11 +89,32 @@ public final class OlmMachine implements AutoCloseable {
   /**
    * Opens the machine of {@code config}'s device on {@code store}, creating and saving a new
    * account on first use. Our own user is tracked from the start.
+   *
+   * <p>Identity safety: while the server has not confirmed an upload of this account's device keys,
+   * the first requests are a {@code /keys/query} for our own user, and the device keys are uploaded
+   * only after its answer shows no other keys for our device id. If it shows other keys, {@link
+   * #markRequestAsSent} throws {@link DeviceIdentityConflictException} and every later call that
+   * would send with this identity throws it again (see {@link #identityConflict()}).
    */
   public static OlmMachine open(MachineConfig config, CryptoStore store) {
     OlmMachine machine = new OlmMachine(new Context(config, store));
-    machine.run(changes -> machine.devices.track(List.of(config.userId()), changes));
+    machine.run(
+        changes -> {
+          machine.devices.track(List.of(config.userId()), changes);
+          if (!machine.account.sharedWithServer()) {
+            // Also after a restart between that query and the upload: ask the server again.
+            machine.devices.markOutdated(config.userId(), changes);
+          }
+        });
     return machine;
+  }
+
+  /**
+   * The conflict between the server's keys for our device and our store's identity, if one was
+   * found (then nothing is uploaded or sent; see {@link DeviceIdentityConflictException}).
+   */
+  public Optional<DeviceIdentityConflictException> identityConflict() {
+    return ownDevice.conflict();
   }
 
   /** Our user id. */
@@ -242,12 +267,17 @@ public final class OlmMachine implements AutoCloseable {
    * requests, key requests and their cancellations, and queued to-device messages. Calling it again
    * before responses are fed back returns the unanswered requests again, with the same ids, but
    * never a second upload or a second query for the same users.
+   *
+   * @throws DeviceIdentityConflictException once the server was found to hold other keys for our
+   *     device (as do the other calls that send: sharing, encrypting, claiming, key requests,
+   *     cross-signing)
    */
   public List<OutgoingRequest> outgoingRequests() {
+    ownDevice.ensureNoConflict();
     return step(
         changes -> {
           List<OutgoingRequest> out = new ArrayList<>();
-          OutgoingRequest upload = account.uploadRequest(changes);
+          OutgoingRequest upload = account.uploadRequest(changes, ownDevice.confirmed());
           if (upload != null) {
             out.add(upload);
           }
@@ -276,6 +306,9 @@ public final class OlmMachine implements AutoCloseable {
    * Feeds back the response to a request from {@link #outgoingRequests}, {@link #shareRoomKey},
    * {@link #getMissingSessions}, {@link #bootstrapCrossSigning} or {@link #verifyOwnDevice}.
    * Unknown request ids are ignored.
+   *
+   * @throws DeviceIdentityConflictException if this is the answer to a {@code /keys/query} for our
+   *     own user that lists other keys for our device id (the answer is then not applied)
    */
   public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
     if (!io.github.mxe2ee.json.JsonLimits.within(response)) {
@@ -289,7 +322,14 @@ public final class OlmMachine implements AutoCloseable {
           queued.remove(requestId);
           switch (type) {
             case KEYS_UPLOAD -> account.onUploadResponse(requestId, response, changes);
-            case KEYS_QUERY -> devices.onQueryResponse(requestId, response, changes);
+            case KEYS_QUERY -> {
+              if (devices.asks(requestId, ctx.userId())) {
+                IdentityKeys ours = account.account().identityKeys();
+                ownDevice.onOwnQueryResponse(
+                    response, ours.curve25519().toBase64(), ours.ed25519().toBase64());
+              }
+              devices.onQueryResponse(requestId, response, changes);
+            }
             case KEYS_CLAIM -> {
               List<DeviceKeys> created = olm.onClaimResponse(response, devices, changes);
               if (unwedgeClaims.remove(requestId)) {
@@ -441,6 +481,7 @@ public final class OlmMachine implements AutoCloseable {
    * empty. Send it and feed the response back before {@link #shareRoomKey}.
    */
   public Optional<OutgoingRequest> getMissingSessions(Collection<String> users) {
+    ownDevice.ensureNoConflict();
     Map<String, List<DeviceKeys>> all = new LinkedHashMap<>();
     for (String user : users) {
       all.put(user, new ArrayList<>(devices.devices(user).values()));
@@ -461,6 +502,7 @@ public final class OlmMachine implements AutoCloseable {
    */
   public List<OutgoingRequest> shareRoomKey(
       String roomId, Collection<String> users, SharingStrategy strategy) {
+    ownDevice.ensureNoConflict();
     return step(changes -> groups.share(roomId, users, strategy, changes));
   }
 
@@ -472,6 +514,7 @@ public final class OlmMachine implements AutoCloseable {
    * @throws IllegalStateException if no room key was shared for the room yet
    */
   public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content) {
+    ownDevice.ensureNoConflict();
     return step(changes -> groups.encrypt(roomId, type, content, changes));
   }
 
@@ -586,6 +629,7 @@ public final class OlmMachine implements AutoCloseable {
     if (sessionId == null) {
       throw new IllegalArgumentException("event has no content.session_id");
     }
+    ownDevice.ensureNoConflict();
     return step(
         changes -> {
           OutgoingRequest r = keyRequests.requestNow(roomId, sessionId, changes);
@@ -675,6 +719,7 @@ public final class OlmMachine implements AutoCloseable {
    * upload of this device. The private keys are saved first.
    */
   public List<OutgoingRequest> bootstrapCrossSigning() {
+    ownDevice.ensureNoConflict();
     return step(changes -> crossSigning.bootstrap(changes));
   }
 
@@ -692,6 +737,7 @@ public final class OlmMachine implements AutoCloseable {
    * @throws IllegalStateException if we hold no self-signing key
    */
   public OutgoingRequest verifyOwnDevice(String deviceId, String expectedEd25519) {
+    ownDevice.ensureNoConflict();
     DeviceKeys device = devices.devices(ctx.userId()).get(deviceId);
     if (device == null) {
       throw new IllegalArgumentException("unknown device of our user: " + deviceId);

@@ -80,9 +80,21 @@ public final class EchoBot {
     this.hs = new HomeserverClient(client, config.homeserver());
   }
 
-  /** Logs in, then starts the sync loop; completes once logged in. */
+  /**
+   * Logs in, then starts the sync loop; completes once logged in. The device id is the configured
+   * one, else the one saved by an earlier run ({@link #deviceIdFile}), else the server's new one,
+   * which is then saved: a restart must come back as the same device, with the same store (a new
+   * device per restart would be a new identity for every peer to verify). Fails if the server holds
+   * other keys for that device than the store (see {@code MatrixE2ee#start()}).
+   */
   public Future<Void> start() {
-    return hs.login(config.user(), config.password(), config.deviceId())
+    Path idFile = deviceIdFile(config.user());
+    return vertx
+        .executeBlocking(() -> config.deviceId() != null ? config.deviceId() : readDeviceId(idFile))
+        .compose(deviceId -> hs.login(config.user(), config.password(), deviceId))
+        .compose(
+            session ->
+                vertx.executeBlocking(() -> saveDeviceId(idFile, session.deviceId())).map(session))
         .compose(
             session -> {
               LOG.log(System.Logger.Level.INFO, "logged in as {0}", session);
@@ -110,6 +122,42 @@ public final class EchoBot {
                         return null;
                       });
             });
+  }
+
+  /**
+   * The file that keeps the device id the server gave {@code user} on first login, under {@link
+   * #DEFAULT_STORE_DIR}.
+   */
+  public static Path deviceIdFile(String user) {
+    return Path.of(DEFAULT_STORE_DIR, user.replaceAll("[^A-Za-z0-9._=-]", "_") + ".device-id");
+  }
+
+  private static String readDeviceId(Path file) throws java.io.IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+    return id.isEmpty() ? null : id;
+  }
+
+  /** Saves the device id (0600, replacing the file atomically) unless the file already has it. */
+  private static Void saveDeviceId(Path file, String deviceId) throws java.io.IOException {
+    if (deviceId.equals(readDeviceId(file))) {
+      return null;
+    }
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    if (java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+      Files.createFile(
+          tmp,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    }
+    Files.writeString(tmp, deviceId + "\n", StandardCharsets.UTF_8);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    LOG.log(System.Logger.Level.INFO, "device id {0} saved in {1}", deviceId, file);
+    return null;
   }
 
   /** Completes after the first successful {@code /sync}. */
@@ -319,8 +367,8 @@ public final class EchoBot {
   }
 
   /**
-   * Entry point. See {@link EchoBotConfig} for arguments. Exits 0 on Ctrl-C, 1 when login fails, 2
-   * on bad settings.
+   * Entry point. See {@link EchoBotConfig} for arguments. Exits 0 on Ctrl-C, 1 when login or
+   * encryption start fails (the log says why), 2 on bad settings.
    */
   public static void main(String[] args) throws Exception {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
@@ -366,7 +414,7 @@ public final class EchoBot {
     try {
       bot.start().toCompletionStage().toCompletableFuture().get();
     } catch (java.util.concurrent.ExecutionException e) {
-      LOG.log(System.Logger.Level.ERROR, "login failed: {0}", e.getCause().toString());
+      LOG.log(System.Logger.Level.ERROR, "start failed: {0}", e.getCause().toString());
       System.exit(1);
     }
   }

@@ -110,6 +110,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             },
             true)
         .compose(v -> pump.drain())
+        .transform(this::failOnIdentityConflict)
         .onComplete(
             ar -> {
               synchronized (this) {
@@ -123,11 +124,37 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             });
   }
 
+  /**
+   * After the first drain: if the server holds other keys for our device id (a lost or replaced
+   * store reusing it), nothing was uploaded; start fails with the machine's {@link
+   * io.github.mxe2ee.machine.DeviceIdentityConflictException}, which says what to do, and the store
+   * is then closed (releasing its device lock) so the bot can exit or retry with another device id.
+   */
+  private Future<Void> failOnIdentityConflict(io.vertx.core.AsyncResult<Void> drained) {
+    if (machine == null) {
+      return drained.succeeded() ? Future.succeededFuture() : Future.failedFuture(drained.cause());
+    }
+    return worker
+        .executeBlocking(() -> machine.identityConflict(), true)
+        .compose(
+            conflict -> {
+              if (conflict.isPresent()) {
+                return Future.<Void>failedFuture(conflict.get());
+              }
+              return drained.succeeded()
+                  ? Future.<Void>succeededFuture()
+                  : Future.<Void>failedFuture(drained.cause());
+            });
+  }
+
   private void releaseAfterFailedStart() {
     WorkerExecutor w = worker;
     w.executeBlocking(
             () -> {
               closedOnWorker = true;
+              if (machine != null) {
+                machine.close();
+              }
               if (store != null) {
                 store.close();
               }

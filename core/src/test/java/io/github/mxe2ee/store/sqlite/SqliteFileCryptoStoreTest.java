@@ -82,7 +82,8 @@ class SqliteFileCryptoStoreTest extends CryptoStoreContractTest {
         queryInt(file(), "SELECT max(version) FROM schema_version"));
     try (Stream<Path> files = Files.list(dir)) {
       List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
-      assertEquals(List.of("crypto.db"), names);
+      // The lock file stays on purpose (see SqliteAccountLock); nothing else may.
+      assertEquals(List.of("crypto.db", "crypto.db.lock"), names);
     }
     // The WAL flag lives in the header: file format read/write versions 2 (bytes 18 and 19).
     byte[] header = read(file());
