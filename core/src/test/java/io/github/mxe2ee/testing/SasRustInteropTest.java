@@ -2,6 +2,7 @@ package io.github.mxe2ee.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -202,6 +203,20 @@ class SasRustInteropTest {
     rustOp("sas.confirm", flowParams(flowId));
     settle();
     assertBothVerified(flowId);
+  }
+
+  @Test
+  void rustWithCrossSigning_itsMasterKeyMacIsVerifiedToo() {
+    rust.bootstrapCrossSigning(router);
+    java.sync(router);
+    java.pump(router); // re-query our user: the new identity
+    String flowId = rustStartsUpToSas();
+    SasVerification j = javaFlow(flowId);
+    j.confirm();
+    rustOp("sas.confirm", flowParams(flowId));
+    settle();
+    assertBothVerified(flowId);
+    assertNotNull(j.verifiedKeys().orElseThrow().masterKey(), "Rust's MAC covered its master key");
   }
 
   @Test
