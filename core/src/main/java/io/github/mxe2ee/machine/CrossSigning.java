@@ -123,9 +123,14 @@ final class CrossSigning {
     sign(json, selfSigning);
     Optional<DeviceRecord> record = devices.deviceRecord(ctx.userId(), device.deviceId());
     if (record.isPresent()) {
+      // Trust attaches to keys: the row's local trust carries over only if it was given to these.
       devices.putDevice(
           new DeviceRecord(
-              ctx.userId(), device.deviceId(), json.toString(), record.get().trust(), false),
+              ctx.userId(),
+              device.deviceId(),
+              json.toString(),
+              devices.localTrust(ctx.userId(), device),
+              record.get().deleted()),
           changes);
     }
     ObjectNode body = Context.object();

@@ -53,6 +53,9 @@ public final class OlmMachine implements AutoCloseable {
   /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
   private final ReplayGuard replay = new ReplayGuard();
 
+  /** Outlives reloads, like {@link #replay}. */
+  private final TrustCounters trustCounters = new TrustCounters();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -88,7 +91,7 @@ public final class OlmMachine implements AutoCloseable {
 
   private void load() {
     account = AccountKeys.loadOrCreate(ctx);
-    devices = new DeviceTracker(ctx);
+    devices = new DeviceTracker(ctx, account.deviceKeys(), trustCounters);
     olm = new OlmSessions(ctx, account);
     groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
@@ -147,14 +150,26 @@ public final class OlmMachine implements AutoCloseable {
   private <T> T step(Step<T> body) {
     Changes changes = new Changes();
     T result;
+    ctx.counters.beginStep();
     try {
       result = body.run(changes);
       ctx.store.save(changes);
+      keyRequests.afterSave();
     } catch (RuntimeException e) {
       load();
       throw e;
+    } finally {
+      ctx.counters.endStep();
     }
     return result;
+  }
+
+  /**
+   * How often the machine's bounds ({@link MachineLimits}) bit since it was opened, and what it
+   * dropped. A snapshot; reading it changes nothing.
+   */
+  public MachineStats stats() {
+    return ctx.counters.snapshot();
   }
 
   // ------------------------------------------------------------ push
@@ -167,12 +182,32 @@ public final class OlmMachine implements AutoCloseable {
    * @return what happened to each to-device event, in order
    */
   public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync) {
-    List<ReceivedToDevice> out = receiveSyncChangesStep(sync);
+    return receiveSyncChanges(sync, null);
+  }
+
+  /** Key of the pending batch of a {@link SyncCheckpoint} in the store's small values. */
+  static final String PENDING_SYNC_BATCH_KEY = "sync.pending_batch";
+
+  /**
+   * {@link #receiveSyncChanges(SyncChanges)}, and saves {@code checkpoint} in the same store
+   * transaction as the crypto changes of this step: its {@code nextBatch} as the sync token (it
+   * wins over {@code sync.nextBatch()}) and its pending batch (or, if null, the removal of any
+   * earlier one). Either all of it is stored or none, so a sync response whose token is stored has
+   * had its to-device events, device lists and key counts processed exactly once, and one whose
+   * token is not stored has changed nothing: a caller that resumes from {@link #syncToken()}
+   * processes each response at most once, crash or not.
+   *
+   * @param checkpoint the resume point, or null to save only {@code sync.nextBatch()} (if any)
+   */
+  public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync, SyncCheckpoint checkpoint) {
+    Objects.requireNonNull(sync, "sync");
+    List<ReceivedToDevice> out = receiveSyncChangesStep(sync, checkpoint);
     applyVerified();
     return out;
   }
 
-  private List<ReceivedToDevice> receiveSyncChangesStep(SyncChanges sync) {
+  private List<ReceivedToDevice> receiveSyncChangesStep(
+      SyncChanges sync, SyncCheckpoint checkpoint) {
     return step(
         changes -> {
           devices.onDeviceListChanges(sync.changedUsers(), sync.leftUsers(), changes);
@@ -195,11 +230,32 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           replies.forEach(r -> queued.put(r.requestId(), r));
-          if (sync.nextBatch() != null) {
+          if (checkpoint != null) {
+            changes.putSyncToken(checkpoint.nextBatch());
+            byte[] pending = checkpoint.pendingBatch();
+            if (pending != null) {
+              changes.putValue(PENDING_SYNC_BATCH_KEY, pending);
+            } else {
+              changes.deleteValue(PENDING_SYNC_BATCH_KEY);
+            }
+          } else if (sync.nextBatch() != null) {
             changes.putSyncToken(sync.nextBatch());
           }
           return out;
         });
+  }
+
+  /**
+   * The pending batch of the last {@link SyncCheckpoint} saved, unless {@link #completeSyncBatch}
+   * removed it since: work of a sync response that was saved but not finished before a stop.
+   */
+  public Optional<byte[]> pendingSyncBatch() {
+    return ctx.store.value(PENDING_SYNC_BATCH_KEY);
+  }
+
+  /** Removes the pending batch of the last {@link SyncCheckpoint}: its work is done. Saved. */
+  public void completeSyncBatch() {
+    run(changes -> changes.deleteValue(PENDING_SYNC_BATCH_KEY));
   }
 
   /** The last sync token saved with {@link #receiveSyncChanges}, if any. */
@@ -257,6 +313,12 @@ public final class OlmMachine implements AutoCloseable {
    * Unknown request ids are ignored.
    */
   public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(response)) {
+      // A response nested or sized beyond the bounds is treated as a failed request: nothing in
+      // it is used, and whatever it was for is produced again later.
+      markRequestAsFailed(requestId, type, 0, null);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
@@ -330,8 +392,7 @@ public final class OlmMachine implements AutoCloseable {
     if (keys == null) {
       return Optional.empty();
     }
-    LocalTrust local =
-        devices.deviceRecord(userId, deviceId).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+    LocalTrust local = devices.localTrust(userId, keys);
     return Optional.of(
         new DeviceInfo(keys, devices.trust(userId, keys, crossSigning.holdsMasterKey()), local));
   }
@@ -343,6 +404,15 @@ public final class OlmMachine implements AutoCloseable {
       device(userId, id).ifPresent(out::add);
     }
     return out;
+  }
+
+  /**
+   * How many device keys this machine refused because they contradict the keys bound to a device
+   * id, and how many cross-signing identities changed, since it was opened (docs/SECURITY.md,
+   * "Device and identity keys are bound to their ids"). A live view.
+   */
+  public TrustCounters trustCounters() {
+    return trustCounters;
   }
 
   /**
@@ -383,6 +453,17 @@ public final class OlmMachine implements AutoCloseable {
           }
           after.save(roomId, changes);
         });
+  }
+
+  /**
+   * True once this machine has seen the room's {@code m.room.encryption} state event ({@link
+   * #onRoomEncryption}); persisted, and never false again afterwards, since a room's encryption
+   * cannot be switched off (spec: "Enabling end-to-end encryption"). False for a room never seen:
+   * the caller asks the server in that case.
+   */
+  public boolean isRoomEncrypted(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return RoomSettings.load(ctx, roomId).encrypted();
   }
 
   /** Discards the room's outbound session (a member left, or the caller wants rotation). */
@@ -434,6 +515,9 @@ public final class OlmMachine implements AutoCloseable {
    * own devices is recorded (sent by {@link #outgoingRequests}).
    */
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(event)) {
+      return overLimits();
+    }
     return step(
         changes -> {
           // Bad input never fails the caller's sync: a malformed event is a classified value.
@@ -452,6 +536,23 @@ public final class OlmMachine implements AutoCloseable {
    * @return one result per event, in order
    */
   public List<DecryptionResult> decryptRoomEvents(String roomId, List<ObjectNode> events) {
+    List<ObjectNode> bounded = new ArrayList<>();
+    for (ObjectNode event : events) {
+      if (io.github.mxe2ee.json.JsonLimits.within(event)) {
+        bounded.add(event);
+      }
+    }
+    if (bounded.size() != events.size()) {
+      // Events over the JSON bounds are MALFORMED without being looked at; the rest go on.
+      List<DecryptionResult> inner =
+          bounded.isEmpty() ? List.of() : decryptRoomEvents(roomId, bounded);
+      List<DecryptionResult> out = new ArrayList<>();
+      int j = 0;
+      for (ObjectNode event : events) {
+        out.add(j < bounded.size() && bounded.get(j) == event ? inner.get(j++) : overLimits());
+      }
+      return out;
+    }
     return step(
         changes -> {
           List<DecryptionResult> results;
@@ -467,10 +568,22 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           for (int i = 0; i < results.size(); i++) {
-            requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            try {
+              requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            } catch (io.github.mxe2ee.store.StoreException e) {
+              throw e;
+            } catch (RuntimeException e) {
+              // One event's side effect must not fail the batch: its result stands, counted.
+              ctx.counters.eventsFailed++;
+            }
           }
           return results;
         });
+  }
+
+  private static DecryptionResult overLimits() {
+    return new DecryptionResult.UnableToDecrypt(
+        DecryptionFailure.MALFORMED, null, "rejected: over JSON limits");
   }
 
   private DecryptionResult decryptOne(String roomId, ObjectNode event) {
@@ -579,6 +692,16 @@ public final class OlmMachine implements AutoCloseable {
   public RoomKeyImportResult importRoomKeys(List<ExportedRoomKey> keys) {
     Objects.requireNonNull(keys, "keys");
     return step(changes -> groups.importRoomKeys(keys, changes));
+  }
+
+  /**
+   * How many room keys (over Olm, forwarded, from a file or a backup) this machine refused since it
+   * was opened because another ratchet or signing key already held their (room, sender key, session
+   * id), or the session id had {@value GroupSessions#MAX_COPIES_PER_SESSION} copies in the room
+   * already. Each is also logged (ids only) at WARNING.
+   */
+  public long conflictingRoomKeysRefused() {
+    return groups.conflictingKeysRefused();
   }
 
   /**
