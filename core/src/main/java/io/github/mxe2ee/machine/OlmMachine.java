@@ -8,6 +8,12 @@ import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.olm.IdentityKeys;
+import io.github.mxe2ee.sas.KeyDirectory;
+import io.github.mxe2ee.sas.SasContext;
+import io.github.mxe2ee.sas.SasVerification;
+import io.github.mxe2ee.sas.VerificationMessage;
+import io.github.mxe2ee.sas.Verifications;
+import io.github.mxe2ee.sas.VerifiedKeys;
 import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.DeviceRecord;
@@ -69,10 +75,22 @@ public final class OlmMachine implements AutoCloseable {
   /** Claims that replace wedged sessions: their new sessions announce themselves with m.dummy. */
   private final java.util.Set<String> unwedgeClaims = new java.util.HashSet<>();
 
+  /** SAS verifications (in memory only); outlive reloads like the replay guard. */
+  private final Verifications verifications;
+
   private OlmMachine(Context ctx) {
     this.ctx = ctx;
     this.ownDevice = new OwnDeviceCheck(ctx);
     load();
+    this.verifications =
+        new Verifications(
+            new SasContext(
+                ctx.userId(),
+                ctx.deviceId(),
+                account.account().ed25519Key(),
+                new MachineKeyDirectory(),
+                ctx.config.clock(),
+                ctx.config.random()));
   }
 
   private void load() {
@@ -208,6 +226,13 @@ public final class OlmMachine implements AutoCloseable {
    */
   public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync, SyncCheckpoint checkpoint) {
     Objects.requireNonNull(sync, "sync");
+    List<ReceivedToDevice> out = receiveSyncChangesStep(sync, checkpoint);
+    applyVerified();
+    return out;
+  }
+
+  private List<ReceivedToDevice> receiveSyncChangesStep(
+      SyncChanges sync, SyncCheckpoint checkpoint) {
     return step(
         changes -> {
           devices.onDeviceListChanges(sync.changedUsers(), sync.leftUsers(), changes);
@@ -217,8 +242,11 @@ public final class OlmMachine implements AutoCloseable {
           ToDeviceHandler handler =
               new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests);
           for (ObjectNode event : sync.toDeviceEvents()) {
-            out.add(handler.handle(event, changes, replies));
+            ReceivedToDevice received = handler.handle(event, changes, replies);
+            out.add(received);
+            routeVerification(received);
           }
+          queueVerificationMessages();
           if (!handler.wedgedDevices().isEmpty()) {
             OutgoingRequest claim = olm.claimRequest(handler.wedgedDevices(), true);
             if (claim != null) {
@@ -274,8 +302,15 @@ public final class OlmMachine implements AutoCloseable {
    */
   public List<OutgoingRequest> outgoingRequests() {
     ownDevice.ensureNoConflict();
+    List<OutgoingRequest> out = outgoingRequestsStep();
+    applyVerified();
+    return out;
+  }
+
+  private List<OutgoingRequest> outgoingRequestsStep() {
     return step(
         changes -> {
+          queueVerificationMessages();
           List<OutgoingRequest> out = new ArrayList<>();
           OutgoingRequest upload = account.uploadRequest(changes, ownDevice.confirmed());
           if (upload != null) {
@@ -746,6 +781,96 @@ public final class OlmMachine implements AutoCloseable {
       throw new IllegalArgumentException("fingerprint of " + deviceId + " does not match");
     }
     return step(changes -> crossSigning.signOwnDevice(device, changes));
+  }
+
+  // ------------------------------------------------------------ verification
+
+  /**
+   * The SAS verifications of this device (spec: "Short Authentication String (SAS) verification"),
+   * live and recently ended: incoming {@code m.key.verification.*} to-device events are routed here
+   * by {@link #receiveSyncChanges}; requests from others wait in {@code REQUEST_RECEIVED} for the
+   * caller to accept or cancel them. What a verification sends ({@code accept()}, {@code
+   * confirm()}, {@code cancel()}) leaves through the next {@link #outgoingRequests}, which also
+   * times flows out. When a flow succeeds, the verified device is marked {@link
+   * LocalTrust#VERIFIED} if its Ed25519 key is still the one verified. Drive the returned objects
+   * from the machine's thread only. Not persisted: a restart ends every flow.
+   */
+  public Verifications verifications() {
+    return verifications;
+  }
+
+  /**
+   * Starts a SAS verification with a known device: the {@code m.key.verification.request} is in the
+   * next {@link #outgoingRequests}; when the device answers {@code ready}, the start follows.
+   *
+   * @throws IllegalArgumentException if the device is unknown (query its keys first)
+   * @throws IllegalStateException if too many verifications are in progress
+   */
+  public SasVerification startVerification(String userId, String deviceId) {
+    if (devices.devices(userId).get(deviceId) == null) {
+      throw new IllegalArgumentException("unknown device " + userId + "/" + deviceId);
+    }
+    return verifications.request(userId, deviceId);
+  }
+
+  private void routeVerification(ReceivedToDevice received) {
+    if ((received.kind() != ReceivedToDevice.Kind.PLAINTEXT
+            && received.kind() != ReceivedToDevice.Kind.DECRYPTED)
+        || received.type() == null
+        || !received.type().startsWith(Verifications.EVENT_PREFIX)) {
+      return;
+    }
+    // The registry checks the sender user and the transaction id, the flow checks from_device.
+    try {
+      verifications.receive(received.type(), received.sender(), received.content());
+    } catch (RuntimeException e) {
+      // Bad input never fails the sync: a verification message that breaks a flow's invariants
+      // is dropped (the flow times out if it cannot go on).
+    }
+  }
+
+  /** Times flows out and queues what they want sent as to-device requests. */
+  private void queueVerificationMessages() {
+    verifications.checkTimeouts();
+    for (VerificationMessage m : verifications.drainOutgoing()) {
+      ObjectNode body = Context.object();
+      body.putObject("messages").putObject(m.userId()).set(m.deviceId(), m.content());
+      OutgoingRequest r =
+          new OutgoingRequest(ctx.newRequestId(), RequestType.TO_DEVICE, body, m.type());
+      queued.put(r.requestId(), r);
+    }
+  }
+
+  /** Marks the devices verified by finished flows, if their key is still the one verified. */
+  private void applyVerified() {
+    for (VerifiedKeys k : verifications.drainVerified()) {
+      if (k.deviceKey() == null) {
+        continue;
+      }
+      Optional<DeviceInfo> device = device(k.userId(), k.deviceId());
+      if (device.isPresent() && device.get().keys().ed25519().equals(k.deviceKey())) {
+        setLocalTrust(k.userId(), k.deviceId(), LocalTrust.VERIFIED);
+      }
+    }
+  }
+
+  /** The machine's device and identity caches, as the verifications see them. */
+  private final class MachineKeyDirectory implements KeyDirectory {
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> deviceKey(
+        String userId, String deviceId) {
+      return Optional.ofNullable(devices.devices(userId).get(deviceId)).map(DeviceKeys::ed25519);
+    }
+
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> masterKey(String userId) {
+      return Optional.ofNullable(devices.identity(userId)).map(id -> id.master().publicKey());
+    }
+
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> ownMasterKey() {
+      return crossSigning.holdsMasterKey() ? masterKey(ctx.userId()) : Optional.empty();
+    }
   }
 
   @Override
