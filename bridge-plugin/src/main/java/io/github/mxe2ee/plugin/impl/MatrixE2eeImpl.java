@@ -9,6 +9,7 @@ import io.github.mxe2ee.machine.SyncChanges;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -75,7 +76,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               return null;
             },
             true)
-        .compose(v -> pump.drain());
+        .compose(v -> pump.drain())
+        .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options));
   }
 
   private <T> Future<T> onWorker(java.util.concurrent.Callable<T> call) {
