@@ -226,8 +226,8 @@ public final class OlmMachine implements AutoCloseable {
 
   /**
    * Feeds back the response to a request from {@link #outgoingRequests}, {@link #shareRoomKey},
-   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning} or {@link #verifyOwnDevice}.
-   * Unknown request ids are ignored.
+   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning}, {@link #verifyOwnDevice} or {@link
+   * #bootstrapIdentity}. Unknown request ids are ignored.
    */
   public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
     if (identitySetup != null && identitySetup.owns(requestId)) {
