@@ -33,7 +33,11 @@ import java.util.Set;
  *   <li>cross-signing keys form an identity only if the master key signed the self-signing and
  *       user-signing keys; a changed master key is flagged;
  *   <li>users of a failed server, or missing from the response, are reported as failed so they stay
- *       outdated.
+ *       outdated;
+ *   <li>bounds (not the spec's, mxe2ee's): a device id longer than {@link #MAX_DEVICE_ID_LENGTH}
+ *       bytes is refused, and at most {@code maxDevicesPerUser} devices are kept per user, the
+ *       known ones first, so that a user or homeserver listing 10,000 devices cannot grow the store
+ *       or every room-key share without bound.
  * </ul>
  *
  * Thread-safe (stateless).
@@ -55,16 +59,27 @@ public final class KeysQueryProcessor {
     UserIdentity identityOf(String userId);
   }
 
+  /** Longest device id accepted: 255 bytes, the spec's limit on Matrix ids. */
+  public static final int MAX_DEVICE_ID_LENGTH = 255;
+
   private KeysQueryProcessor() {}
+
+  /** {@link #process(JsonNode, Collection, Known, int)} without a cap on devices per user. */
+  public static Map<String, UserKeysUpdate> process(
+      JsonNode response, Collection<String> queriedUsers, Known known) {
+    return process(response, queriedUsers, known, Integer.MAX_VALUE);
+  }
 
   /**
    * @param response the {@code /keys/query} response body
    * @param queriedUsers the users the request asked about; only these are reported
    * @param known what is stored now
+   * @param maxDevicesPerUser most devices kept per user (known devices first); the rest are refused
+   *     and named in the update's problems
    * @return one update per queried user, in the order given
    */
   public static Map<String, UserKeysUpdate> process(
-      JsonNode response, Collection<String> queriedUsers, Known known) {
+      JsonNode response, Collection<String> queriedUsers, Known known, int maxDevicesPerUser) {
     Set<String> failedServers = new HashSet<>();
     for (Iterator<String> it = response.path("failures").fieldNames(); it.hasNext(); ) {
       failedServers.add(it.next());
@@ -79,14 +94,14 @@ public final class KeysQueryProcessor {
       } else if (devices == null || !devices.isObject()) {
         updates.put(userId, UserKeysUpdate.failed(userId, "user missing from the response"));
       } else {
-        updates.put(userId, processUser(userId, devices, response, known));
+        updates.put(userId, processUser(userId, devices, response, known, maxDevicesPerUser));
       }
     }
     return updates;
   }
 
   private static UserKeysUpdate processUser(
-      String userId, JsonNode devicesNode, JsonNode response, Known known) {
+      String userId, JsonNode devicesNode, JsonNode response, Known known, int maxDevices) {
     List<String> problems = new ArrayList<>();
     List<RefusedDeviceKeys> refused = new ArrayList<>();
     Map<String, DeviceKeys> stored = known.devicesOf(userId);
@@ -96,9 +111,30 @@ public final class KeysQueryProcessor {
     Map<String, DeviceKeys> keyOwners = new HashMap<>();
     bound.values().forEach(d -> claimKeys(keyOwners, d));
     Map<String, DeviceKeys> accepted = new LinkedHashMap<>();
+    // Known devices first, so that a flood of new ones cannot push them out.
+    List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = devicesNode.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
+      if (stored.containsKey(entry.getKey())) {
+        entries.add(entry);
+      }
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = devicesNode.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      if (!stored.containsKey(entry.getKey())) {
+        entries.add(entry);
+      }
+    }
+    int overLimit = 0;
+    for (Map.Entry<String, JsonNode> entry : entries) {
       String deviceId = entry.getKey();
+      if (deviceId.length() > MAX_DEVICE_ID_LENGTH
+          || deviceId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+              > MAX_DEVICE_ID_LENGTH
+          || accepted.size() >= maxDevices) {
+        overLimit++;
+        continue;
+      }
       DeviceKeys device = checkDevice(userId, deviceId, entry.getValue(), problems);
       DeviceKeys binding = bound.get(deviceId);
       if (device != null && binding != null && !binding.sameKeysAs(device)) {
@@ -122,6 +158,15 @@ public final class KeysQueryProcessor {
       if (device != null) {
         accepted.put(deviceId, device);
       }
+    }
+    if (overLimit > 0) {
+      problems.add(
+          overLimit
+              + " devices refused: ids over "
+              + MAX_DEVICE_ID_LENGTH
+              + " bytes, or over the limit of "
+              + maxDevices
+              + " per user");
     }
     Set<String> removed = new HashSet<>(stored.keySet());
     removed.removeAll(accepted.keySet());

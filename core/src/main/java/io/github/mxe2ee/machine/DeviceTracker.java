@@ -31,7 +31,10 @@ import java.util.Set;
  * marks tracked users outdated, {@code left} stops tracking; one {@code /keys/query} per user in
  * flight, and if a user changes again while a query for them is in flight, that query's result for
  * them is ignored (superseded) and they stay outdated, so a fresh query follows. Responses are
- * checked by {@link KeysQueryProcessor}.
+ * checked by {@link KeysQueryProcessor}, which keeps at most {@link
+ * MachineLimits#maxDevicesPerUser()} devices per user. A failed query is not resent at once: its
+ * users wait {@link MachineLimits#retryBackoffBase()}, doubled after each further failure up to
+ * {@link MachineLimits#retryBackoffMax()}.
  *
  * <p><b>Keys are bound to ids, trust to keys.</b> A (user, device id) is bound forever to the first
  * keys accepted for it: deleted devices keep their row (flagged deleted, keys and local trust kept)
@@ -65,6 +68,12 @@ final class DeviceTracker {
   private final Map<String, Map<String, DeviceRecord>> records = new HashMap<>();
 
   private final Map<String, Optional<CrossSigningIdentityRecord>> identityRecords = new HashMap<>();
+
+  /** {@link #devices} results by user, until one of the user's rows is written. */
+  private final Map<String, Map<String, DeviceKeys>> liveDevices = new HashMap<>();
+
+  /** Users whose last queries failed: consecutive failures and when they may be queried again. */
+  private final Map<String, long[]> backoff = new HashMap<>();
 
   /** Parsed device keys by user and device, with the JSON they were parsed from. */
   private final Map<String, Map<String, Parsed>> parsed = new HashMap<>();
@@ -130,8 +139,10 @@ final class DeviceTracker {
 
   private OutgoingRequest newQuery() {
     List<String> users = new ArrayList<>();
+    long now = ctx.now();
     for (String user : ctx.store.outdatedUsers()) {
-      if (!isInFlight(user)) {
+      long[] b = backoff.get(user);
+      if (!isInFlight(user) && (b == null || now >= b[1])) {
         users.add(user);
       }
     }
@@ -146,6 +157,17 @@ final class DeviceTracker {
     return new OutgoingRequest(id, RequestType.KEYS_QUERY, body, null);
   }
 
+  /** Whether the unanswered query {@code requestId} asked about {@code user}. */
+  boolean asks(String requestId, String user) {
+    Set<String> users = inFlight.get(requestId);
+    return users != null && users.contains(user);
+  }
+
+  /** Marks {@code user} outdated (tracking them if not yet), so a query for them follows. */
+  void markOutdated(String user, Changes changes) {
+    changes.putTrackedUser(new TrackedUser(user, true));
+  }
+
   /** The result of a query: users whose devices were updated. */
   Set<String> onQueryResponse(String requestId, JsonNode response, Changes changes) {
     unanswered.remove(requestId);
@@ -156,8 +178,22 @@ final class DeviceTracker {
     Set<String> current = new HashSet<>(users);
     current.removeAll(superseded);
     superseded.removeAll(users);
+    backoff.keySet().removeAll(users);
+    int max = ctx.limits.maxDevicesPerUser();
     Map<String, UserKeysUpdate> updates =
-        KeysQueryProcessor.process(response, current, new StoreKnown());
+        KeysQueryProcessor.process(response, current, new StoreKnown(), max);
+    for (String user : current) {
+      JsonNode listed = response.path("device_keys").path(user);
+      int sane = 0;
+      for (java.util.Iterator<String> it = listed.fieldNames(); it.hasNext(); ) {
+        if (MachineLimits.saneId(it.next())) {
+          sane++;
+        } else {
+          ctx.counters.malformedIdsDropped++;
+        }
+      }
+      ctx.counters.devicesRefused += Math.max(0, sane - max);
+    }
     Set<String> updated = new HashSet<>();
     for (UserKeysUpdate update : updates.values()) {
       if (update.failed()) {
@@ -177,12 +213,24 @@ final class DeviceTracker {
     return updated;
   }
 
-  /** A query failed: its users stay outdated and may be queried again. */
+  /**
+   * A query failed: its users stay outdated and are queried again after a backoff that doubles with
+   * each consecutive failure.
+   */
   void onQueryFailure(String requestId) {
     unanswered.remove(requestId);
     Set<String> users = inFlight.remove(requestId);
     if (users != null) {
       superseded.removeAll(users);
+      long now = ctx.now();
+      long base = ctx.limits.retryBackoffBase().toMillis();
+      long cap = ctx.limits.retryBackoffMax().toMillis();
+      for (String user : users) {
+        long[] b = backoff.computeIfAbsent(user, u -> new long[2]);
+        long wait = base << Math.min(b[0], 30);
+        b[0]++;
+        b[1] = now + Math.min(wait, cap);
+      }
     }
   }
 
@@ -272,13 +320,21 @@ final class DeviceTracker {
 
   /** The known, non-deleted devices of {@code user}, by id. */
   Map<String, DeviceKeys> devices(String user) {
+    Map<String, DeviceKeys> cached = liveDevices.get(user);
+    if (cached != null) {
+      return cached;
+    }
     Map<String, DeviceKeys> out = new LinkedHashMap<>();
     for (DeviceRecord r : recordsOf(user).values()) {
       if (!r.deleted()) {
         out.put(r.deviceId(), keysOf(r));
       }
     }
-    return out;
+    // Built once and shared until the user's devices change: a batch of events from a user with
+    // many devices must not rebuild it per event.
+    Map<String, DeviceKeys> view = java.util.Collections.unmodifiableMap(out);
+    liveDevices.put(user, view);
+    return view;
   }
 
   private Map<String, DeviceRecord> recordsOf(String user) {
@@ -312,6 +368,7 @@ final class DeviceTracker {
   void putDevice(DeviceRecord record, Changes changes) {
     changes.putDevice(record);
     recordsOf(record.userId()).put(record.deviceId(), record);
+    liveDevices.remove(record.userId());
   }
 
   private Optional<CrossSigningIdentityRecord> identityRecord(String user) {
@@ -327,10 +384,22 @@ final class DeviceTracker {
 
   /** The device of {@code user} with Curve25519 key {@code curve25519}, if known. */
   Optional<DeviceKeys> deviceByCurveKey(String user, String curve25519) {
-    return devices(user).values().stream()
-        .filter(d -> d.curve25519().toBase64().equals(curve25519))
-        .findFirst();
+    Map<String, DeviceKeys> all = devices(user);
+    Map<String, DeviceKeys> byCurve = byCurveKey.get(all);
+    if (byCurve == null) {
+      byCurve = new HashMap<>();
+      for (DeviceKeys d : all.values()) {
+        byCurve.putIfAbsent(d.curve25519().toBase64(), d);
+      }
+      byCurveKey.clear();
+      byCurveKey.put(all, byCurve);
+    }
+    return Optional.ofNullable(byCurve.get(curve25519));
   }
+
+  /** Curve25519 index of the last {@link #devices} view it was asked about (by identity). */
+  private final Map<Map<String, DeviceKeys>, Map<String, DeviceKeys>> byCurveKey =
+      new java.util.IdentityHashMap<>();
 
   /** The stored, validated identity of {@code user}, or null. */
   UserIdentity identity(String user) {

@@ -2,6 +2,7 @@ package io.github.mxe2ee.adversarial;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.device.DeviceTrust;
 import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.machine.DeviceIdentityConflictException;
 import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.testing.JavaMachine;
@@ -154,14 +156,33 @@ class DeviceKeyReplacementAttackTest {
   void ownDeviceIdListedByTheServerWithOtherKeys_isRefused() {
     FakeDevice attacker = new FakeDevice(BOT, "BOTDEVICE");
     server.list(attacker); // listed before our own upload: the server's first answer lies
-    OlmMachine m = startInMemory();
-    server.announceChange(m, BOT);
-
+    // A fresh account checks the server's keys for its device id before uploading its own: other
+    // keys there stop the machine (DeviceIdentityConflictException) with nothing uploaded.
+    assertThrows(DeviceIdentityConflictException.class, this::startInMemory);
+    OlmMachine m = bot.machine();
+    assertTrue(m.identityConflict().isPresent(), "the conflict stays known");
     Optional<OlmMachine.DeviceInfo> shown = m.device(BOT, "BOTDEVICE");
     assertTrue(
         shown.isEmpty() || shown.get().keys().ed25519().equals(m.identityKeys().ed25519()),
         "our own device id shows the attacker's keys: " + shown);
-    assertTrue(m.trustCounters().refusedDeviceKeys() > 0, "the refusal is counted");
+  }
+
+  @Test
+  void ownDeviceIdRelistedWithOtherKeysAfterOurUpload_neverShowsThem() {
+    OlmMachine m = startInMemory();
+    server.list(new FakeDevice(BOT, "BOTDEVICE"));
+    try {
+      server.announceChange(m, BOT);
+    } catch (DeviceIdentityConflictException expected) {
+      // The running check may stop the machine; either way the keys are never taken.
+    }
+    Optional<OlmMachine.DeviceInfo> shown = m.device(BOT, "BOTDEVICE");
+    assertTrue(
+        shown.isEmpty() || shown.get().keys().ed25519().equals(m.identityKeys().ed25519()),
+        "our own device id shows the attacker's keys: " + shown);
+    assertTrue(
+        m.identityConflict().isPresent() || m.trustCounters().refusedDeviceKeys() > 0,
+        "the replacement is refused and reported");
   }
 
   @Test

@@ -39,7 +39,8 @@ public final class EchoBotConfig {
    * @param homeserver base URL, not null
    * @param user localpart or user id, not null
    * @param password password, not null
-   * @param deviceId device id to reuse, or null for a new device per login
+   * @param deviceId device id to reuse, or null to reuse the one the bot saved on its first login
+   *     ({@link EchoBot#deviceIdFile}), or get a new one from the server on the very first
    */
   public EchoBotConfig(String homeserver, String user, String password, String deviceId) {
     this(homeserver, user, password, deviceId, null);
@@ -164,7 +165,7 @@ public final class EchoBotConfig {
     return password;
   }
 
-  /** Device id to reuse, or null. */
+  /** Device id to reuse, or null (then the bot's saved one, see {@link EchoBot#deviceIdFile}). */
   public String deviceId() {
     return deviceId;
   }

@@ -80,7 +80,19 @@ final class RequestPump {
               if (ar.succeeded()) {
                 return worker.executeBlocking(
                     () -> {
-                      machine.markRequestAsSent(r.requestId(), r.type(), Json.toNode(ar.result()));
+                      com.fasterxml.jackson.databind.node.ObjectNode response;
+                      try {
+                        response = Json.toNode(ar.result());
+                      } catch (IllegalArgumentException overLimits) {
+                        LOG.log(
+                            System.Logger.Level.WARNING,
+                            "{0} {1}: response over the JSON limits, treated as failed",
+                            r.type(),
+                            r.requestId());
+                        machine.markRequestAsFailed(r.requestId(), r.type(), 0, null);
+                        return null;
+                      }
+                      machine.markRequestAsSent(r.requestId(), r.type(), response);
                       return null;
                     },
                     true);
