@@ -91,7 +91,7 @@ class IdentityEchoBotTest {
   }
 
   private void stopBot(EchoBot bot) throws Exception {
-    bot.stop();
+    await(bot.close()); // stops the loop and releases the store (and its device lock)
     Vertx v = vertxes.remove(vertxes.size() - 1);
     v.close().toCompletionStage().toCompletableFuture().get(FUTURE_WAIT_S, TimeUnit.SECONDS);
   }
