@@ -156,6 +156,14 @@ const OPS = {
     return { devices: await requireClient().userDevices(str(a, "user_id")) };
   },
 
+  async device_verification_status(a) {
+    return { status: await requireClient().deviceVerificationStatus(str(a, "user_id"), str(a, "device_id")) };
+  },
+
+  async user_verification_status(a) {
+    return requireClient().userVerificationStatus(str(a, "user_id"));
+  },
+
   async set_room_key_requests(a) {
     if (typeof a.enabled !== "boolean") throw new ClientError("bad_request", "'enabled': expected a boolean");
     return requireClient().setRoomKeyRequests(a.enabled);

@@ -200,6 +200,38 @@ export class JsClient {
     return out;
   }
 
+  /**
+   * How this client's crypto judges `userId`'s device `deviceId` (getDeviceVerificationStatus),
+   * after downloading the user's keys if they are not tracked yet; null for an unknown device.
+   */
+  async deviceVerificationStatus(userId, deviceId) {
+    const client = this.requireStarted();
+    await client.getCrypto().getUserDeviceInfo([userId], true);
+    const s = await client.getCrypto().getDeviceVerificationStatus(userId, deviceId);
+    if (s === null) return null;
+    return {
+      signed_by_owner: s.signedByOwner,
+      cross_signing_verified: s.crossSigningVerified,
+      locally_verified: s.localVerified,
+      tofu: s.tofu,
+      verified: s.isVerified(),
+    };
+  }
+
+  /** How this client's crypto judges `userId`'s identity (getUserVerificationStatus). */
+  async userVerificationStatus(userId) {
+    const client = this.requireStarted();
+    await client.getCrypto().getUserDeviceInfo([userId], true);
+    const s = await client.getCrypto().getUserVerificationStatus(userId);
+    return {
+      known: s.known,
+      cross_signing_verified: s.isCrossSigningVerified(),
+      was_cross_signing_verified: s.wasCrossSigningVerified(),
+      needs_user_approval: s.needsUserApproval,
+      verified: s.isVerified(),
+    };
+  }
+
   // ---------------------------------------------------------------- rooms
 
   /**

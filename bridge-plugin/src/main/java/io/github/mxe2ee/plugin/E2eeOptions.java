@@ -33,6 +33,8 @@ public class E2eeOptions {
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
+  private String recoveryKeyFile;
+  private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
 
@@ -46,8 +48,39 @@ public class E2eeOptions {
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
     this.maxPumpRounds = other.maxPumpRounds;
+    this.recoveryKeyFile = other.recoveryKeyFile;
+    this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+  }
+
+  /**
+   * The recovery key file (docs/IDENTITY.md), or null (the default) to start without a
+   * cross-signing identity. When set, {@link MatrixE2ee#start} creates it (0600) on first use,
+   * refuses it if group or others may read it, and bootstraps or restores the identity with it.
+   */
+  public String getRecoveryKeyFile() {
+    return recoveryKeyFile;
+  }
+
+  /** Sets the recovery key file; null disables the identity bootstrap. */
+  public E2eeOptions setRecoveryKeyFile(String recoveryKeyFile) {
+    this.recoveryKeyFile = recoveryKeyFile;
+    return this;
+  }
+
+  /**
+   * The account's password for user-interactive auth when the identity is uploaded, or null. Kept
+   * in memory only; never logged or printed.
+   */
+  public String getAccountPassword() {
+    return accountPassword;
+  }
+
+  /** Sets the account's password for user-interactive auth (null: none). */
+  public E2eeOptions setAccountPassword(String accountPassword) {
+    this.accountPassword = accountPassword;
+    return this;
   }
 
   /** The SQLite database file. */

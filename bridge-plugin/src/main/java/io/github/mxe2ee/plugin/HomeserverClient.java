@@ -202,15 +202,92 @@ public final class HomeserverClient {
     if (s == null) {
       throw new IllegalStateException("request before login");
     }
+    return send(s, method, path, body).map(resp -> json(path, resp));
+  }
+
+  /**
+   * {@link #request} for an endpoint behind user-interactive auth (Client-Server API, "User-
+   * interactive authentication API"), such as {@code POST /keys/device_signing/upload}: the request
+   * is sent without {@code auth} first; if the server answers 401 with {@code flows}, it is sent
+   * again with an {@code m.login.password} {@code auth} object (identifier {@code m.id.user}, the
+   * session's user) and the UIA {@code session}.
+   *
+   * @param password the account's password, or null (then a 401 fails with a message saying so)
+   * @return the JSON response body of a 2xx answer
+   * @throws IllegalStateException if called before a successful {@link #login}
+   */
+  public Future<JsonObject> requestWithPasswordUia(
+      String method, String path, JsonObject body, String password) {
+    Session s = session;
+    if (s == null) {
+      throw new IllegalStateException("request before login");
+    }
+    return send(s, method, path, body)
+        .compose(
+            resp -> {
+              JsonObject uia = resp.statusCode() == 401 ? bodyOrNull(resp) : null;
+              if (uia == null || !(uia.getValue("flows") instanceof io.vertx.core.json.JsonArray)) {
+                return Future.succeededFuture(json(path, resp));
+              }
+              if (password == null) {
+                return Future.failedFuture(
+                    new HomeserverException(
+                        path,
+                        401,
+                        uia.getString("errcode"),
+                        "user-interactive auth required and no account password is configured"));
+              }
+              if (!offersPasswordOnly(uia.getJsonArray("flows"))) {
+                return Future.failedFuture(
+                    new HomeserverException(
+                        path, 401, null, "the server offers no m.login.password-only flow"));
+              }
+              JsonObject auth =
+                  new JsonObject()
+                      .put("type", "m.login.password")
+                      .put(
+                          "identifier",
+                          new JsonObject().put("type", "m.id.user").put("user", s.userId()))
+                      .put("password", password);
+              if (uia.getValue("session") instanceof String session) {
+                auth.put("session", session);
+              }
+              return send(s, method, path, body.copy().put("auth", auth))
+                  .map(retry -> json(path, retry));
+            });
+  }
+
+  private static boolean offersPasswordOnly(io.vertx.core.json.JsonArray flows) {
+    for (Object flow : flows) {
+      if (flow instanceof JsonObject f
+          && f.getValue("stages") instanceof io.vertx.core.json.JsonArray stages
+          && stages.size() == 1
+          && "m.login.password".equals(stages.getValue(0))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Future<HttpResponse<Buffer>> send(
+      Session s, String method, String path, JsonObject body) {
     HttpRequest<Buffer> req =
         client
             .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
             .bearerTokenAuthentication(s.accessToken)
-            .timeout(REQUEST_TIMEOUT_MS);
-    HttpRequest<Buffer> bounded = req.as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
-    Future<HttpResponse<Buffer>> sent =
-        body == null ? bounded.send() : bounded.sendJsonObject(body);
-    return sent.map(resp -> json(path, resp));
+            .timeout(REQUEST_TIMEOUT_MS)
+            .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
+    return body == null ? req.send() : req.sendJsonObject(body);
+  }
+
+  /** The body of a (non-2xx) answer as a JSON object within the bounds, or null. */
+  private static JsonObject bodyOrNull(HttpResponse<Buffer> resp) {
+    try {
+      Buffer raw = resp.body();
+      return raw == null || raw.length() == 0 ? null : RESPONSE_PARSER.parse(raw.getBytes()).body();
+    } catch (SyncBodyException e) {
+      return null;
+    }
   }
 
   private static JsonObject json(String path, HttpResponse<Buffer> resp) {

@@ -67,6 +67,9 @@ public final class OlmMachine implements AutoCloseable {
   private KeyRequests keyRequests;
   private KeyBackups backups;
 
+  /** The identity bootstrap run in progress, or null. In memory: a restart starts a new run. */
+  private IdentitySetup identitySetup;
+
   /** Requests produced while processing input, waiting to be sent. */
   private final Map<String, OutgoingRequest> queued = new LinkedHashMap<>();
 
@@ -102,6 +105,7 @@ public final class OlmMachine implements AutoCloseable {
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
     backups = new KeyBackups(ctx, groups);
+    identitySetup = null;
   }
 
   /**
@@ -339,8 +343,8 @@ public final class OlmMachine implements AutoCloseable {
 
   /**
    * Feeds back the response to a request from {@link #outgoingRequests}, {@link #shareRoomKey},
-   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning} or {@link #verifyOwnDevice}.
-   * Unknown request ids are ignored.
+   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning}, {@link #verifyOwnDevice} or {@link
+   * #bootstrapIdentity}. Unknown request ids are ignored.
    *
    * @throws DeviceIdentityConflictException if this is the answer to a {@code /keys/query} for our
    *     own user that lists other keys for our device id (the answer is then not applied)
@@ -350,6 +354,10 @@ public final class OlmMachine implements AutoCloseable {
       // A response nested or sized beyond the bounds is treated as a failed request: nothing in
       // it is used, and whatever it was for is produced again later.
       markRequestAsFailed(requestId, type, 0, null);
+      return;
+    }
+    if (identitySetup != null && identitySetup.owns(requestId)) {
+      identitySetup.onSent(identitySetup.pending(requestId), response);
       return;
     }
     run(
@@ -387,7 +395,7 @@ public final class OlmMachine implements AutoCloseable {
               keyRequests.onToDeviceSent(requestId, changes);
             }
             case KEYS_BACKUP -> backups.onSent(requestId, changes);
-            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD -> {}
+            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD, ACCOUNT_DATA_GET, ACCOUNT_DATA_PUT -> {}
           }
         });
   }
@@ -401,6 +409,10 @@ public final class OlmMachine implements AutoCloseable {
    * @param error the error body, or null
    */
   public void markRequestAsFailed(String requestId, RequestType type, int status, JsonNode error) {
+    if (identitySetup != null && identitySetup.owns(requestId)) {
+      identitySetup.onFailed(identitySetup.pending(requestId), status, error);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
@@ -756,6 +768,39 @@ public final class OlmMachine implements AutoCloseable {
   public List<OutgoingRequest> bootstrapCrossSigning() {
     ownDevice.ensureNoConflict();
     return step(changes -> crossSigning.bootstrap(changes));
+  }
+
+  /**
+   * Puts our cross-signing identity on the server and its private keys in secret storage
+   * (docs/IDENTITY.md; spec {@code end_to_end_encryption.md}, "Cross-signing", and {@code
+   * secrets.md}), one step per call: the first call of a run returns requests that read the
+   * server's state; after their answers are fed back, each call returns the next requests, until
+   * {@link IdentityStep.Done} or {@link IdentityStep.Refused}. A new run starts with the call after
+   * that (or after a restart) and only does what is missing, so it is idempotent and resumes a
+   * half-finished bootstrap.
+   *
+   * <p>Guarantees: private keys are saved in this store before any request that publishes or stores
+   * them leaves; they are written to secret storage (encrypted under {@code recoveryKey}) before
+   * the public keys are uploaded; a master key the server already has is never replaced (without
+   * its private key the run is {@link IdentityStep.Refused}); a secret storage default key that
+   * {@code recoveryKey} does not open is never replaced. With the recovery key, a new device or a
+   * lost store restores the same identity from secret storage.
+   *
+   * @param recoveryKey the secret storage key; held in memory for the run only
+   */
+  public IdentityStep bootstrapIdentity(io.github.mxe2ee.secrets.SecretStorageKey recoveryKey) {
+    Objects.requireNonNull(recoveryKey, "recoveryKey");
+    return step(
+        changes -> {
+          if (identitySetup == null) {
+            identitySetup = new IdentitySetup(ctx, account, devices, crossSigning, recoveryKey);
+          }
+          IdentityStep next = identitySetup.next(changes);
+          if (!(next instanceof IdentityStep.Send)) {
+            identitySetup = null;
+          }
+          return next;
+        });
   }
 
   /** True if we hold the private master key of our identity. */

@@ -109,7 +109,9 @@ public final class EchoBot {
                                 hs,
                                 new E2eeOptions()
                                     .setStorePath(dir.resolve("mxe2ee.db").toString())
-                                    .setPickleKeyFile(dir.resolve("pickle.key").toString()));
+                                    .setPickleKeyFile(dir.resolve("pickle.key").toString())
+                                    .setRecoveryKeyFile(recoveryKeyFile(session.userId()))
+                                    .setAccountPassword(config.password()));
                         return e2ee.start();
                       })
                   .map(
@@ -122,6 +124,16 @@ public final class EchoBot {
                         return null;
                       });
             });
+  }
+
+  /**
+   * The configured recovery key file, else {@code <store dir>/<user id>.recovery-key}: per user,
+   * not per device, so that a new device or a lost store finds it (docs/IDENTITY.md).
+   */
+  private String recoveryKeyFile(String userId) {
+    return config.recoveryKeyFile() != null
+        ? config.recoveryKeyFile()
+        : Path.of(DEFAULT_STORE_DIR, userId + ".recovery-key").toString();
   }
 
   /**

@@ -113,10 +113,10 @@ class JsClientEchoBotTest {
     assertEquals("echo: " + text, ev.getJsonObject("content").getString("body"));
     assertEquals("m.notice", ev.getJsonObject("content").getString("msgtype"));
     assertEquals(botCurve25519, ev.getString("sender_curve25519"), "sent by the bot's device");
-    // The bot's device is authentic but not cross-signed (the bot has no cross-signing identity),
-    // which matrix-js-sdk's Rust crypto reports as a red shield with reason unsigned_device, or
-    // unverified_identity once it has one. Any other reason (unknown device, authenticity not
-    // guaranteed, mismatched sender key, sent in clear) is a failure.
+    // The bot's device is authentic and signed by the bot's cross-signing identity, which this
+    // client has not verified: matrix-js-sdk's Rust crypto reports unverified_identity (or
+    // unsigned_device for a bot without identity). Any other reason (unknown device, authenticity
+    // not guaranteed, mismatched sender key, sent in clear) is a failure.
     String reason = ev.getJsonObject("shield").getString("reason");
     assertTrue(
         reason == null || AUTHENTIC_SHIELD_REASONS.contains(reason),

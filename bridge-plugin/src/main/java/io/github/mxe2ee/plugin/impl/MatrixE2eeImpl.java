@@ -13,6 +13,7 @@ import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.UnencryptedRoomException;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -111,6 +112,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             true)
         .compose(v -> pump.drain())
         .transform(this::failOnIdentityConflict)
+        .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options))
         .onComplete(
             ar -> {
               synchronized (this) {

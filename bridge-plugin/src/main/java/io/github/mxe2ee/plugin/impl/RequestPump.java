@@ -70,7 +70,10 @@ final class RequestPump {
 
   Future<Void> send(OutgoingRequest r) {
     return client
-        .request(r.method(), r.path(), new io.vertx.core.json.JsonObject(r.bodyJson()))
+        .request(
+            r.method(),
+            r.path(),
+            r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson()))
         .transform(
             ar -> {
               inFlight.remove(r.requestId());

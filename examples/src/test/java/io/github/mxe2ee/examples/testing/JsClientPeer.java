@@ -138,6 +138,25 @@ public final class JsClientPeer implements AutoCloseable {
     return call("user_devices", new JsonObject().put("user_id", userId)).getJsonArray("devices");
   }
 
+  /**
+   * How this client judges a device: {@code signed_by_owner, cross_signing_verified,
+   * locally_verified, tofu, verified}, or null if it does not know the device.
+   */
+  public JsonObject deviceVerificationStatus(String userId, String deviceId) {
+    return call(
+            "device_verification_status",
+            new JsonObject().put("user_id", userId).put("device_id", deviceId))
+        .getJsonObject("status");
+  }
+
+  /**
+   * How this client judges a user's identity: {@code known, cross_signing_verified,
+   * was_cross_signing_verified, needs_user_approval, verified}.
+   */
+  public JsonObject userVerificationStatus(String userId) {
+    return call("user_verification_status", new JsonObject().put("user_id", userId));
+  }
+
   /** Fault injection: holds the next {@code count} Olm to-device sends back for {@code ms}. */
   public void delayToDevice(long ms, int count) {
     call("delay_to_device", new JsonObject().put("ms", ms).put("count", count));
