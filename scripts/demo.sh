@@ -40,6 +40,7 @@ bash scripts/dev-homeserver.sh register "$user" "$password"
 
 cp="examples/target/classes:$(cat examples/target/classpath.txt)"
 log "starting the echo bot as @$user:localhost against $url (Ctrl-C to stop)"
+log "talk to it: in another terminal run  bash scripts/chat.sh  (encrypted chat as a fresh user)"
 bot=(java -cp "$cp" io.github.mxe2ee.examples.EchoBot --config "$config" --homeserver "$url")
 if [[ -n "${MXE2EE_DEMO_DURATION:-}" ]]; then
   rc=0

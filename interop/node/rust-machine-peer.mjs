@@ -338,6 +338,80 @@ async function decrypt(m, req) {
   };
 }
 
+
+// ---------------------------------------------------------------- SAS verification (issue 13)
+
+const REQUEST_PHASES = new Map([
+  [sdk.VerificationRequestPhase.Created, "created"],
+  [sdk.VerificationRequestPhase.Requested, "requested"],
+  [sdk.VerificationRequestPhase.Ready, "ready"],
+  [sdk.VerificationRequestPhase.Transitioned, "transitioned"],
+  [sdk.VerificationRequestPhase.Done, "done"],
+  [sdk.VerificationRequestPhase.Cancelled, "cancelled"],
+]);
+
+// The wasm machine forgets a flow once it is done or cancelled; the peer keeps the objects it saw, by
+// "user|flow", so that the final state can still be read.
+const seenRequests = new Map();
+const seenSas = new Map();
+
+function lookupRequest(m, userId, flowId) {
+  const key = `${userId}|${flowId}`;
+  const live = m.getVerificationRequest(new sdk.UserId(userId), flowId);
+  if (live) seenRequests.set(key, live);
+  return live ?? seenRequests.get(key);
+}
+
+function lookupSas(m, userId, flowId) {
+  const key = `${userId}|${flowId}`;
+  let live = m.getVerification(new sdk.UserId(userId), flowId);
+  if (!(live instanceof sdk.Sas)) live = lookupRequest(m, userId, flowId)?.getVerification();
+  if (live instanceof sdk.Sas) seenSas.set(key, live);
+  return live instanceof sdk.Sas ? live : seenSas.get(key);
+}
+
+/** The verification request `flow_id` with `user_id`, or a `unknown_verification` error. */
+function verificationRequest(m, req) {
+  const r = lookupRequest(m, str(req, "user_id"), str(req, "flow_id"));
+  if (!r) throw new PeerError("unknown_verification", `no verification request ${req.flow_id} with ${req.user_id}`);
+  return r;
+}
+
+/** The SAS of flow `flow_id` with `user_id`, or a `no_sas` error. */
+function sasOf(m, req) {
+  const v = lookupSas(m, str(req, "user_id"), str(req, "flow_id"));
+  if (!v) throw new PeerError("no_sas", `flow ${req.flow_id} with ${req.user_id} has no SAS (yet)`);
+  return v;
+}
+
+function requestList(...requests) {
+  return requests.filter((r) => r !== undefined && r !== null).map((r) => describeRequest(r, "to_device"));
+}
+
+function cancelInfo(info) {
+  if (!info) return null;
+  return { code: info.cancelCode(), reason: info.reason(), cancelled_by_us: info.cancelledbyUs() };
+}
+
+function describeSas(sas) {
+  if (!sas) return null;
+  const emoji = sas.emoji();
+  const index = sas.emojiIndex();
+  const decimals = sas.decimals();
+  return {
+    can_be_presented: sas.canBePresented(),
+    has_been_accepted: sas.hasBeenAccepted(),
+    have_we_confirmed: sas.haveWeConfirmed(),
+    we_started: sas.weStarted(),
+    is_done: sas.isDone(),
+    is_cancelled: sas.isCancelled(),
+    timed_out: sas.timedOut(),
+    cancel_info: cancelInfo(sas.cancelInfo()),
+    emoji: emoji ? emoji.map((e, i) => ({ index: index ? index[i] : null, symbol: e.symbol, description: e.description })) : null,
+    decimals: decimals ? Array.from(decimals) : null,
+  };
+}
+
 const OPS = {
   async "peer.version"() {
     const v = sdk.getVersions();
@@ -534,6 +608,81 @@ const OPS = {
     if (!d) throw new PeerError("unknown_device", `device ${req.user_id}/${req.device_id} is not known`);
     await d.setLocalTrust(trust);
     return describeDevice(await m.getDevice(new sdk.UserId(req.user_id), new sdk.DeviceId(req.device_id)));
+  },
+
+  // SAS verification (docs/interop-protocol.md, "Rust OlmMachine peer", "verification.*" and "sas.*").
+  async "verification.request"(req) {
+    const m = requireMachine();
+    const d = await m.getDevice(new sdk.UserId(str(req, "user_id")), new sdk.DeviceId(str(req, "device_id")));
+    if (!d) throw new PeerError("unknown_device", `device ${req.user_id}/${req.device_id} is not known (query keys first)`);
+    const [request, toDevice] = d.requestVerification([sdk.VerificationMethod.SasV1]);
+    seenRequests.set(`${req.user_id}|${request.flowId}`, request);
+    return { flow_id: request.flowId, requests: requestList(toDevice) };
+  },
+
+  async "verification.accept"(req) {
+    const r = verificationRequest(requireMachine(), req);
+    return { requests: requestList(r.acceptWithMethods([sdk.VerificationMethod.SasV1])) };
+  },
+
+  async "verification.start_sas"(req) {
+    const r = verificationRequest(requireMachine(), req);
+    const started = await r.startSas();
+    if (started) seenSas.set(`${req.user_id}|${req.flow_id}`, started[0]);
+    return { requests: started ? requestList(started[1]) : [] };
+  },
+
+  async "verification.cancel"(req) {
+    const r = verificationRequest(requireMachine(), req);
+    return { requests: requestList(r.cancel()) };
+  },
+
+  async "verification.state"(req) {
+    const m = requireMachine();
+    const r = lookupRequest(m, str(req, "user_id"), str(req, "flow_id"));
+    const v = lookupSas(m, req.user_id, req.flow_id);
+    return {
+      request: r
+        ? {
+            phase: REQUEST_PHASES.get(r.phase()) ?? String(r.phase()),
+            we_started: r.weStarted(),
+            is_ready: r.isReady(),
+            is_done: r.isDone(),
+            is_cancelled: r.isCancelled(),
+            other_device_id: r.otherDeviceId?.toString() ?? null,
+            cancel_info: cancelInfo(r.cancelInfo),
+          }
+        : null,
+      sas: v instanceof sdk.Sas ? describeSas(v) : null,
+    };
+  },
+
+  async "verification.pending"(req) {
+    const m = requireMachine();
+    const list = m.getVerificationRequests(new sdk.UserId(str(req, "user_id")));
+    list.forEach((r) => seenRequests.set(`${req.user_id}|${r.flowId}`, r));
+    return {
+      requests: list.map((r) => ({
+        flow_id: r.flowId,
+        phase: REQUEST_PHASES.get(r.phase()) ?? String(r.phase()),
+        we_started: r.weStarted(),
+      })),
+    };
+  },
+
+  async "sas.accept"(req) {
+    return { requests: requestList(sasOf(requireMachine(), req).accept()) };
+  },
+
+  async "sas.confirm"(req) {
+    const sas = sasOf(requireMachine(), req);
+    return { requests: requestList(...(await sas.confirm())) };
+  },
+
+  async "sas.cancel"(req) {
+    const sas = sasOf(requireMachine(), req);
+    const code = req.code === undefined ? "m.user" : str(req, "code");
+    return { requests: requestList(sas.cancelWithCode(code)) };
   },
 
   async quit() {

@@ -104,8 +104,24 @@ public final class EngineBenchmark {
     json.putObject("signatures").putObject(user).put("ed25519:" + device, sig);
   }
 
-  private static OutgoingRequest only(List<OutgoingRequest> requests, RequestType type) {
-    return requests.stream().filter(r -> r.type() == type).findFirst().orElseThrow();
+  /**
+   * The first key upload of a fresh account: its own-user query is answered first with no keys for
+   * the device (the machine uploads device keys only after that answer).
+   */
+  private static OutgoingRequest firstUpload(OlmMachine m) {
+    for (int round = 0; round < 3; round++) {
+      List<OutgoingRequest> out = m.outgoingRequests();
+      for (OutgoingRequest r : out) {
+        if (r.type() == RequestType.KEYS_UPLOAD) {
+          return r;
+        }
+      }
+      ObjectNode none = MAPPER.createObjectNode();
+      none.putObject("device_keys").putObject(m.userId());
+      none.putObject("failures");
+      answerQueries(m, none);
+    }
+    throw new IllegalStateException("no key upload after the own-user query");
   }
 
   private static void share(int users, int perUser, int round, int repeats) throws Exception {
@@ -116,9 +132,7 @@ public final class EngineBenchmark {
         saves.wrap(SqliteCryptoStore.open(dir.resolve("bot.db"), AccountId.of(BOT, "BOTDEVICE")));
     OlmMachine bot = OlmMachine.open(MachineConfig.of(BOT, "BOTDEVICE", key(1)), store);
     bot.markRequestAsSent(
-        only(bot.outgoingRequests(), RequestType.KEYS_UPLOAD).requestId(),
-        RequestType.KEYS_UPLOAD,
-        MAPPER.createObjectNode());
+        firstUpload(bot).requestId(), RequestType.KEYS_UPLOAD, MAPPER.createObjectNode());
 
     ObjectNode query = MAPPER.createObjectNode();
     ObjectNode queryKeys = query.putObject("device_keys");
@@ -287,7 +301,7 @@ public final class EngineBenchmark {
     CryptoStore sstore = MemoryCryptoStore.create(AccountId.of(sender, "S"));
     OlmMachine send = OlmMachine.open(MachineConfig.of(sender, "S", key(3)), sstore);
 
-    OutgoingRequest upload = only(recv.outgoingRequests(), RequestType.KEYS_UPLOAD);
+    OutgoingRequest upload = firstUpload(recv);
     recv.markRequestAsSent(upload.requestId(), RequestType.KEYS_UPLOAD, MAPPER.createObjectNode());
     ObjectNode query = MAPPER.createObjectNode();
     query

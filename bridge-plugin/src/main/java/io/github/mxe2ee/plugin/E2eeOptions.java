@@ -2,6 +2,7 @@ package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
+import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -24,6 +25,12 @@ public class E2eeOptions {
   /** Default cap on request rounds the pump runs after one call before it yields. */
   public static final int DEFAULT_MAX_PUMP_ROUNDS = 8;
 
+  /** Default: {@link MatrixE2ee#send} into an unencrypted room sends the event plain. */
+  public static final boolean DEFAULT_REFUSE_UNENCRYPTED = false;
+
+  /** Default largest {@code /sync} body accepted (see {@link SyncBodyParser}). */
+  public static final long DEFAULT_MAX_SYNC_BODY_BYTES = SyncBodyParser.DEFAULT_MAX_DOCUMENT_BYTES;
+
   private String homeserverUrl;
   private LoginOptions login;
   private String storePath = DEFAULT_STORE_PATH;
@@ -32,6 +39,10 @@ public class E2eeOptions {
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
+  private String recoveryKeyFile;
+  private String accountPassword;
+  private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
+  private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -46,6 +57,39 @@ public class E2eeOptions {
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
     this.maxPumpRounds = other.maxPumpRounds;
+    this.recoveryKeyFile = other.recoveryKeyFile;
+    this.accountPassword = other.accountPassword;
+    this.refuseUnencrypted = other.refuseUnencrypted;
+    this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+  }
+
+  /**
+   * The recovery key file (docs/IDENTITY.md), or null (the default) to start without a
+   * cross-signing identity. When set, {@link MatrixE2ee#start} creates it (0600) on first use,
+   * refuses it if group or others may read it, and bootstraps or restores the identity with it.
+   */
+  public String getRecoveryKeyFile() {
+    return recoveryKeyFile;
+  }
+
+  /** Sets the recovery key file; null disables the identity bootstrap. */
+  public E2eeOptions setRecoveryKeyFile(String recoveryKeyFile) {
+    this.recoveryKeyFile = recoveryKeyFile;
+    return this;
+  }
+
+  /**
+   * The account's password for user-interactive auth when the identity is uploaded, or null. Kept
+   * in memory only; never logged or printed.
+   */
+  public String getAccountPassword() {
+    return accountPassword;
+  }
+
+  /** Sets the account's password for user-interactive auth (null: none). */
+  public E2eeOptions setAccountPassword(String accountPassword) {
+    this.accountPassword = accountPassword;
+    return this;
   }
 
   /**
@@ -194,6 +238,39 @@ public class E2eeOptions {
       throw new IllegalArgumentException("maxPumpRounds must be at least 1");
     }
     this.maxPumpRounds = maxPumpRounds;
+    return this;
+  }
+
+  /** Whether {@link MatrixE2ee#send} refuses rooms without encryption instead of sending plain. */
+  public boolean isRefuseUnencrypted() {
+    return refuseUnencrypted;
+  }
+
+  /**
+   * Sets what {@link MatrixE2ee#send} does in a room that is not encrypted: false (default) sends
+   * the event plain, as the room's members expect; true fails the send with {@link
+   * UnencryptedRoomException} and sends nothing.
+   */
+  public E2eeOptions setRefuseUnencrypted(boolean refuseUnencrypted) {
+    this.refuseUnencrypted = refuseUnencrypted;
+    return this;
+  }
+
+  /** The largest {@code /sync} body accepted, in bytes. */
+  public long getMaxSyncBodyBytes() {
+    return maxSyncBodyBytes;
+  }
+
+  /**
+   * Sets the largest {@code /sync} body (or body given to {@link MatrixE2ee#onSync}) accepted, in
+   * bytes, between 1 KiB and 1 GiB; a larger one is refused as a whole. Single events have their
+   * own bounds (see {@link SyncBodyParser}).
+   */
+  public E2eeOptions setMaxSyncBodyBytes(long maxSyncBodyBytes) {
+    if (maxSyncBodyBytes < 1024 || maxSyncBodyBytes > (1L << 30)) {
+      throw new IllegalArgumentException("maxSyncBodyBytes must be in [1 KiB, 1 GiB]");
+    }
+    this.maxSyncBodyBytes = maxSyncBodyBytes;
     return this;
   }
 

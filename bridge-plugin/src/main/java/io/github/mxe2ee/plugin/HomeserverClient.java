@@ -1,8 +1,10 @@
 package io.github.mxe2ee.plugin;
 
+import io.github.mxe2ee.plugin.http.BoundedBodyCodec;
+import io.github.mxe2ee.plugin.http.SyncBodyException;
+import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -17,6 +19,9 @@ import java.util.Objects;
  * ({@code POST /_matrix/client/v3/login}) and "Syncing" ({@code GET /_matrix/client/v3/sync}); the
  * E2EE fields of a sync response are in {@code
  * shared/spec/matrix-spec/content/client-server-api/modules/end_to_end_encryption.md}.
+ *
+ * <p>Every response body is read with a size bound ({@link BoundedBodyCodec}) and parsed by {@link
+ * SyncBodyParser}: no recursion, explicit limits, events over the limits dropped and counted.
  *
  * <p>Threading: methods may be called from any thread; the returned futures complete on the Vert.x
  * context of the {@link WebClient}. After a successful {@link #login}, the session is published
@@ -39,8 +44,18 @@ public final class HomeserverClient {
   /** Timeout for requests that are not long polls (login). */
   public static final long REQUEST_TIMEOUT_MS = 30_000;
 
+  /**
+   * Largest body of a response other than {@code /sync} (a {@code /keys/query} answer for a large
+   * room is the biggest): 64 MiB.
+   */
+  public static final long MAX_RESPONSE_BYTES = 64L * 1024 * 1024;
+
+  private static final System.Logger LOG = System.getLogger(HomeserverClient.class.getName());
+  private static final SyncBodyParser RESPONSE_PARSER = new SyncBodyParser(MAX_RESPONSE_BYTES);
+
   private final WebClient client;
   private final String baseUrl;
+  private final SyncBodyParser syncParser;
   private volatile Session session;
 
   /**
@@ -48,6 +63,16 @@ public final class HomeserverClient {
    * @param baseUrl homeserver base URL such as {@code http://127.0.0.1:8008} (trailing slash ok)
    */
   public HomeserverClient(WebClient client, String baseUrl) {
+    this(client, baseUrl, SyncBodyParser.DEFAULT_MAX_DOCUMENT_BYTES);
+  }
+
+  /**
+   * @param client the Web Client to send with; not closed by this class
+   * @param baseUrl homeserver base URL such as {@code http://127.0.0.1:8008} (trailing slash ok)
+   * @param maxSyncBodyBytes the largest {@code /sync} body read (see {@link SyncBodyParser})
+   */
+  public HomeserverClient(WebClient client, String baseUrl, long maxSyncBodyBytes) {
+    this.syncParser = new SyncBodyParser(maxSyncBodyBytes);
     this.client = Objects.requireNonNull(client, "client");
     Objects.requireNonNull(baseUrl, "baseUrl");
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -87,6 +112,7 @@ public final class HomeserverClient {
     return client
         .postAbs(baseUrl + path)
         .timeout(REQUEST_TIMEOUT_MS)
+        .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
         .sendJsonObject(body)
         .map(resp -> json(path, resp))
         .map(
@@ -111,6 +137,21 @@ public final class HomeserverClient {
    * @throws IllegalStateException if called before a successful {@link #login}
    */
   public Future<JsonObject> sync(String since, long timeoutMs) {
+    return sync(since, timeoutMs, null).map(SyncBodyParser.Result::body);
+  }
+
+  /**
+   * One {@code /sync} request with the logged-in session and an optional filter, its body read with
+   * a size bound and parsed by {@link SyncBodyParser} (events over the JSON bounds are dropped and
+   * counted in the result, never the whole response).
+   *
+   * @param since the previous response's {@code next_batch}, or null for an initial sync
+   * @param timeoutMs how long the server may hold the request open (0 = answer at once)
+   * @param filter a filter id or inline filter JSON (Client-Server API, "Filtering"), or null
+   * @return the parsed body with its {@code next_batch} checked
+   * @throws IllegalStateException if called before a successful {@link #login}
+   */
+  public Future<SyncBodyParser.Result> sync(String since, long timeoutMs, String filter) {
     Session s = session;
     if (s == null) {
       throw new IllegalStateException("sync before login");
@@ -128,12 +169,24 @@ public final class HomeserverClient {
     if (since != null) {
       req.addQueryParam("since", since);
     }
-    return req.send()
-        .map(resp -> json(path, resp))
+    if (filter != null) {
+      req.addQueryParam("filter", filter);
+    }
+    return req.as(new BoundedBodyCodec(syncParser.maxDocumentBytes()))
+        .send()
+        .map(resp -> parsed(path, resp, syncParser))
         .map(
-            json -> {
-              required(path, json, "next_batch");
-              return json;
+            result -> {
+              required(path, result.body(), "next_batch");
+              if (result.droppedEvents() > 0 || result.droppedValues() > 0) {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "{0}: dropped {1} events and {2} other values over the JSON limits",
+                    path,
+                    result.droppedEvents(),
+                    result.droppedValues());
+              }
+              return result;
             });
   }
 
@@ -149,22 +202,113 @@ public final class HomeserverClient {
     if (s == null) {
       throw new IllegalStateException("request before login");
     }
+    return send(s, method, path, body).map(resp -> json(path, resp));
+  }
+
+  /**
+   * {@link #request} for an endpoint behind user-interactive auth (Client-Server API, "User-
+   * interactive authentication API"), such as {@code POST /keys/device_signing/upload}: the request
+   * is sent without {@code auth} first; if the server answers 401 with {@code flows}, it is sent
+   * again with an {@code m.login.password} {@code auth} object (identifier {@code m.id.user}, the
+   * session's user) and the UIA {@code session}.
+   *
+   * @param password the account's password, or null (then a 401 fails with a message saying so)
+   * @return the JSON response body of a 2xx answer
+   * @throws IllegalStateException if called before a successful {@link #login}
+   */
+  public Future<JsonObject> requestWithPasswordUia(
+      String method, String path, JsonObject body, String password) {
+    Session s = session;
+    if (s == null) {
+      throw new IllegalStateException("request before login");
+    }
+    return send(s, method, path, body)
+        .compose(
+            resp -> {
+              JsonObject uia = resp.statusCode() == 401 ? bodyOrNull(resp) : null;
+              if (uia == null || !(uia.getValue("flows") instanceof io.vertx.core.json.JsonArray)) {
+                return Future.succeededFuture(json(path, resp));
+              }
+              if (password == null) {
+                return Future.failedFuture(
+                    new HomeserverException(
+                        path,
+                        401,
+                        uia.getString("errcode"),
+                        "user-interactive auth required and no account password is configured"));
+              }
+              if (!offersPasswordOnly(uia.getJsonArray("flows"))) {
+                return Future.failedFuture(
+                    new HomeserverException(
+                        path, 401, null, "the server offers no m.login.password-only flow"));
+              }
+              JsonObject auth =
+                  new JsonObject()
+                      .put("type", "m.login.password")
+                      .put(
+                          "identifier",
+                          new JsonObject().put("type", "m.id.user").put("user", s.userId()))
+                      .put("password", password);
+              if (uia.getValue("session") instanceof String session) {
+                auth.put("session", session);
+              }
+              return send(s, method, path, body.copy().put("auth", auth))
+                  .map(retry -> json(path, retry));
+            });
+  }
+
+  private static boolean offersPasswordOnly(io.vertx.core.json.JsonArray flows) {
+    for (Object flow : flows) {
+      if (flow instanceof JsonObject f
+          && f.getValue("stages") instanceof io.vertx.core.json.JsonArray stages
+          && stages.size() == 1
+          && "m.login.password".equals(stages.getValue(0))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Future<HttpResponse<Buffer>> send(
+      Session s, String method, String path, JsonObject body) {
     HttpRequest<Buffer> req =
         client
             .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
             .bearerTokenAuthentication(s.accessToken)
-            .timeout(REQUEST_TIMEOUT_MS);
-    Future<HttpResponse<Buffer>> sent = body == null ? req.send() : req.sendJsonObject(body);
-    return sent.map(resp -> json(path, resp));
+            .timeout(REQUEST_TIMEOUT_MS)
+            .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
+    return body == null ? req.send() : req.sendJsonObject(body);
+  }
+
+  /** The body of a (non-2xx) answer as a JSON object within the bounds, or null. */
+  private static JsonObject bodyOrNull(HttpResponse<Buffer> resp) {
+    try {
+      Buffer raw = resp.body();
+      return raw == null || raw.length() == 0 ? null : RESPONSE_PARSER.parse(raw.getBytes()).body();
+    } catch (SyncBodyException e) {
+      return null;
+    }
   }
 
   private static JsonObject json(String path, HttpResponse<Buffer> resp) {
-    JsonObject body;
+    return parsed(path, resp, RESPONSE_PARSER).body();
+  }
+
+  /**
+   * The status check and bounded parse of every response: the body is read by {@link
+   * BoundedBodyCodec} and parsed by {@link SyncBodyParser} (no recursion, explicit limits).
+   */
+  private static SyncBodyParser.Result parsed(
+      String path, HttpResponse<Buffer> resp, SyncBodyParser parser) {
+    SyncBodyParser.Result parsed;
     try {
-      body = resp.body() == null ? null : resp.bodyAsJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      throw new HomeserverException(path, resp.statusCode(), null, "body is not a JSON object");
+      Buffer raw = resp.body();
+      parsed = raw == null || raw.length() == 0 ? null : parser.parse(raw.getBytes());
+    } catch (SyncBodyException e) {
+      throw new HomeserverException(
+          path, resp.statusCode(), null, "body is not a JSON object within limits");
     }
+    JsonObject body = parsed == null ? null : parsed.body();
     if (resp.statusCode() / 100 != 2) {
       String errcode = body == null ? null : body.getString("errcode");
       String error = body == null ? "no body" : body.getString("error", "no error message");
@@ -173,7 +317,7 @@ public final class HomeserverClient {
     if (body == null) {
       throw new HomeserverException(path, resp.statusCode(), null, "empty body, expected JSON");
     }
-    return body;
+    return parsed;
   }
 
   private static String required(String path, JsonObject json, String field) {

@@ -4,6 +4,7 @@ import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.Optional;
 
 /**
  * End-to-end encryption for a Vert.x bot: the one object a bot adds to its {@code /sync} loop
@@ -31,35 +32,80 @@ public interface MatrixE2ee {
     return new MatrixE2eeImpl(vertx, client, new E2eeOptions(options));
   }
 
-  /** Opens the store and the machine, uploads keys. Fails if the client is not logged in. */
+  /**
+   * Opens the store and the machine, uploads keys. Fails if the client is not logged in, if called
+   * twice, or after {@link #close()}; with a {@link io.github.mxe2ee.store.StoreException} of
+   * reason {@code LOCKED} if another process (or instance) serves this device's store; and with a
+   * {@link io.github.mxe2ee.machine.DeviceIdentityConflictException} if the server already holds
+   * other keys for this device id than the store (the store was lost or replaced): nothing is
+   * uploaded then; log in with a new device id, or restore the store and its pickle key.
+   */
   Future<Void> start();
 
   /**
    * Feeds the E2EE parts of a {@code /sync} body to the machine, follows room state (encryption,
-   * history visibility, departures) and decrypts timeline events.
+   * history visibility, departures) and decrypts timeline events. The body's {@code next_batch} is
+   * saved in the same store transaction as its to-device and device-list changes ({@link
+   * #syncToken()}), so a loop that resumes from it processes each response at most once.
    *
-   * @return a copy of {@code sync} with encrypted timeline events decrypted
+   * <p>Hostile input never throws out of here: the body is read without recursion, events over the
+   * JSON bounds ({@link io.github.mxe2ee.plugin.http.SyncBodyParser}) are dropped and counted, and
+   * parts of the wrong shape ({@code rooms} not an object, a room that is a string, {@code events}
+   * not an array, an event that is not an object, ...) are removed and counted before anything is
+   * acted on; both are logged as a WARNING with the counts. An event whose processing fails is
+   * marked with {@code mxe2ee.decryption_failure = "PROCESSING_ERROR"} and the others go on.
+   *
+   * @return a copy of {@code sync} with encrypted timeline events decrypted and malformed parts
+   *     removed; a failed future with {@link IllegalStateException} before {@link #start()} or
+   *     after {@link #close()}, or with {@link io.github.mxe2ee.plugin.http.SyncBodyException} if
+   *     the body as a whole breaks a document bound
    */
   Future<JsonObject> onSync(JsonObject sync);
+
+  /**
+   * The {@code next_batch} saved with the last processed sync response, if any: where a restarted
+   * sync loop resumes. Fails with {@link IllegalStateException} before start or after close.
+   */
+  Future<Optional<String>> syncToken();
 
   /**
    * Encrypts an event for a room: tracks its members, queries their devices, establishes Olm
    * sessions and shares the room key as needed, then encrypts.
    *
-   * @return the {@code m.room.encrypted} content
+   * @return the {@code m.room.encrypted} content; {@link IllegalStateException} before start or
+   *     after close
    */
   Future<JsonObject> encrypt(String roomId, String type, JsonObject content);
 
   /**
-   * Encrypts and sends an event.
+   * {@link #send(String, String, JsonObject, String)} with a fresh random transaction id.
    *
    * @return the event id
    */
   Future<String> send(String roomId, String type, JsonObject content);
 
-  /** Our device's Ed25519 fingerprint (unpadded base64), after {@link #start()}. */
+  /**
+   * Sends an event: encrypted if the room is encrypted (its {@code m.room.encryption} state was
+   * seen in a sync, or the server has it: asked once with {@code GET
+   * /rooms/{roomId}/state/m.room.encryption/}), otherwise plain, or, with {@link
+   * E2eeOptions#setRefuseUnencrypted}, not at all ({@link UnencryptedRoomException}).
+   *
+   * <p>{@code txnId} is the Client-Server API's transaction id ({@code PUT
+   * /rooms/{roomId}/send/{eventType}/{txnId}}): the homeserver answers a repeated id of the same
+   * device with the first event instead of sending another (Synapse keeps them per device for 24
+   * hours), so deriving it from what is being answered makes a retry after a crash idempotent.
+   *
+   * @return the event id; {@link IllegalStateException} before start or after close
+   */
+  Future<String> send(String roomId, String type, JsonObject content, String txnId);
+
+  /** Our device's Ed25519 fingerprint (unpadded base64), after {@link #start()}; else null. */
   String fingerprint();
 
-  /** Closes the machine and the store. */
+  /**
+   * Closes the machine and releases the store (the SQLite file is closed, its {@code -wal} and
+   * {@code -shm} files checkpointed and removed). Idempotent: later calls return the same future.
+   * Calls made after it fail with {@link IllegalStateException}.
+   */
   Future<Void> close();
 }

@@ -15,7 +15,14 @@ public enum DeviceTrust {
   /** Signed by its owner's self-signing key, but the owner's identity is not verified. */
   CROSS_SIGNED,
   /** Neither verified nor cross-signed. */
-  UNVERIFIED;
+  UNVERIFIED,
+  /**
+   * Only in a {@link io.github.mxe2ee.machine.DecryptionResult}: the room key of the event came
+   * from a key file, a server-side backup or a forwarded key, not from the sender's device over
+   * Olm, so nothing proves which device encrypted it. The claimed device's own trust is not
+   * reported, whatever it is. Never verified, never cross-signed.
+   */
+  UNAUTHENTICATED;
 
   /** True for the states that count as verified: locally, or cross-signed by a verified owner. */
   public boolean isVerified() {

@@ -19,6 +19,8 @@ import java.util.Set;
  *     invalid
  * @param masterKeyChanged true if a previously known master key was replaced (the spec asks that
  *     the user be warned before communication continues)
+ * @param refused listed devices whose keys conflict with the keys bound to their id (or whose key
+ *     is bound to another id): not in {@code devices}, never stored
  * @param problems human-readable reasons for everything that was rejected (ids only, no keys)
  */
 public record UserKeysUpdate(
@@ -28,6 +30,7 @@ public record UserKeysUpdate(
     Set<String> removedDeviceIds,
     UserIdentity identity,
     boolean masterKeyChanged,
+    List<RefusedDeviceKeys> refused,
     List<String> problems) {
 
   /** Compact canonical constructor: copies the collections. */
@@ -35,10 +38,12 @@ public record UserKeysUpdate(
     Objects.requireNonNull(userId, "userId");
     devices = Map.copyOf(devices);
     removedDeviceIds = Set.copyOf(removedDeviceIds);
+    refused = List.copyOf(refused);
     problems = List.copyOf(problems);
   }
 
   static UserKeysUpdate failed(String userId, String reason) {
-    return new UserKeysUpdate(userId, true, Map.of(), Set.of(), null, false, List.of(reason));
+    return new UserKeysUpdate(
+        userId, true, Map.of(), Set.of(), null, false, List.of(), List.of(reason));
   }
 }

@@ -67,6 +67,11 @@ final class AccountKeys {
     return account;
   }
 
+  /** Whether the server has confirmed an upload of our device keys. */
+  boolean sharedWithServer() {
+    return sharedWithServer;
+  }
+
   /** Adds the account's current state to {@code changes}. */
   void persist(Changes changes) {
     changes.putAccount(
@@ -122,11 +127,17 @@ final class AccountKeys {
 
   /**
    * The upload request if one is needed now, with its keys already saved in {@code changes}; the
-   * unanswered one again (same id) while one is in flight; null if the server has all it needs.
+   * unanswered one again (same id) while one is in flight; null if the server has all it needs, or
+   * if our device keys are not on the server yet and {@code ownDeviceConfirmed} is false.
    */
-  OutgoingRequest uploadRequest(Changes changes) {
+  OutgoingRequest uploadRequest(Changes changes, boolean ownDeviceConfirmed) {
     if (uploadInFlight != null) {
       return pendingUpload; // the same request again until its response comes
+    }
+    if (!sharedWithServer && !ownDeviceConfirmed) {
+      // Our device keys go up only once the server is known to hold no other keys for our device
+      // id (OwnDeviceCheck): uploading over them would replace a device's identity.
+      return null;
     }
     int generate = keysToGenerate();
     boolean rotateFallback = fallbackNeeded;

@@ -18,6 +18,11 @@ final class Context {
 
   final MachineConfig config;
   final CryptoStore store;
+  final MachineLimits limits;
+
+  /** How often the bounds bit; outlives reloads after a failed step. */
+  final BoundCounters counters = new BoundCounters();
+
   private final byte[] pickleKey;
   private final AtomicLong requestCounter = new AtomicLong();
   private final String requestPrefix;
@@ -25,6 +30,7 @@ final class Context {
   Context(MachineConfig config, CryptoStore store) {
     this.config = config;
     this.store = store;
+    this.limits = config.limits();
     this.pickleKey = config.pickleKey();
     byte[] nonce = new byte[6];
     config.random().nextBytes(nonce);
@@ -60,9 +66,15 @@ final class Context {
     return MAPPER.createObjectNode();
   }
 
+  /**
+   * Parses a JSON object with {@link io.github.mxe2ee.json.JsonLimits#MAPPER}: decrypted Olm and
+   * Megolm plaintexts come from remote senders, so depth, string and document length are bounded.
+   *
+   * @throws DecodeException if it is not a JSON object or breaks a bound
+   */
   static ObjectNode parseObject(String json) {
     try {
-      JsonNode node = MAPPER.readTree(json);
+      JsonNode node = io.github.mxe2ee.json.JsonLimits.MAPPER.readTree(json);
       if (node == null || !node.isObject()) {
         throw new DecodeException("expected a JSON object");
       }

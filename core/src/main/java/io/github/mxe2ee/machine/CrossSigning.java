@@ -61,9 +61,38 @@ final class CrossSigning {
 
   /** Creates keys, saves them, and returns the upload and our device's signature upload. */
   List<OutgoingRequest> bootstrap(Changes changes) {
-    master = Ed25519SecretKey.generate(ctx.config.random());
-    selfSigning = Ed25519SecretKey.generate(ctx.config.random());
-    userSigning = Ed25519SecretKey.generate(ctx.config.random());
+    generate(changes);
+    OutgoingRequest keys = uploadRequest();
+    OutgoingRequest device = signOwnDevice(account.deviceKeys(), changes);
+    devices.invalidateIdentity(ctx.userId());
+    devices.track(List.of(ctx.userId()), changes);
+    changes.putTrackedUser(new io.github.mxe2ee.store.TrackedUser(ctx.userId(), true));
+    return List.of(keys, device);
+  }
+
+  /** True if we hold all three private keys. */
+  boolean holdsKeys() {
+    return master != null && selfSigning != null && userSigning != null;
+  }
+
+  /** Creates three new keys and saves them with {@code changes} (before anything is uploaded). */
+  void generate(Changes changes) {
+    adopt(
+        Ed25519SecretKey.generate(ctx.config.random()),
+        Ed25519SecretKey.generate(ctx.config.random()),
+        Ed25519SecretKey.generate(ctx.config.random()),
+        changes);
+  }
+
+  /** Takes these private keys (restored from secret storage) as ours and saves them. */
+  void adopt(
+      Ed25519SecretKey master,
+      Ed25519SecretKey selfSigning,
+      Ed25519SecretKey userSigning,
+      Changes changes) {
+    this.master = master;
+    this.selfSigning = selfSigning;
+    this.userSigning = userSigning;
     ObjectNode sealed = Context.object();
     sealed.put("master", UnpaddedBase64.encode(master.exposeSecretBytes()));
     sealed.put("self_signing", UnpaddedBase64.encode(selfSigning.exposeSecretBytes()));
@@ -72,7 +101,30 @@ final class CrossSigning {
         PickleCipher.mxe2ee(ctx.pickleKey())
             .encrypt(sealed.toString().getBytes(StandardCharsets.UTF_8));
     changes.putValue(PRIVATE_KEYS, encrypted.getBytes(StandardCharsets.US_ASCII));
+  }
 
+  /**
+   * Our private keys by usage ({@code master}, {@code self_signing}, {@code user_signing}), or null
+   * if we hold none. Secret: callers encrypt them and never log them.
+   */
+  Ed25519SecretKey privateKey(io.github.mxe2ee.device.KeyUsage usage) {
+    return switch (usage) {
+      case MASTER -> master;
+      case SELF_SIGNING -> selfSigning;
+      case USER_SIGNING -> userSigning;
+    };
+  }
+
+  /**
+   * The {@code /keys/device_signing/upload} request for the keys we hold: the same body every time
+   * (Ed25519 signatures are deterministic), so a repeated upload after a lost response is a no-op.
+   *
+   * @throws IllegalStateException if we hold no keys
+   */
+  OutgoingRequest uploadRequest() {
+    if (!holdsKeys()) {
+      throw new IllegalStateException("no cross-signing keys: generate or restore them first");
+    }
     ObjectNode masterJson = keyJson("master", master);
     account.signWithDevice(masterJson);
     ObjectNode selfJson = keyJson("self_signing", selfSigning);
@@ -83,13 +135,7 @@ final class CrossSigning {
     upload.set("master_key", masterJson);
     upload.set("self_signing_key", selfJson);
     upload.set("user_signing_key", userJson);
-    OutgoingRequest keys =
-        new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNING_KEYS_UPLOAD, upload, null);
-    OutgoingRequest device = signOwnDevice(account.deviceKeys(), changes);
-    devices.invalidateIdentity(ctx.userId());
-    devices.track(List.of(ctx.userId()), changes);
-    changes.putTrackedUser(new io.github.mxe2ee.store.TrackedUser(ctx.userId(), true));
-    return List.of(keys, device);
+    return new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNING_KEYS_UPLOAD, upload, null);
   }
 
   private ObjectNode keyJson(String usage, Ed25519SecretKey key) {
@@ -123,9 +169,14 @@ final class CrossSigning {
     sign(json, selfSigning);
     Optional<DeviceRecord> record = devices.deviceRecord(ctx.userId(), device.deviceId());
     if (record.isPresent()) {
+      // Trust attaches to keys: the row's local trust carries over only if it was given to these.
       devices.putDevice(
           new DeviceRecord(
-              ctx.userId(), device.deviceId(), json.toString(), record.get().trust(), false),
+              ctx.userId(),
+              device.deviceId(),
+              json.toString(),
+              devices.localTrust(ctx.userId(), device),
+              record.get().deleted()),
           changes);
     }
     ObjectNode body = Context.object();

@@ -17,9 +17,11 @@ public sealed interface DecryptionResult {
    * @param content the decrypted content (a copy)
    * @param senderDeviceId the device whose session encrypted it, or null if that device is unknown
    * @param senderCurve25519 the Curve25519 key of the Olm channel the room key came through
-   * @param trust the sending device's trust now; {@link DeviceTrust#UNVERIFIED} if unknown
+   * @param trust the sending device's trust now; {@link DeviceTrust#UNVERIFIED} if unknown; {@link
+   *     DeviceTrust#UNAUTHENTICATED} if the room key came from a key file, a backup or a forwarded
+   *     key (then nothing proves the device sent it, so its own trust is not reported)
    * @param authenticated true if the room key came directly from the sender's device over Olm (not
-   *     forwarded, imported or from a backup) and that device's keys match
+   *     forwarded, imported or from a backup), for this room, and that device's keys match
    * @param messageIndex the Megolm index of the message
    */
   record Decrypted(

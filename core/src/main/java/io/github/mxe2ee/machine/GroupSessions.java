@@ -43,20 +43,13 @@ import java.util.function.Predicate;
  */
 final class GroupSessions {
   static final String MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2";
-  private static final String UNAUTHENTICATED = "igs.unauthenticated.";
-
-  /**
-   * The user whose device sent us a session over Olm: an event that names another sender is refused
-   * ({@link DecryptionFailure#UNTRUSTED}), so a session cannot be used to impersonate.
-   */
-  private static final String SENDER_USER = "igs.sender.";
 
   private final Context ctx;
   private final AccountKeys account;
   private final DeviceTracker devices;
   private final OlmSessions olm;
   private final Map<String, OutboundGroupSession> outbound = new HashMap<>();
-  private final Map<String, InboundGroupSession> inbound = new HashMap<>();
+  private final Map<SessionRef, InboundGroupSession> inbound = new HashMap<>();
 
   /** Request id of an unacknowledged key share to what it shares. */
   private final Map<String, PendingShare> pending = new HashMap<>();
@@ -73,40 +66,51 @@ final class GroupSessions {
   }
 
   /**
-   * Write-through caches of inbound session rows and of the small per-session values (sender
-   * binding, authenticated flag), read for every decrypted event. All writes go through {@link
-   * #storeInbound} and {@link #putValue}; a failed step rebuilds this object.
+   * Write-through caches of inbound session rows, keyed by (room id, sender key, session id) like
+   * the rows themselves, and of the copies of a (room id, session id) for events without {@code
+   * sender_key}. All writes go through {@link #storeInbound}; a failed step rebuilds this object.
    */
-  private final Map<String, InboundGroupSessionRecord> inboundRecords = new HashMap<>();
+  private final Map<SessionRef, InboundGroupSessionRecord> inboundRecords = new HashMap<>();
 
-  private final Map<String, Optional<String>> values = new HashMap<>();
-
-  private Optional<String> value(String key) {
-    return values.computeIfAbsent(
-        key, k -> ctx.store.value(k).map(b -> new String(b, StandardCharsets.UTF_8)));
-  }
-
-  private void putValue(String key, String value, Changes changes) {
-    changes.putValue(key, value.getBytes(StandardCharsets.UTF_8));
-    values.put(key, Optional.of(value));
-  }
-
-  private void deleteValue(String key, Changes changes) {
-    changes.deleteValue(key);
-    values.put(key, Optional.empty());
-  }
+  private final Map<RoomSession, List<InboundGroupSessionRecord>> copies = new HashMap<>();
 
   /** The stored row of an inbound session, if any. */
-  Optional<InboundGroupSessionRecord> inboundRecord(String roomId, String sessionId) {
-    String key = roomId + "|" + sessionId;
-    InboundGroupSessionRecord cached = inboundRecords.get(key);
+  Optional<InboundGroupSessionRecord> inboundRecord(SessionRef ref) {
+    InboundGroupSessionRecord cached = inboundRecords.get(ref);
     if (cached != null) {
       return Optional.of(cached);
     }
-    Optional<InboundGroupSessionRecord> r = ctx.store.inboundGroupSession(roomId, sessionId);
-    r.ifPresent(x -> inboundRecords.put(key, x));
+    Optional<InboundGroupSessionRecord> r =
+        ctx.store.inboundGroupSession(ref.roomId(), ref.senderKey(), ref.sessionId());
+    r.ifPresent(x -> inboundRecords.put(ref, x));
     return r;
   }
+
+  /** Every stored copy of a session id in a room (one per sender key), as the store orders them. */
+  List<InboundGroupSessionRecord> inboundCopies(String roomId, String sessionId) {
+    RoomSession key = new RoomSession(roomId, sessionId);
+    List<InboundGroupSessionRecord> cached = copies.get(key);
+    if (cached == null) {
+      cached = List.copyOf(ctx.store.inboundGroupSessions(roomId, sessionId));
+      copies.put(key, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * The copy of a session to forward or to name in a notice: the one of {@code senderKey} if given,
+   * else the best (authenticated first, then the earliest first index).
+   */
+  Optional<InboundGroupSessionRecord> bestCopy(String roomId, String sessionId, String senderKey) {
+    if (!isBlank(senderKey)) {
+      return inboundRecord(new SessionRef(roomId, senderKey, sessionId));
+    }
+    return inboundCopies(roomId, sessionId).stream().min(BEST_FIRST);
+  }
+
+  private static final java.util.Comparator<InboundGroupSessionRecord> BEST_FIRST =
+      java.util.Comparator.comparing((InboundGroupSessionRecord r) -> !r.authenticated())
+          .thenComparingLong(InboundGroupSessionRecord::firstKnownIndex);
 
   /** Devices sent the key at {@code messageIndex} in one to-device request. */
   private record PendingShare(
@@ -186,7 +190,6 @@ final class GroupSessions {
             s.messageIndex(),
             ctx.now()));
     InboundGroupSession own = InboundGroupSession.fromSessionKey(s.sessionKey());
-    inbound.put(s.sessionId(), own);
     storeInbound(
         roomId,
         own,
@@ -194,8 +197,8 @@ final class GroupSessions {
         account.account().ed25519Key().toBase64(),
         settings.sharedHistory(),
         true,
+        ctx.userId(),
         changes);
-    bindSender(roomId, s.sessionId(), ctx.userId(), changes);
     return s;
   }
 
@@ -363,6 +366,34 @@ final class GroupSessions {
 
   // ---------------------------------------------------------------- inbound
 
+  /** An inbound session's key: room id, sender Curve25519 key, session id. */
+  record SessionRef(String roomId, String senderKey, String sessionId) {
+    static SessionRef of(InboundGroupSessionRecord r) {
+      return new SessionRef(r.roomId(), r.senderKey(), r.sessionId());
+    }
+  }
+
+  /** A room id and session id, for the copies of a session in a room. */
+  private record RoomSession(String roomId, String sessionId) {}
+
+  /**
+   * Copies of one session id in one room kept at most (one per sender key; a genuine session has
+   * one). Past it a new unauthenticated copy is refused, and an authenticated one takes the place
+   * of an unauthenticated copy. Bounds the store rows one session id can take and the attempts to
+   * decrypt an event without {@code sender_key}.
+   */
+  static final int MAX_COPIES_PER_SESSION = 8;
+
+  private static final System.Logger LOG = System.getLogger(GroupSessions.class.getName());
+
+  /** Room keys refused because they conflict with a stored copy (see {@link #keepIfBetter}). */
+  private long conflictingKeysRefused;
+
+  /** Room keys refused so far because another ratchet or signing key holds their session id. */
+  long conflictingKeysRefused() {
+    return conflictingKeysRefused;
+  }
+
   void storeInbound(
       String roomId,
       InboundGroupSession session,
@@ -370,6 +401,7 @@ final class GroupSessions {
       String signingKey,
       boolean sharedHistory,
       boolean authenticated,
+      String senderUserId,
       Changes changes) {
     InboundGroupSessionRecord record =
         new InboundGroupSessionRecord(
@@ -380,57 +412,59 @@ final class GroupSessions {
             session.firstKnownIndex(),
             sharedHistory,
             false,
+            authenticated,
+            senderUserId,
             ctx.seal(session.pickle(ctx.pickleKey())));
     changes.putInboundGroupSession(record);
-    inboundRecords.put(roomId + "|" + session.sessionId(), record);
-    if (authenticated) {
-      deleteValue(UNAUTHENTICATED + session.sessionId(), changes);
-    } else {
-      putValue(UNAUTHENTICATED + session.sessionId(), "1", changes);
-    }
-    inbound.put(session.sessionId(), session);
+    SessionRef ref = SessionRef.of(record);
+    inboundRecords.put(ref, record);
+    List<InboundGroupSessionRecord> list = new ArrayList<>(inboundCopies(roomId, ref.sessionId()));
+    list.removeIf(r -> r.senderKey().equals(senderKey));
+    list.add(record);
+    list.sort(java.util.Comparator.comparing(InboundGroupSessionRecord::senderKey));
+    copies.put(new RoomSession(roomId, ref.sessionId()), List.copyOf(list));
+    inbound.put(ref, session);
   }
 
-  /** True if the session's key came from its sender's device over Olm (not a file or backup). */
-  boolean isAuthenticated(String sessionId) {
-    return value(UNAUTHENTICATED + sessionId).isEmpty();
+  private void deleteInbound(InboundGroupSessionRecord r, Changes changes) {
+    changes.deleteInboundGroupSession(r.roomId(), r.senderKey(), r.sessionId());
+    SessionRef ref = SessionRef.of(r);
+    inboundRecords.remove(ref);
+    inbound.remove(ref);
+    List<InboundGroupSessionRecord> list =
+        new ArrayList<>(inboundCopies(r.roomId(), r.sessionId()));
+    list.removeIf(x -> x.senderKey().equals(r.senderKey()));
+    copies.put(new RoomSession(r.roomId(), r.sessionId()), List.copyOf(list));
   }
 
-  /** Records which user's device sent the session (see {@link #SENDER_USER}). */
-  void bindSender(String roomId, String sessionId, String userId, Changes changes) {
-    putValue(SENDER_USER + roomId + "|" + sessionId, userId, changes);
-  }
-
-  private Optional<String> boundSender(String roomId, String sessionId) {
-    return value(SENDER_USER + roomId + "|" + sessionId);
-  }
-
-  InboundGroupSession loadInbound(String roomId, String sessionId) {
-    Optional<InboundGroupSessionRecord> r = inboundRecord(roomId, sessionId);
+  InboundGroupSession loadInbound(SessionRef ref) {
+    Optional<InboundGroupSessionRecord> r = inboundRecord(ref);
     if (r.isEmpty()) {
       return null;
     }
-    InboundGroupSession cached = inbound.get(sessionId);
+    InboundGroupSession cached = inbound.get(ref);
     if (cached != null && cached.firstKnownIndex() == r.get().firstKnownIndex()) {
       return cached;
     }
     InboundGroupSession s =
         InboundGroupSession.fromPickle(r.get().pickle().ciphertext(), ctx.pickleKey());
-    inbound.put(sessionId, s);
+    inbound.put(ref, s);
     return s;
   }
 
   /**
-   * Imports a room key received over Olm ({@code m.room_key}). The session id must be the key's
-   * own; a copy we already hold is replaced only by a better one (earlier first index).
+   * Imports a room key received over Olm ({@code m.room_key}) from the device whose Curve25519 key
+   * is {@code senderKey}: the only source that makes a session authenticated (see {@link
+   * #keepIfBetter}).
    *
-   * @return true if the key was new or better
+   * @param senderUserId the user the Olm message came from
+   * @return true if the key was new, better or upgraded a copy
    */
   boolean importRoomKey(
       JsonNode content,
       String senderKey,
       String senderEd25519,
-      boolean authenticated,
+      String senderUserId,
       Changes changes) {
     if (!MEGOLM_ALGORITHM.equals(content.path("algorithm").asText())) {
       return false;
@@ -448,46 +482,129 @@ final class GroupSessions {
       return false;
     }
     return keepIfBetter(
-        roomId,
-        sessionId,
+        new SessionRef(roomId, senderKey, sessionId),
         session,
-        senderKey,
         senderEd25519,
         content.path("shared_history").asBoolean(false),
-        authenticated,
+        senderUserId,
         changes);
   }
 
+  /**
+   * Keeps a copy of a session under (room, sender key, session id) if it adds something. The rules
+   * (issue 10): a copy is new if the triple has none; it is better if it is the same session (same
+   * signing key, and its ratchet advanced to the stored one's first index equals it) and reaches
+   * further back. Only an authenticated source ({@code senderUserId != null}: an {@code m.room_key}
+   * over Olm from the device of {@code ref.senderKey()}, for {@code ref.roomId()}) sets the
+   * authenticated flag, and only on the same ratchet with the same claimed Ed25519 key; a key file,
+   * backup or forwarded key never does and never replaces a copy it is not better than. A copy with
+   * another ratchet or signing key under the same triple is refused, counted and logged; the one
+   * exception is an authenticated key meeting an unauthenticated copy, which was then a false claim
+   * and is replaced.
+   *
+   * @param senderUserId the user whose device sent the key over Olm, or null for an unauthenticated
+   *     source
+   * @return true if something was stored
+   */
   boolean keepIfBetter(
-      String roomId,
-      String sessionId,
+      SessionRef ref,
       InboundGroupSession session,
-      String senderKey,
       String senderEd25519,
       boolean sharedHistory,
-      boolean authenticated,
+      String senderUserId,
       Changes changes) {
-    if (!session.sessionId().equals(sessionId)) {
+    boolean authenticated = senderUserId != null;
+    if (!session.sessionId().equals(ref.sessionId())) {
       return false;
     }
-    if (isBlank(roomId) || isBlank(senderKey) || isBlank(senderEd25519)) {
+    if (isBlank(ref.roomId()) || isBlank(ref.senderKey()) || isBlank(senderEd25519)) {
       return false;
     }
-    InboundGroupSession existing = loadInbound(roomId, sessionId);
-    if (existing != null) {
-      InboundGroupSessionRecord stored = inboundRecord(roomId, sessionId).orElseThrow();
-      if (!stored.senderKey().equals(senderKey) || !stored.signingKey().equals(senderEd25519)) {
-        // Another device re-sending a session must not re-bind it to itself.
+    Optional<InboundGroupSessionRecord> stored = inboundRecord(ref);
+    if (stored.isEmpty()) {
+      if (!roomForAnotherCopy(ref, authenticated, changes)) {
+        refuse(ref, "too many copies of the session id in the room");
         return false;
       }
-      var order = existing.compare(session);
-      if (order != io.github.mxe2ee.megolm.SessionOrdering.WORSE) {
-        return false;
-      }
+      storeInbound(
+          ref.roomId(),
+          session,
+          ref.senderKey(),
+          senderEd25519,
+          sharedHistory,
+          authenticated,
+          senderUserId,
+          changes);
+      changes.deleteWithheld(ref.roomId(), ref.senderKey(), ref.sessionId());
+      return true;
     }
-    storeInbound(roomId, session, senderKey, senderEd25519, sharedHistory, authenticated, changes);
-    changes.deleteWithheld(roomId, sessionId);
+    InboundGroupSessionRecord old = stored.get();
+    InboundGroupSession existing = loadInbound(ref);
+    Optional<InboundGroupSession> merged = existing.merge(session);
+    boolean sameSession = merged.isPresent() && old.signingKey().equals(senderEd25519);
+    if (!sameSession) {
+      if (authenticated && !old.authenticated()) {
+        // The sender's own device contradicts an unproven claim in its name: the claim goes.
+        refuse(ref, "an unauthenticated copy with another ratchet was replaced");
+        storeInbound(
+            ref.roomId(),
+            session,
+            ref.senderKey(),
+            senderEd25519,
+            sharedHistory,
+            true,
+            senderUserId,
+            changes);
+        return true;
+      }
+      refuse(ref, "another ratchet or signing key already holds the session id");
+      return false;
+    }
+    boolean better = existing.compare(session) == io.github.mxe2ee.megolm.SessionOrdering.WORSE;
+    boolean upgrade = authenticated && !old.authenticated();
+    if (!better && !upgrade) {
+      return false;
+    }
+    storeInbound(
+        ref.roomId(),
+        merged.get(),
+        ref.senderKey(),
+        old.signingKey(),
+        upgrade ? sharedHistory : old.sharedHistory(),
+        old.authenticated() || authenticated,
+        upgrade ? senderUserId : old.senderUserId(),
+        changes);
     return true;
+  }
+
+  /**
+   * True if a new copy of {@code ref}'s session id may be stored in its room; for an authenticated
+   * copy at the bound, an unauthenticated copy is deleted to make room.
+   */
+  private boolean roomForAnotherCopy(SessionRef ref, boolean authenticated, Changes changes) {
+    List<InboundGroupSessionRecord> list = inboundCopies(ref.roomId(), ref.sessionId());
+    if (list.size() < MAX_COPIES_PER_SESSION) {
+      return true;
+    }
+    if (!authenticated) {
+      return false;
+    }
+    Optional<InboundGroupSessionRecord> victim =
+        list.stream().filter(r -> !r.authenticated()).findFirst();
+    victim.ifPresent(r -> deleteInbound(r, changes));
+    return victim.isPresent();
+  }
+
+  private void refuse(SessionRef ref, String why) {
+    conflictingKeysRefused++;
+    // Ids and public keys only: never a session key.
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "room key for session {0} in {1} from sender key {2} refused: {3}",
+        ref.sessionId(),
+        ref.roomId(),
+        ref.senderKey(),
+        why);
   }
 
   /** Sessions read per store query while exporting: bounds memory, not the export's size. */
@@ -497,10 +614,11 @@ final class GroupSessions {
   List<ExportedRoomKey> exportRoomKeys(Predicate<InboundGroupSessionRecord> filter) {
     List<ExportedRoomKey> out = new ArrayList<>();
     String roomId = null;
+    String senderKey = null;
     String sessionId = null;
     while (true) {
       List<InboundGroupSessionRecord> page =
-          ctx.store.inboundGroupSessionsAfter(roomId, sessionId, EXPORT_PAGE_SIZE);
+          ctx.store.inboundGroupSessionsAfter(roomId, senderKey, sessionId, EXPORT_PAGE_SIZE);
       if (page.isEmpty()) {
         return out;
       }
@@ -513,25 +631,25 @@ final class GroupSessions {
       }
       InboundGroupSessionRecord last = page.get(page.size() - 1);
       roomId = last.roomId();
+      senderKey = last.senderKey();
       sessionId = last.sessionId();
     }
   }
 
   /**
-   * Imports room keys from a key export (or a backup): each is kept if it is new or better than the
-   * copy held, as an unauthenticated session (a file proves nothing about who sent the key).
+   * Imports room keys from a key export (or a backup): each is kept under its (room, claimed sender
+   * key, session id) if it is new or better than the copy held there, as an unauthenticated session
+   * (a file proves nothing about who sent the key); it never upgrades a copy.
    */
   RoomKeyImportResult importRoomKeys(List<ExportedRoomKey> keys, Changes changes) {
     int imported = 0;
     for (ExportedRoomKey key : keys) {
       if (keepIfBetter(
-          key.roomId(),
-          key.sessionId(),
+          new SessionRef(key.roomId(), key.senderKey().toBase64(), key.sessionId()),
           key.toInboundGroupSession(),
-          key.senderKey().toBase64(),
           key.claimedEd25519Key().toBase64(),
           key.sharedHistory(),
-          false,
+          null,
           changes)) {
         imported++;
       }
@@ -543,8 +661,12 @@ final class GroupSessions {
     return s == null || s.isBlank();
   }
 
-  /** Records an incoming {@code m.room_key.withheld} from a known device of its sender. */
-  void onWithheld(JsonNode content, String sender, Changes changes) {
+  /**
+   * Records an incoming {@code m.room_key.withheld} from a known device of its sender, under (room,
+   * that device's Curve25519 key, session id), through {@code limiter} (which bounds how many are
+   * kept): it only ever explains the failure of events that name that key, or whose sender owns it.
+   */
+  void onWithheld(JsonNode content, String sender, Changes changes, WithheldLimiter limiter) {
     String roomId = content.path("room_id").asText(null);
     String sessionId = content.path("session_id").asText(null);
     String code = content.path("code").asText(null);
@@ -557,17 +679,47 @@ final class GroupSessions {
       // otherwise a stranger could suppress our key requests for any session.
       return;
     }
-    if (inboundRecord(roomId, sessionId).isPresent()) {
+    if (inboundRecord(new SessionRef(roomId, senderKey, sessionId)).isPresent()) {
       return;
     }
-    changes.putWithheld(
-        new WithheldRecord(
-            roomId, sessionId, senderKey, code, content.path("reason").asText(null)));
+    limiter.put(
+        new WithheldRecord(roomId, sessionId, senderKey, code, content.path("reason").asText(null)),
+        changes);
   }
 
   /** Decrypts a room event; never throws for a well-formed call. */
   DecryptionResult decrypt(String roomId, ObjectNode event) {
-    return decrypt(roomId, event, null);
+    return decrypt(roomId, event, null, null);
+  }
+
+  /**
+   * The copies that may decrypt an event, in the order to try them. With {@code sender_key}, only
+   * the copy of that key; without (MSC3700), the room's copies of the session id, those of the
+   * event's sender first (bound to that user, or from a key one of its devices owns), each group
+   * authenticated first, then by earliest first index. Copies of other rooms are never candidates.
+   */
+  private List<InboundGroupSessionRecord> candidates(
+      String roomId, String sender, String senderKey, String sessionId) {
+    if (!isBlank(senderKey)) {
+      return inboundRecord(new SessionRef(roomId, senderKey, sessionId))
+          .map(List::of)
+          .orElse(List.of());
+    }
+    List<InboundGroupSessionRecord> all = inboundCopies(roomId, sessionId);
+    if (all.size() <= 1) {
+      return all;
+    }
+    return all.stream()
+        .sorted(
+            java.util.Comparator.comparing((InboundGroupSessionRecord r) -> !belongsTo(r, sender))
+                .thenComparing(BEST_FIRST))
+        .toList();
+  }
+
+  private boolean belongsTo(InboundGroupSessionRecord r, String sender) {
+    return r.senderUserId() != null
+        ? r.senderUserId().equals(sender)
+        : devices.deviceByCurveKey(sender, r.senderKey()).isPresent();
   }
 
   /**
@@ -577,46 +729,54 @@ final class GroupSessions {
    */
   List<DecryptionResult> decryptAll(String roomId, List<ObjectNode> events) {
     InboundGroupSession.Attempt[] pre = new InboundGroupSession.Attempt[events.size()];
-    Map<String, List<Integer>> bySession = new LinkedHashMap<>();
+    SessionRef[] preRef = new SessionRef[events.size()];
+    Map<SessionRef, List<Integer>> bySession = new LinkedHashMap<>();
     Map<Integer, MegolmMessage> messages = new HashMap<>();
     for (int i = 0; i < events.size(); i++) {
       JsonNode content = events.get(i).path("content");
       String sessionId = content.path("session_id").asText(null);
       String ciphertext = content.path("ciphertext").asText(null);
+      String sender = events.get(i).path("sender").asText(null);
       if (!MEGOLM_ALGORITHM.equals(content.path("algorithm").asText())
           || isBlank(sessionId)
           || isBlank(ciphertext)
-          || inboundRecord(roomId, sessionId).isEmpty()) {
+          || isBlank(sender)) {
+        continue;
+      }
+      List<InboundGroupSessionRecord> found =
+          candidates(roomId, sender, content.path("sender_key").asText(null), sessionId);
+      if (found.isEmpty()) {
         continue;
       }
       try {
         messages.put(i, MegolmMessage.fromBase64(ciphertext));
-        bySession.computeIfAbsent(sessionId, k -> new java.util.ArrayList<>()).add(i);
+        preRef[i] = SessionRef.of(found.get(0));
+        bySession.computeIfAbsent(preRef[i], k -> new ArrayList<>()).add(i);
       } catch (Mxe2eeException e) {
         // Left to the per-event path, which reports it as malformed.
       }
     }
-    for (Map.Entry<String, List<Integer>> group : bySession.entrySet()) {
-      InboundGroupSession session = loadInbound(roomId, group.getKey());
+    for (Map.Entry<SessionRef, List<Integer>> group : bySession.entrySet()) {
+      InboundGroupSession session = loadInbound(group.getKey());
       List<MegolmMessage> batch = group.getValue().stream().map(messages::get).toList();
       List<InboundGroupSession.Attempt> attempts = session.decryptAll(batch);
       for (int j = 0; j < attempts.size(); j++) {
         pre[group.getValue().get(j)] = attempts.get(j);
       }
     }
-    List<DecryptionResult> out = new java.util.ArrayList<>(events.size());
+    List<DecryptionResult> out = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
-      out.add(decrypt(roomId, events.get(i), pre[i]));
+      out.add(decrypt(roomId, events.get(i), pre[i], preRef[i]));
     }
     return out;
   }
 
   /**
-   * @param pre the outcome of this event's Megolm decryption if {@link #decryptAll} did it already,
-   *     or null to decrypt here
+   * @param pre the outcome of this event's Megolm decryption with the copy {@code preRef} if {@link
+   *     #decryptAll} did it already, or null to decrypt here
    */
   private DecryptionResult decrypt(
-      String roomId, ObjectNode event, InboundGroupSession.Attempt pre) {
+      String roomId, ObjectNode event, InboundGroupSession.Attempt pre, SessionRef preRef) {
     JsonNode content = event.path("content");
     if (!MEGOLM_ALGORITHM.equals(content.path("algorithm").asText())) {
       return fail(DecryptionFailure.MALFORMED, null, "not a Megolm event");
@@ -624,34 +784,83 @@ final class GroupSessions {
     String sessionId = content.path("session_id").asText(null);
     String ciphertext = content.path("ciphertext").asText(null);
     String sender = event.path("sender").asText(null);
+    String eventSenderKey = content.path("sender_key").asText(null);
     if (isBlank(sessionId) || isBlank(ciphertext) || isBlank(sender)) {
       return fail(DecryptionFailure.MALFORMED, null, "missing session_id, ciphertext or sender");
     }
-    Optional<InboundGroupSessionRecord> record = inboundRecord(roomId, sessionId);
-    if (record.isEmpty()) {
-      Optional<WithheldRecord> w = ctx.store.withheld(roomId, sessionId);
+    List<InboundGroupSessionRecord> found = candidates(roomId, sender, eventSenderKey, sessionId);
+    if (found.isEmpty()) {
+      Optional<WithheldRecord> w = withheldFor(roomId, sender, eventSenderKey, sessionId);
       return w.isPresent()
           ? fail(DecryptionFailure.WITHHELD, w.get().code(), "session " + sessionId + " withheld")
           : fail(DecryptionFailure.MISSING_SESSION, null, "no session " + sessionId);
     }
-    InboundGroupSession session = loadInbound(roomId, sessionId);
-    DecryptedMessage plain;
+    MegolmMessage message;
     try {
-      if (pre == null) {
-        plain = session.decrypt(MegolmMessage.fromBase64(ciphertext));
-      } else if (pre.error() != null) {
-        throw pre.error();
-      } else {
-        plain = pre.message();
-      }
-    } catch (MegolmDecryptionException e) {
-      if (e.reason() == MegolmDecryptionException.Reason.UNKNOWN_MESSAGE_INDEX) {
-        return fail(DecryptionFailure.UNKNOWN_INDEX, null, e.getMessage());
-      }
-      return fail(DecryptionFailure.MALFORMED, null, e.getMessage());
+      message = MegolmMessage.fromBase64(ciphertext);
     } catch (Mxe2eeException e) {
       return fail(DecryptionFailure.MALFORMED, null, e.getMessage());
     }
+    // A copy that does not decrypt (another ratchet under the same id, or a later first index)
+    // never hides one that does: each candidate is tried, the first failure is reported.
+    DecryptionResult firstFailure = null;
+    for (InboundGroupSessionRecord record : found) {
+      SessionRef ref = SessionRef.of(record);
+      DecryptedMessage plain;
+      try {
+        if (pre != null && ref.equals(preRef)) {
+          if (pre.error() != null) {
+            throw pre.error();
+          }
+          plain = pre.message();
+        } else {
+          plain = loadInbound(ref).decrypt(message);
+        }
+      } catch (MegolmDecryptionException e) {
+        if (firstFailure == null) {
+          firstFailure =
+              e.reason() == MegolmDecryptionException.Reason.UNKNOWN_MESSAGE_INDEX
+                  ? fail(DecryptionFailure.UNKNOWN_INDEX, null, e.getMessage())
+                  : fail(DecryptionFailure.MALFORMED, null, e.getMessage());
+        }
+        continue;
+      } catch (Mxe2eeException e) {
+        if (firstFailure == null) {
+          firstFailure = fail(DecryptionFailure.MALFORMED, null, e.getMessage());
+        }
+        continue;
+      }
+      return decrypted(roomId, event, sender, record, plain);
+    }
+    return firstFailure;
+  }
+
+  /**
+   * The withheld notice that explains a missing session: one from the key the event names, or
+   * without {@code sender_key} one from a device of the event's sender. Another user's notice for
+   * the same session id never applies.
+   */
+  private Optional<WithheldRecord> withheldFor(
+      String roomId, String sender, String senderKey, String sessionId) {
+    for (WithheldRecord w : ctx.store.withheld(roomId, sessionId)) {
+      boolean applies =
+          isBlank(senderKey)
+              ? devices.deviceByCurveKey(sender, w.senderKey()).isPresent()
+              : w.senderKey().equals(senderKey);
+      if (applies) {
+        return Optional.of(w);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private DecryptionResult decrypted(
+      String roomId,
+      ObjectNode event,
+      String sender,
+      InboundGroupSessionRecord record,
+      DecryptedMessage plain) {
+    String sessionId = record.sessionId();
     ObjectNode payload;
     try {
       payload = Context.parseObject(plain.plaintextUtf8());
@@ -667,14 +876,13 @@ final class GroupSessions {
         || !decryptedContent.isObject()) {
       return fail(DecryptionFailure.MALFORMED, null, "plaintext lacks type or content");
     }
-    Optional<String> bound = boundSender(roomId, sessionId);
-    if (bound.isPresent() && !bound.get().equals(sender)) {
+    if (record.senderUserId() != null && !record.senderUserId().equals(sender)) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session belongs to another sender");
     }
-    String senderKey = record.get().senderKey();
+    String senderKey = record.senderKey();
     Optional<DeviceKeys> device = devices.deviceByCurveKey(sender, senderKey);
     boolean keysMatch =
-        device.isPresent() && device.get().ed25519().toBase64().equals(record.get().signingKey());
+        device.isPresent() && device.get().ed25519().toBase64().equals(record.signingKey());
     if (device.isPresent() && !keysMatch) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session signing key is not the device's key");
     }
@@ -687,11 +895,17 @@ final class GroupSessions {
           null,
           "index " + plain.messageIndex() + " of " + sessionId + " reused");
     }
-    boolean authenticated = keysMatch && value(UNAUTHENTICATED + sessionId).isEmpty();
-    DeviceTrust trust =
-        device
-            .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))
-            .orElse(DeviceTrust.UNVERIFIED);
+    boolean authenticated = keysMatch && record.authenticated();
+    DeviceTrust trust;
+    if (!record.authenticated()) {
+      // Nothing proves the claimed device sent this key: its trust is not the event's.
+      trust = DeviceTrust.UNAUTHENTICATED;
+    } else {
+      trust =
+          device
+              .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))
+              .orElse(DeviceTrust.UNVERIFIED);
+    }
     return new DecryptionResult.Decrypted(
         payload.get("type").textValue(),
         (ObjectNode) decryptedContent,

@@ -111,7 +111,7 @@ final class KeyBackups {
     ObjectNode out = Context.object();
     out.put("first_message_index", r.firstKnownIndex());
     out.put("forwarded_count", 0);
-    out.put("is_verified", groups.isAuthenticated(r.sessionId()));
+    out.put("is_verified", r.authenticated());
     out.set("session_data", data.toJson());
     return out;
   }
@@ -122,7 +122,7 @@ final class KeyBackups {
       return;
     }
     for (InboundGroupSessionRecord r : inFlightSessions) {
-      changes.markInboundGroupSessionBackedUp(r.roomId(), r.sessionId());
+      changes.markInboundGroupSessionBackedUp(r.roomId(), r.senderKey(), r.sessionId());
     }
     inFlight = null;
     inFlightSessions = List.of();

@@ -28,31 +28,33 @@ import java.util.Optional;
  *       our own devices that are verified; our own unverified devices get {@code
  *       m.room_key.withheld} {@code m.unverified} (blacklisted ones {@code m.blacklisted}), other
  *       users {@code m.unauthorised}, unknown sessions {@code m.unavailable}; cancellations drop
- *       requests not answered yet; at most {@link #MAX_REPLIES_PER_DEVICE_PER_MINUTE} replies per
- *       device per minute;
+ *       requests not answered yet; replies are bounded per requesting device, per user and overall
+ *       per minute ({@link MachineLimits}), checked before anything is built, and a request naming
+ *       an id over {@link MachineLimits#MAX_ID_LENGTH} is dropped, never echoed;
  *   <li>outgoing: a key we lack is requested from our own devices once, and the request is
  *       cancelled when the key arrives; a forwarded key is accepted only from our own verified
- *       devices and only for a session we asked for.
+ *       devices and only for a session we asked for. At most {@link
+ *       MachineLimits#MAX_OPEN_KEY_REQUESTS} are open, counted with the requests the current step
+ *       is adding, and a session is requested once even if one step sees it many times.
  * </ul>
  */
 final class KeyRequests {
-  /** Rate limit of replies (keys or refusals) to one device. */
-  static final int MAX_REPLIES_PER_DEVICE_PER_MINUTE = 20;
+  /**
+   * Rate limit of replies (keys or refusals) to one device: the default of {@link MachineLimits}.
+   */
+  static final int MAX_REPLIES_PER_DEVICE_PER_MINUTE =
+      MachineLimits.DEFAULT.maxKeyRequestRepliesPerDevicePerMinute();
+
+  private static final long MINUTE_MS = 60_000;
 
   /** Bound on the rate-limit table: past it, idle entries are dropped. */
   static final int MAX_RATE_LIMITED_DEVICES = 10_000;
 
-  /**
-   * Open outgoing key requests (not yet answered) kept at most; further undecryptable sessions are
-   * not requested until some are answered. Anyone in a room can send events naming made-up
-   * sessions, and without a bound each would add a stored request and a to-device message to our
-   * own devices. A single decryption batch can add its own requests on top (they are counted in the
-   * store after its save).
-   */
-  static final int MAX_OPEN_KEY_REQUESTS = 1_000;
+  /** See {@link MachineLimits#MAX_OPEN_KEY_REQUESTS}. */
+  static final int MAX_OPEN_KEY_REQUESTS = MachineLimits.MAX_OPEN_KEY_REQUESTS;
 
-  /** Longest room or session id that gets a key request (Matrix ids are at most 255 bytes). */
-  static final int MAX_ID_LENGTH = 255;
+  /** See {@link MachineLimits#MAX_ID_LENGTH}. */
+  static final int MAX_ID_LENGTH = MachineLimits.MAX_ID_LENGTH;
 
   private final Context ctx;
   private final DeviceTracker devices;
@@ -63,7 +65,21 @@ final class KeyRequests {
   /** Verified requests waiting for an Olm session with the requester. */
   private final List<ObjectNode> waitingForSession = new ArrayList<>();
 
+  /** Reply times in the last minute: by requesting device, by user, and overall. */
   private final Map<String, Deque<Long>> replies = new HashMap<>();
+
+  private final Map<String, Deque<Long>> repliesByUser = new HashMap<>();
+  private final Deque<Long> allReplies = new ArrayDeque<>();
+
+  /**
+   * Outgoing key requests written since the last save, by room and session (empty: deleted): the
+   * store does not hold them yet, so every "is it requested?" check looks here first. Cleared by
+   * {@link #afterSave}; rebuilt with the machine after a failed step.
+   */
+  private final Map<String, Optional<OutgoingKeyRequest>> written = new HashMap<>();
+
+  /** Open (unsent or sent) requests including {@link #written}; -1 until first counted. */
+  private int open = -1;
 
   /** The {@code sender_key} named by the request being answered (deprecated field), or null. */
   private String requestedSenderKey;
@@ -97,6 +113,10 @@ final class KeyRequests {
     if (deviceId == null || requestId == null) {
       return;
     }
+    if (!MachineLimits.saneId(deviceId) || !MachineLimits.saneId(requestId)) {
+      ctx.counters.malformedIdsDropped++;
+      return;
+    }
     if ("request_cancellation".equals(content.path("action").asText())) {
       waitingForSession.removeIf(
           w ->
@@ -123,6 +143,13 @@ final class KeyRequests {
       return;
     }
     requestedSenderKey = body.path("sender_key").asText(null);
+    if (!MachineLimits.saneId(roomId)
+        || !MachineLimits.saneId(sessionId)
+        || (requestedSenderKey != null && !MachineLimits.saneId(requestedSenderKey))) {
+      // Never stored or echoed back: a 10 MiB id would become a 10 MiB reply.
+      ctx.counters.malformedIdsDropped++;
+      return;
+    }
     if (!sender.equals(ctx.userId())) {
       // Refuse only devices we know: otherwise anyone could make us send notices to made-up ids.
       if (devices.devices(sender).containsKey(deviceId)) {
@@ -145,7 +172,8 @@ final class KeyRequests {
           out);
       return;
     }
-    Optional<InboundGroupSessionRecord> record = groups.inboundRecord(roomId, sessionId);
+    Optional<InboundGroupSessionRecord> record =
+        groups.bestCopy(roomId, sessionId, requestedSenderKey);
     if (record.isEmpty()) {
       refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAVAILABLE, out);
       return;
@@ -157,7 +185,7 @@ final class KeyRequests {
     if (!allowReply(sender, deviceId)) {
       return;
     }
-    InboundGroupSession session = groups.loadInbound(roomId, sessionId);
+    InboundGroupSession session = groups.loadInbound(GroupSessions.SessionRef.of(record.get()));
     ObjectNode forwarded = Context.object();
     forwarded.put("algorithm", GroupSessions.MEGOLM_ALGORITHM);
     forwarded.put("room_id", roomId);
@@ -180,14 +208,14 @@ final class KeyRequests {
       String sessionId,
       String code,
       List<OutgoingRequest> out) {
-    String senderKey =
-        ctx.store
-            .inboundGroupSession(roomId, sessionId)
-            .map(InboundGroupSessionRecord::senderKey)
-            .orElse(requestedSenderKey);
     if (!allowReply(user, deviceId)) {
       return;
     }
+    String senderKey =
+        groups
+            .bestCopy(roomId, sessionId, requestedSenderKey)
+            .map(InboundGroupSessionRecord::senderKey)
+            .orElse(requestedSenderKey);
     ObjectNode c = Context.object();
     c.put("algorithm", GroupSessions.MEGOLM_ALGORITHM);
     c.put("room_id", roomId);
@@ -203,20 +231,46 @@ final class KeyRequests {
     out.addAll(batch.build());
   }
 
+  /**
+   * Whether one more reply to this device may be queued now: within the per-device, per-user and
+   * overall limits per minute. Only a reply that is allowed is recorded, so the tables hold at most
+   * the overall limit of recent entries (idle ones are dropped when they grow).
+   */
   private boolean allowReply(String user, String deviceId) {
     long now = ctx.now();
+    MachineLimits limits = ctx.limits;
+    trim(allReplies, now);
     if (replies.size() > MAX_RATE_LIMITED_DEVICES) {
-      replies.values().removeIf(t -> t.isEmpty() || now - t.peekLast() > 60_000);
+      replies.values().removeIf(t -> t.isEmpty() || now - t.peekLast() > MINUTE_MS);
     }
-    Deque<Long> times = replies.computeIfAbsent(user + "|" + deviceId, k -> new ArrayDeque<>());
-    while (!times.isEmpty() && now - times.peekFirst() > 60_000) {
-      times.pollFirst();
+    if (repliesByUser.size() > MAX_RATE_LIMITED_DEVICES) {
+      repliesByUser.values().removeIf(t -> t.isEmpty() || now - t.peekLast() > MINUTE_MS);
     }
-    if (times.size() >= MAX_REPLIES_PER_DEVICE_PER_MINUTE) {
+    Deque<Long> ofDevice = replies.get(user + "|" + deviceId);
+    Deque<Long> ofUser = repliesByUser.get(user);
+    if (ofDevice != null) {
+      trim(ofDevice, now);
+    }
+    if (ofUser != null) {
+      trim(ofUser, now);
+    }
+    if (allReplies.size() >= limits.maxKeyRequestRepliesPerMinute()
+        || (ofUser != null && ofUser.size() >= limits.maxKeyRequestRepliesPerUserPerMinute())
+        || (ofDevice != null
+            && ofDevice.size() >= limits.maxKeyRequestRepliesPerDevicePerMinute())) {
+      ctx.counters.keyRequestRepliesDropped++;
       return false;
     }
-    times.addLast(now);
+    allReplies.addLast(now);
+    repliesByUser.computeIfAbsent(user, k -> new ArrayDeque<>()).addLast(now);
+    replies.computeIfAbsent(user + "|" + deviceId, k -> new ArrayDeque<>()).addLast(now);
     return true;
+  }
+
+  private static void trim(Deque<Long> times, long now) {
+    while (!times.isEmpty() && now - times.peekFirst() > MINUTE_MS) {
+      times.pollFirst();
+    }
   }
 
   /** Devices whose requests wait for an Olm session, for a claim. */
@@ -277,26 +331,92 @@ final class KeyRequests {
 
   /**
    * Records that we want the key of a session we cannot decrypt (once per session, for ids of a
-   * sane length, and while fewer than {@link #MAX_OPEN_KEY_REQUESTS} requests are open).
+   * sane length, and while fewer than {@link #MAX_OPEN_KEY_REQUESTS} requests are open, counting
+   * those this step already added).
    */
   void want(String roomId, String sessionId, Changes changes) {
     if (roomId == null
         || roomId.isBlank()
-        || roomId.length() > MAX_ID_LENGTH
+        || !MachineLimits.saneId(roomId)
         || sessionId == null
         || sessionId.isBlank()
-        || sessionId.length() > MAX_ID_LENGTH
-        || ctx.store.outgoingKeyRequestFor(roomId, sessionId).isPresent()
-        || openKeyRequests() >= MAX_OPEN_KEY_REQUESTS) {
+        || !MachineLimits.saneId(sessionId)
+        || requestFor(roomId, sessionId).isPresent()) {
       return;
     }
-    changes.putOutgoingKeyRequest(
-        new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT));
+    if (openKeyRequests() >= MAX_OPEN_KEY_REQUESTS) {
+      ctx.counters.keyRequestsNotQueued++;
+      return;
+    }
+    putRequest(
+        new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT),
+        changes);
+  }
+
+  private static String key(String roomId, String sessionId) {
+    return roomId + "\u0000" + sessionId;
+  }
+
+  /** The request for a session, as this step sees it (its own writes first, then the store). */
+  private Optional<OutgoingKeyRequest> requestFor(String roomId, String sessionId) {
+    Optional<OutgoingKeyRequest> w = written.get(key(roomId, sessionId));
+    return w != null ? w : ctx.store.outgoingKeyRequestFor(roomId, sessionId);
+  }
+
+  private Optional<OutgoingKeyRequest> requestById(String requestId) {
+    for (Optional<OutgoingKeyRequest> w : written.values()) {
+      if (w.isPresent() && w.get().requestId().equals(requestId)) {
+        return w;
+      }
+    }
+    return ctx.store
+        .outgoingKeyRequest(requestId)
+        .filter(r -> !written.containsKey(key(r.roomId(), r.sessionId())));
+  }
+
+  private static boolean isOpen(OutgoingKeyRequest r) {
+    return r.state() == KeyRequestState.UNSENT || r.state() == KeyRequestState.SENT;
+  }
+
+  /** Writes a request into {@code changes} and the step's view, keeping the open count exact. */
+  private void putRequest(OutgoingKeyRequest r, Changes changes) {
+    int count = openKeyRequests();
+    Optional<OutgoingKeyRequest> before = requestFor(r.roomId(), r.sessionId());
+    if (before.isPresent() && isOpen(before.get())) {
+      count--;
+    }
+    if (isOpen(r)) {
+      count++;
+    }
+    open = count;
+    written.put(key(r.roomId(), r.sessionId()), Optional.of(r));
+    changes.putOutgoingKeyRequest(r);
+  }
+
+  private void deleteRequest(String requestId, Changes changes) {
+    requestById(requestId)
+        .ifPresent(
+            r -> {
+              if (isOpen(r)) {
+                open = openKeyRequests() - 1;
+              }
+              written.put(key(r.roomId(), r.sessionId()), Optional.empty());
+            });
+    changes.deleteOutgoingKeyRequest(requestId);
   }
 
   private int openKeyRequests() {
-    return ctx.store.outgoingKeyRequests(KeyRequestState.UNSENT).size()
-        + ctx.store.outgoingKeyRequests(KeyRequestState.SENT).size();
+    if (open < 0) {
+      open =
+          ctx.store.outgoingKeyRequests(KeyRequestState.UNSENT).size()
+              + ctx.store.outgoingKeyRequests(KeyRequestState.SENT).size();
+    }
+    return open;
+  }
+
+  /** The step's changes were saved: the store now answers for them. */
+  void afterSave() {
+    written.clear();
   }
 
   /**
@@ -305,14 +425,13 @@ final class KeyRequests {
    */
   OutgoingRequest requestNow(String roomId, String sessionId, Changes changes) {
     OutgoingKeyRequest r =
-        ctx.store
-            .outgoingKeyRequestFor(roomId, sessionId)
+        requestFor(roomId, sessionId)
             .orElseGet(
                 () -> {
                   OutgoingKeyRequest created =
                       new OutgoingKeyRequest(
                           ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT);
-                  changes.putOutgoingKeyRequest(created);
+                  putRequest(created, changes);
                   return created;
                 });
     sentRequests.values().remove(r.requestId());
@@ -363,18 +482,18 @@ final class KeyRequests {
   void onToDeviceSent(String requestId, Changes changes) {
     String keyRequest = sentRequests.remove(requestId);
     if (keyRequest != null) {
-      ctx.store
-          .outgoingKeyRequest(keyRequest)
+      requestById(keyRequest)
           .filter(r -> r.state() == KeyRequestState.UNSENT)
           .ifPresent(
               r ->
-                  changes.putOutgoingKeyRequest(
+                  putRequest(
                       new OutgoingKeyRequest(
-                          r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.SENT)));
+                          r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.SENT),
+                      changes));
     }
     String cancelled = sentCancellations.remove(requestId);
     if (cancelled != null) {
-      changes.deleteOutgoingKeyRequest(cancelled);
+      deleteRequest(cancelled, changes);
     }
   }
 
@@ -399,7 +518,7 @@ final class KeyRequests {
     if (roomId == null || sessionId == null) {
       return false;
     }
-    Optional<OutgoingKeyRequest> ours = ctx.store.outgoingKeyRequestFor(roomId, sessionId);
+    Optional<OutgoingKeyRequest> ours = requestFor(roomId, sessionId);
     if (ours.isEmpty()) {
       return false;
     }
@@ -413,18 +532,17 @@ final class KeyRequests {
     }
     boolean imported =
         groups.keepIfBetter(
-            roomId,
-            sessionId,
+            new GroupSessions.SessionRef(roomId, c.path("sender_key").asText(), sessionId),
             session,
-            c.path("sender_key").asText(),
             c.path("sender_claimed_ed25519_key").asText(),
             c.path("shared_history").asBoolean(false),
-            false,
+            null,
             changes);
     OutgoingKeyRequest r = ours.get();
-    changes.putOutgoingKeyRequest(
+    putRequest(
         new OutgoingKeyRequest(
-            r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.CANCELLATION_PENDING));
+            r.requestId(), r.roomId(), r.sessionId(), KeyRequestState.CANCELLATION_PENDING),
+        changes);
     return imported;
   }
 
@@ -432,17 +550,17 @@ final class KeyRequests {
    * A key we had asked for arrived another way (a plain {@code m.room_key}): cancel the request.
    */
   void onKeyArrived(String roomId, String sessionId, Changes changes) {
-    ctx.store
-        .outgoingKeyRequestFor(roomId, sessionId)
+    requestFor(roomId, sessionId)
         .filter(r -> r.state() != KeyRequestState.CANCELLATION_PENDING)
         .ifPresent(
             r ->
-                changes.putOutgoingKeyRequest(
+                putRequest(
                     new OutgoingKeyRequest(
                         r.requestId(),
                         r.roomId(),
                         r.sessionId(),
-                        KeyRequestState.CANCELLATION_PENDING)));
+                        KeyRequestState.CANCELLATION_PENDING),
+                    changes));
   }
 
   /** Drops in-memory bookkeeping of a request that will not be acknowledged. */

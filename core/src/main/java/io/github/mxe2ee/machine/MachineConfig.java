@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param sharingStrategy which devices get room keys (default {@link #DEFAULT_SHARING_STRATEGY})
  * @param clock time source; core never reads the wall clock itself
  * @param random randomness for keys
+ * @param limits bounds on what remote parties can make the machine queue or store (default {@link
+ *     MachineLimits#DEFAULT})
  */
 public record MachineConfig(
     String userId,
@@ -25,7 +27,8 @@ public record MachineConfig(
     byte[] pickleKey,
     SharingStrategy sharingStrategy,
     Clock clock,
-    SecureRandom random) {
+    SecureRandom random,
+    MachineLimits limits) {
 
   /** Default: share with every device that is not blacklisted, as Element does by default. */
   public static final SharingStrategy DEFAULT_SHARING_STRATEGY = SharingStrategy.ALL_DEVICES;
@@ -57,6 +60,18 @@ public record MachineConfig(
     Objects.requireNonNull(sharingStrategy, "sharingStrategy");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
+    Objects.requireNonNull(limits, "limits");
+  }
+
+  /** The configuration without explicit limits: {@link MachineLimits#DEFAULT}. */
+  public MachineConfig(
+      String userId,
+      String deviceId,
+      byte[] pickleKey,
+      SharingStrategy sharingStrategy,
+      Clock clock,
+      SecureRandom random) {
+    this(userId, deviceId, pickleKey, sharingStrategy, clock, random, MachineLimits.DEFAULT);
   }
 
   /** A configuration with default strategy, the system clock and a fresh {@link SecureRandom}. */
@@ -72,12 +87,19 @@ public record MachineConfig(
 
   /** A copy with another sharing strategy. */
   public MachineConfig withSharingStrategy(SharingStrategy strategy) {
-    return new MachineConfig(userId, deviceId, pickleKey, strategy, clock, random);
+    return new MachineConfig(userId, deviceId, pickleKey, strategy, clock, random, limits);
   }
 
   /** A copy with another clock (tests). */
   public MachineConfig withClock(Clock newClock) {
-    return new MachineConfig(userId, deviceId, pickleKey, sharingStrategy, newClock, random);
+    return new MachineConfig(
+        userId, deviceId, pickleKey, sharingStrategy, newClock, random, limits);
+  }
+
+  /** A copy with other bounds on what remote parties can make the machine queue or store. */
+  public MachineConfig withLimits(MachineLimits newLimits) {
+    return new MachineConfig(
+        userId, deviceId, pickleKey, sharingStrategy, clock, random, newLimits);
   }
 
   /** A copy of the pickle key. */

@@ -8,6 +8,12 @@ import io.github.mxe2ee.device.LocalTrust;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.olm.IdentityKeys;
+import io.github.mxe2ee.sas.KeyDirectory;
+import io.github.mxe2ee.sas.SasContext;
+import io.github.mxe2ee.sas.SasVerification;
+import io.github.mxe2ee.sas.VerificationMessage;
+import io.github.mxe2ee.sas.Verifications;
+import io.github.mxe2ee.sas.VerifiedKeys;
 import io.github.mxe2ee.store.Changes;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.DeviceRecord;
@@ -47,6 +53,12 @@ public final class OlmMachine implements AutoCloseable {
   /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
   private final ReplayGuard replay = new ReplayGuard();
 
+  /** Outlives reloads too: a found identity conflict stays found. */
+  private final OwnDeviceCheck ownDevice;
+
+  /** Outlives reloads, like {@link #replay}. */
+  private final TrustCounters trustCounters = new TrustCounters();
+
   private AccountKeys account;
   private DeviceTracker devices;
   private OlmSessions olm;
@@ -54,6 +66,9 @@ public final class OlmMachine implements AutoCloseable {
   private CrossSigning crossSigning;
   private KeyRequests keyRequests;
   private KeyBackups backups;
+
+  /** The identity bootstrap run in progress, or null. In memory: a restart starts a new run. */
+  private IdentitySetup identitySetup;
 
   /** Requests produced while processing input, waiting to be sent. */
   private final Map<String, OutgoingRequest> queued = new LinkedHashMap<>();
@@ -63,30 +78,65 @@ public final class OlmMachine implements AutoCloseable {
   /** Claims that replace wedged sessions: their new sessions announce themselves with m.dummy. */
   private final java.util.Set<String> unwedgeClaims = new java.util.HashSet<>();
 
+  /** SAS verifications (in memory only); outlive reloads like the replay guard. */
+  private final Verifications verifications;
+
   private OlmMachine(Context ctx) {
     this.ctx = ctx;
+    this.ownDevice = new OwnDeviceCheck(ctx);
     load();
+    this.verifications =
+        new Verifications(
+            new SasContext(
+                ctx.userId(),
+                ctx.deviceId(),
+                account.account().ed25519Key(),
+                new MachineKeyDirectory(),
+                ctx.config.clock(),
+                ctx.config.random()));
   }
 
   private void load() {
     account = AccountKeys.loadOrCreate(ctx);
-    devices = new DeviceTracker(ctx);
+    devices = new DeviceTracker(ctx, account.deviceKeys(), trustCounters);
     olm = new OlmSessions(ctx, account);
     groups = new GroupSessions(ctx, account, devices, olm, replay);
     crossSigning = new CrossSigning(ctx, account, devices);
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
     backups = new KeyBackups(ctx, groups);
+    identitySetup = null;
   }
 
   /**
    * Opens the machine of {@code config}'s device on {@code store}, creating and saving a new
    * account on first use. Our own user is tracked from the start.
+   *
+   * <p>Identity safety: while the server has not confirmed an upload of this account's device keys,
+   * the first requests are a {@code /keys/query} for our own user, and the device keys are uploaded
+   * only after its answer shows no other keys for our device id. If it shows other keys, {@link
+   * #markRequestAsSent} throws {@link DeviceIdentityConflictException} and every later call that
+   * would send with this identity throws it again (see {@link #identityConflict()}).
    */
   public static OlmMachine open(MachineConfig config, CryptoStore store) {
     OlmMachine machine = new OlmMachine(new Context(config, store));
-    machine.run(changes -> machine.devices.track(List.of(config.userId()), changes));
+    machine.run(
+        changes -> {
+          machine.devices.track(List.of(config.userId()), changes);
+          if (!machine.account.sharedWithServer()) {
+            // Also after a restart between that query and the upload: ask the server again.
+            machine.devices.markOutdated(config.userId(), changes);
+          }
+        });
     return machine;
+  }
+
+  /**
+   * The conflict between the server's keys for our device and our store's identity, if one was
+   * found (then nothing is uploaded or sent; see {@link DeviceIdentityConflictException}).
+   */
+  public Optional<DeviceIdentityConflictException> identityConflict() {
+    return ownDevice.conflict();
   }
 
   /** Our user id. */
@@ -129,14 +179,26 @@ public final class OlmMachine implements AutoCloseable {
   private <T> T step(Step<T> body) {
     Changes changes = new Changes();
     T result;
+    ctx.counters.beginStep();
     try {
       result = body.run(changes);
       ctx.store.save(changes);
+      keyRequests.afterSave();
     } catch (RuntimeException e) {
       load();
       throw e;
+    } finally {
+      ctx.counters.endStep();
     }
     return result;
+  }
+
+  /**
+   * How often the machine's bounds ({@link MachineLimits}) bit since it was opened, and what it
+   * dropped. A snapshot; reading it changes nothing.
+   */
+  public MachineStats stats() {
+    return ctx.counters.snapshot();
   }
 
   // ------------------------------------------------------------ push
@@ -149,6 +211,32 @@ public final class OlmMachine implements AutoCloseable {
    * @return what happened to each to-device event, in order
    */
   public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync) {
+    return receiveSyncChanges(sync, null);
+  }
+
+  /** Key of the pending batch of a {@link SyncCheckpoint} in the store's small values. */
+  static final String PENDING_SYNC_BATCH_KEY = "sync.pending_batch";
+
+  /**
+   * {@link #receiveSyncChanges(SyncChanges)}, and saves {@code checkpoint} in the same store
+   * transaction as the crypto changes of this step: its {@code nextBatch} as the sync token (it
+   * wins over {@code sync.nextBatch()}) and its pending batch (or, if null, the removal of any
+   * earlier one). Either all of it is stored or none, so a sync response whose token is stored has
+   * had its to-device events, device lists and key counts processed exactly once, and one whose
+   * token is not stored has changed nothing: a caller that resumes from {@link #syncToken()}
+   * processes each response at most once, crash or not.
+   *
+   * @param checkpoint the resume point, or null to save only {@code sync.nextBatch()} (if any)
+   */
+  public List<ReceivedToDevice> receiveSyncChanges(SyncChanges sync, SyncCheckpoint checkpoint) {
+    Objects.requireNonNull(sync, "sync");
+    List<ReceivedToDevice> out = receiveSyncChangesStep(sync, checkpoint);
+    applyVerified();
+    return out;
+  }
+
+  private List<ReceivedToDevice> receiveSyncChangesStep(
+      SyncChanges sync, SyncCheckpoint checkpoint) {
     return step(
         changes -> {
           devices.onDeviceListChanges(sync.changedUsers(), sync.leftUsers(), changes);
@@ -158,8 +246,11 @@ public final class OlmMachine implements AutoCloseable {
           ToDeviceHandler handler =
               new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests);
           for (ObjectNode event : sync.toDeviceEvents()) {
-            out.add(handler.handle(event, changes, replies));
+            ReceivedToDevice received = handler.handle(event, changes, replies);
+            out.add(received);
+            routeVerification(received);
           }
+          queueVerificationMessages();
           if (!handler.wedgedDevices().isEmpty()) {
             OutgoingRequest claim = olm.claimRequest(handler.wedgedDevices(), true);
             if (claim != null) {
@@ -168,11 +259,32 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           replies.forEach(r -> queued.put(r.requestId(), r));
-          if (sync.nextBatch() != null) {
+          if (checkpoint != null) {
+            changes.putSyncToken(checkpoint.nextBatch());
+            byte[] pending = checkpoint.pendingBatch();
+            if (pending != null) {
+              changes.putValue(PENDING_SYNC_BATCH_KEY, pending);
+            } else {
+              changes.deleteValue(PENDING_SYNC_BATCH_KEY);
+            }
+          } else if (sync.nextBatch() != null) {
             changes.putSyncToken(sync.nextBatch());
           }
           return out;
         });
+  }
+
+  /**
+   * The pending batch of the last {@link SyncCheckpoint} saved, unless {@link #completeSyncBatch}
+   * removed it since: work of a sync response that was saved but not finished before a stop.
+   */
+  public Optional<byte[]> pendingSyncBatch() {
+    return ctx.store.value(PENDING_SYNC_BATCH_KEY);
+  }
+
+  /** Removes the pending batch of the last {@link SyncCheckpoint}: its work is done. Saved. */
+  public void completeSyncBatch() {
+    run(changes -> changes.deleteValue(PENDING_SYNC_BATCH_KEY));
   }
 
   /** The last sync token saved with {@link #receiveSyncChanges}, if any. */
@@ -187,12 +299,24 @@ public final class OlmMachine implements AutoCloseable {
    * requests, key requests and their cancellations, and queued to-device messages. Calling it again
    * before responses are fed back returns the unanswered requests again, with the same ids, but
    * never a second upload or a second query for the same users.
+   *
+   * @throws DeviceIdentityConflictException once the server was found to hold other keys for our
+   *     device (as do the other calls that send: sharing, encrypting, claiming, key requests,
+   *     cross-signing)
    */
   public List<OutgoingRequest> outgoingRequests() {
+    ownDevice.ensureNoConflict();
+    List<OutgoingRequest> out = outgoingRequestsStep();
+    applyVerified();
+    return out;
+  }
+
+  private List<OutgoingRequest> outgoingRequestsStep() {
     return step(
         changes -> {
+          queueVerificationMessages();
           List<OutgoingRequest> out = new ArrayList<>();
-          OutgoingRequest upload = account.uploadRequest(changes);
+          OutgoingRequest upload = account.uploadRequest(changes, ownDevice.confirmed());
           if (upload != null) {
             out.add(upload);
           }
@@ -219,16 +343,36 @@ public final class OlmMachine implements AutoCloseable {
 
   /**
    * Feeds back the response to a request from {@link #outgoingRequests}, {@link #shareRoomKey},
-   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning} or {@link #verifyOwnDevice}.
-   * Unknown request ids are ignored.
+   * {@link #getMissingSessions}, {@link #bootstrapCrossSigning}, {@link #verifyOwnDevice} or {@link
+   * #bootstrapIdentity}. Unknown request ids are ignored.
+   *
+   * @throws DeviceIdentityConflictException if this is the answer to a {@code /keys/query} for our
+   *     own user that lists other keys for our device id (the answer is then not applied)
    */
   public void markRequestAsSent(String requestId, RequestType type, JsonNode response) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(response)) {
+      // A response nested or sized beyond the bounds is treated as a failed request: nothing in
+      // it is used, and whatever it was for is produced again later.
+      markRequestAsFailed(requestId, type, 0, null);
+      return;
+    }
+    if (identitySetup != null && identitySetup.owns(requestId)) {
+      identitySetup.onSent(identitySetup.pending(requestId), response);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
           switch (type) {
             case KEYS_UPLOAD -> account.onUploadResponse(requestId, response, changes);
-            case KEYS_QUERY -> devices.onQueryResponse(requestId, response, changes);
+            case KEYS_QUERY -> {
+              if (devices.asks(requestId, ctx.userId())) {
+                IdentityKeys ours = account.account().identityKeys();
+                ownDevice.onOwnQueryResponse(
+                    response, ours.curve25519().toBase64(), ours.ed25519().toBase64());
+              }
+              devices.onQueryResponse(requestId, response, changes);
+            }
             case KEYS_CLAIM -> {
               List<DeviceKeys> created = olm.onClaimResponse(response, devices, changes);
               if (unwedgeClaims.remove(requestId)) {
@@ -251,7 +395,7 @@ public final class OlmMachine implements AutoCloseable {
               keyRequests.onToDeviceSent(requestId, changes);
             }
             case KEYS_BACKUP -> backups.onSent(requestId, changes);
-            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD -> {}
+            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD, ACCOUNT_DATA_GET, ACCOUNT_DATA_PUT -> {}
           }
         });
   }
@@ -265,6 +409,10 @@ public final class OlmMachine implements AutoCloseable {
    * @param error the error body, or null
    */
   public void markRequestAsFailed(String requestId, RequestType type, int status, JsonNode error) {
+    if (identitySetup != null && identitySetup.owns(requestId)) {
+      identitySetup.onFailed(identitySetup.pending(requestId), status, error);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
@@ -296,8 +444,7 @@ public final class OlmMachine implements AutoCloseable {
     if (keys == null) {
       return Optional.empty();
     }
-    LocalTrust local =
-        devices.deviceRecord(userId, deviceId).map(DeviceRecord::trust).orElse(LocalTrust.UNSET);
+    LocalTrust local = devices.localTrust(userId, keys);
     return Optional.of(
         new DeviceInfo(keys, devices.trust(userId, keys, crossSigning.holdsMasterKey()), local));
   }
@@ -309,6 +456,15 @@ public final class OlmMachine implements AutoCloseable {
       device(userId, id).ifPresent(out::add);
     }
     return out;
+  }
+
+  /**
+   * How many device keys this machine refused because they contradict the keys bound to a device
+   * id, and how many cross-signing identities changed, since it was opened (docs/SECURITY.md,
+   * "Device and identity keys are bound to their ids"). A live view.
+   */
+  public TrustCounters trustCounters() {
+    return trustCounters;
   }
 
   /**
@@ -351,6 +507,17 @@ public final class OlmMachine implements AutoCloseable {
         });
   }
 
+  /**
+   * True once this machine has seen the room's {@code m.room.encryption} state event ({@link
+   * #onRoomEncryption}); persisted, and never false again afterwards, since a room's encryption
+   * cannot be switched off (spec: "Enabling end-to-end encryption"). False for a room never seen:
+   * the caller asks the server in that case.
+   */
+  public boolean isRoomEncrypted(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return RoomSettings.load(ctx, roomId).encrypted();
+  }
+
   /** Discards the room's outbound session (a member left, or the caller wants rotation). */
   public void invalidateGroupSession(String roomId) {
     run(changes -> groups.invalidate(roomId, changes));
@@ -361,6 +528,7 @@ public final class OlmMachine implements AutoCloseable {
    * empty. Send it and feed the response back before {@link #shareRoomKey}.
    */
   public Optional<OutgoingRequest> getMissingSessions(Collection<String> users) {
+    ownDevice.ensureNoConflict();
     Map<String, List<DeviceKeys>> all = new LinkedHashMap<>();
     for (String user : users) {
       all.put(user, new ArrayList<>(devices.devices(user).values()));
@@ -381,6 +549,7 @@ public final class OlmMachine implements AutoCloseable {
    */
   public List<OutgoingRequest> shareRoomKey(
       String roomId, Collection<String> users, SharingStrategy strategy) {
+    ownDevice.ensureNoConflict();
     return step(changes -> groups.share(roomId, users, strategy, changes));
   }
 
@@ -392,6 +561,7 @@ public final class OlmMachine implements AutoCloseable {
    * @throws IllegalStateException if no room key was shared for the room yet
    */
   public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content) {
+    ownDevice.ensureNoConflict();
     return step(changes -> groups.encrypt(roomId, type, content, changes));
   }
 
@@ -400,6 +570,9 @@ public final class OlmMachine implements AutoCloseable {
    * own devices is recorded (sent by {@link #outgoingRequests}).
    */
   public DecryptionResult decryptRoomEvent(String roomId, ObjectNode event) {
+    if (!io.github.mxe2ee.json.JsonLimits.within(event)) {
+      return overLimits();
+    }
     return step(
         changes -> {
           // Bad input never fails the caller's sync: a malformed event is a classified value.
@@ -418,6 +591,23 @@ public final class OlmMachine implements AutoCloseable {
    * @return one result per event, in order
    */
   public List<DecryptionResult> decryptRoomEvents(String roomId, List<ObjectNode> events) {
+    List<ObjectNode> bounded = new ArrayList<>();
+    for (ObjectNode event : events) {
+      if (io.github.mxe2ee.json.JsonLimits.within(event)) {
+        bounded.add(event);
+      }
+    }
+    if (bounded.size() != events.size()) {
+      // Events over the JSON bounds are MALFORMED without being looked at; the rest go on.
+      List<DecryptionResult> inner =
+          bounded.isEmpty() ? List.of() : decryptRoomEvents(roomId, bounded);
+      List<DecryptionResult> out = new ArrayList<>();
+      int j = 0;
+      for (ObjectNode event : events) {
+        out.add(j < bounded.size() && bounded.get(j) == event ? inner.get(j++) : overLimits());
+      }
+      return out;
+    }
     return step(
         changes -> {
           List<DecryptionResult> results;
@@ -433,10 +623,22 @@ public final class OlmMachine implements AutoCloseable {
             }
           }
           for (int i = 0; i < results.size(); i++) {
-            requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            try {
+              requestKeyIfMissing(roomId, events.get(i), results.get(i), changes);
+            } catch (io.github.mxe2ee.store.StoreException e) {
+              throw e;
+            } catch (RuntimeException e) {
+              // One event's side effect must not fail the batch: its result stands, counted.
+              ctx.counters.eventsFailed++;
+            }
           }
           return results;
         });
+  }
+
+  private static DecryptionResult overLimits() {
+    return new DecryptionResult.UnableToDecrypt(
+        DecryptionFailure.MALFORMED, null, "rejected: over JSON limits");
   }
 
   private DecryptionResult decryptOne(String roomId, ObjectNode event) {
@@ -474,6 +676,7 @@ public final class OlmMachine implements AutoCloseable {
     if (sessionId == null) {
       throw new IllegalArgumentException("event has no content.session_id");
     }
+    ownDevice.ensureNoConflict();
     return step(
         changes -> {
           OutgoingRequest r = keyRequests.requestNow(roomId, sessionId, changes);
@@ -548,12 +751,56 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   /**
+   * How many room keys (over Olm, forwarded, from a file or a backup) this machine refused since it
+   * was opened because another ratchet or signing key already held their (room, sender key, session
+   * id), or the session id had {@value GroupSessions#MAX_COPIES_PER_SESSION} copies in the room
+   * already. Each is also logged (ids only) at WARNING.
+   */
+  public long conflictingRoomKeysRefused() {
+    return groups.conflictingKeysRefused();
+  }
+
+  /**
    * Creates our cross-signing identity: returns the key upload ({@link
    * RequestType#SIGNING_KEYS_UPLOAD}, which may need user-interactive auth) and the signature
    * upload of this device. The private keys are saved first.
    */
   public List<OutgoingRequest> bootstrapCrossSigning() {
+    ownDevice.ensureNoConflict();
     return step(changes -> crossSigning.bootstrap(changes));
+  }
+
+  /**
+   * Puts our cross-signing identity on the server and its private keys in secret storage
+   * (docs/IDENTITY.md; spec {@code end_to_end_encryption.md}, "Cross-signing", and {@code
+   * secrets.md}), one step per call: the first call of a run returns requests that read the
+   * server's state; after their answers are fed back, each call returns the next requests, until
+   * {@link IdentityStep.Done} or {@link IdentityStep.Refused}. A new run starts with the call after
+   * that (or after a restart) and only does what is missing, so it is idempotent and resumes a
+   * half-finished bootstrap.
+   *
+   * <p>Guarantees: private keys are saved in this store before any request that publishes or stores
+   * them leaves; they are written to secret storage (encrypted under {@code recoveryKey}) before
+   * the public keys are uploaded; a master key the server already has is never replaced (without
+   * its private key the run is {@link IdentityStep.Refused}); a secret storage default key that
+   * {@code recoveryKey} does not open is never replaced. With the recovery key, a new device or a
+   * lost store restores the same identity from secret storage.
+   *
+   * @param recoveryKey the secret storage key; held in memory for the run only
+   */
+  public IdentityStep bootstrapIdentity(io.github.mxe2ee.secrets.SecretStorageKey recoveryKey) {
+    Objects.requireNonNull(recoveryKey, "recoveryKey");
+    return step(
+        changes -> {
+          if (identitySetup == null) {
+            identitySetup = new IdentitySetup(ctx, account, devices, crossSigning, recoveryKey);
+          }
+          IdentityStep next = identitySetup.next(changes);
+          if (!(next instanceof IdentityStep.Send)) {
+            identitySetup = null;
+          }
+          return next;
+        });
   }
 
   /** True if we hold the private master key of our identity. */
@@ -570,6 +817,7 @@ public final class OlmMachine implements AutoCloseable {
    * @throws IllegalStateException if we hold no self-signing key
    */
   public OutgoingRequest verifyOwnDevice(String deviceId, String expectedEd25519) {
+    ownDevice.ensureNoConflict();
     DeviceKeys device = devices.devices(ctx.userId()).get(deviceId);
     if (device == null) {
       throw new IllegalArgumentException("unknown device of our user: " + deviceId);
@@ -578,6 +826,96 @@ public final class OlmMachine implements AutoCloseable {
       throw new IllegalArgumentException("fingerprint of " + deviceId + " does not match");
     }
     return step(changes -> crossSigning.signOwnDevice(device, changes));
+  }
+
+  // ------------------------------------------------------------ verification
+
+  /**
+   * The SAS verifications of this device (spec: "Short Authentication String (SAS) verification"),
+   * live and recently ended: incoming {@code m.key.verification.*} to-device events are routed here
+   * by {@link #receiveSyncChanges}; requests from others wait in {@code REQUEST_RECEIVED} for the
+   * caller to accept or cancel them. What a verification sends ({@code accept()}, {@code
+   * confirm()}, {@code cancel()}) leaves through the next {@link #outgoingRequests}, which also
+   * times flows out. When a flow succeeds, the verified device is marked {@link
+   * LocalTrust#VERIFIED} if its Ed25519 key is still the one verified. Drive the returned objects
+   * from the machine's thread only. Not persisted: a restart ends every flow.
+   */
+  public Verifications verifications() {
+    return verifications;
+  }
+
+  /**
+   * Starts a SAS verification with a known device: the {@code m.key.verification.request} is in the
+   * next {@link #outgoingRequests}; when the device answers {@code ready}, the start follows.
+   *
+   * @throws IllegalArgumentException if the device is unknown (query its keys first)
+   * @throws IllegalStateException if too many verifications are in progress
+   */
+  public SasVerification startVerification(String userId, String deviceId) {
+    if (devices.devices(userId).get(deviceId) == null) {
+      throw new IllegalArgumentException("unknown device " + userId + "/" + deviceId);
+    }
+    return verifications.request(userId, deviceId);
+  }
+
+  private void routeVerification(ReceivedToDevice received) {
+    if ((received.kind() != ReceivedToDevice.Kind.PLAINTEXT
+            && received.kind() != ReceivedToDevice.Kind.DECRYPTED)
+        || received.type() == null
+        || !received.type().startsWith(Verifications.EVENT_PREFIX)) {
+      return;
+    }
+    // The registry checks the sender user and the transaction id, the flow checks from_device.
+    try {
+      verifications.receive(received.type(), received.sender(), received.content());
+    } catch (RuntimeException e) {
+      // Bad input never fails the sync: a verification message that breaks a flow's invariants
+      // is dropped (the flow times out if it cannot go on).
+    }
+  }
+
+  /** Times flows out and queues what they want sent as to-device requests. */
+  private void queueVerificationMessages() {
+    verifications.checkTimeouts();
+    for (VerificationMessage m : verifications.drainOutgoing()) {
+      ObjectNode body = Context.object();
+      body.putObject("messages").putObject(m.userId()).set(m.deviceId(), m.content());
+      OutgoingRequest r =
+          new OutgoingRequest(ctx.newRequestId(), RequestType.TO_DEVICE, body, m.type());
+      queued.put(r.requestId(), r);
+    }
+  }
+
+  /** Marks the devices verified by finished flows, if their key is still the one verified. */
+  private void applyVerified() {
+    for (VerifiedKeys k : verifications.drainVerified()) {
+      if (k.deviceKey() == null) {
+        continue;
+      }
+      Optional<DeviceInfo> device = device(k.userId(), k.deviceId());
+      if (device.isPresent() && device.get().keys().ed25519().equals(k.deviceKey())) {
+        setLocalTrust(k.userId(), k.deviceId(), LocalTrust.VERIFIED);
+      }
+    }
+  }
+
+  /** The machine's device and identity caches, as the verifications see them. */
+  private final class MachineKeyDirectory implements KeyDirectory {
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> deviceKey(
+        String userId, String deviceId) {
+      return Optional.ofNullable(devices.devices(userId).get(deviceId)).map(DeviceKeys::ed25519);
+    }
+
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> masterKey(String userId) {
+      return Optional.ofNullable(devices.identity(userId)).map(id -> id.master().publicKey());
+    }
+
+    @Override
+    public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> ownMasterKey() {
+      return crossSigning.holdsMasterKey() ? masterKey(ctx.userId()) : Optional.empty();
+    }
   }
 
   @Override

@@ -27,11 +27,14 @@ import java.util.Map;
  *   <li>Encryption uses the session that most recently decrypted a message (or, never having
  *       received one, was created most recently).
  *   <li>A pre-key message is tried on the sessions it matches, then creates a new inbound session;
- *       that session and the account without its one-time key are saved only after the decrypt
- *       succeeded.
+ *       that session and the account without its one-time key are kept and saved only after the
+ *       decrypt succeeded <em>and</em> the caller checked the payload ({@link #commit}); at most
+ *       {@link MachineLimits#maxNewOlmSessionsPerSenderPerHour()} are created per sending user per
+ *       hour.
  *   <li>When nothing decrypts a message, the channel is wedged: at most once per hour per device
- *       ({@link #UNWEDGE_INTERVAL_MS}) a fresh session is created and announced with {@code
- *       m.dummy}.
+ *       ({@link #UNWEDGE_INTERVAL_MS}) and {@link MachineLimits#maxUnwedgesPerHour()} times an hour
+ *       overall, a fresh session is created and announced with {@code m.dummy}. The times live in
+ *       one bounded value ({@code olm.unwedged}), pruned after an hour.
  * </ul>
  */
 final class OlmSessions {
@@ -41,7 +44,25 @@ final class OlmSessions {
   /** The Olm algorithm name. */
   static final String OLM_ALGORITHM = "m.olm.v1.curve25519-aes-sha2";
 
-  private static final String UNWEDGE_KEY = "olm.unwedged.";
+  /** The one key-value row holding recent unwedging times by sender key (a JSON object). */
+  static final String UNWEDGE_KEY = "olm.unwedged";
+
+  private static final long HOUR_MS = 60 * 60 * 1000L;
+
+  /** New inbound sessions per sending user in the last hour (times); in memory. */
+  private final Map<String, java.util.ArrayDeque<Long>> created = new HashMap<>();
+
+  /** Recent unwedging times by sender key, loaded from {@link #UNWEDGE_KEY} on first use. */
+  private Map<String, Long> unwedged;
+
+  /** A pre-key message was refused because its sender reached the hourly cap on new sessions. */
+  static final class SessionLimitException extends OlmPayloadException {
+    private static final long serialVersionUID = 1L;
+
+    SessionLimitException() {
+      super("sender reached the hourly limit on new Olm sessions");
+    }
+  }
 
   private final Context ctx;
   private final AccountKeys account;
@@ -278,20 +299,61 @@ final class OlmSessions {
     return encrypted;
   }
 
-  /** The outcome of decrypting one Olm message. */
-  record Decrypted(String plaintext, String senderKey) {
+  /**
+   * The outcome of decrypting one Olm message. If {@code created} is not null the message created a
+   * new inbound session that is not kept yet: {@link #commit} keeps it once the payload passed.
+   */
+  record Decrypted(String plaintext, String senderKey, PendingSession created) {
     @Override
     public String toString() {
-      return "Decrypted[from " + senderKey + "]";
+      return "Decrypted[from " + senderKey + (created == null ? "" : ", new session") + "]";
     }
   }
 
+  /** A session created by a pre-key message, and the one-time key it used. */
+  record PendingSession(String sender, LiveSession live, Curve25519PublicKey oneTimeKey) {}
+
   /**
-   * Decrypts an Olm-encrypted to-device event addressed to us.
+   * Keeps what {@code decrypted} created, after its payload passed every check: the new session
+   * joins the cache and {@code changes}, its one-time key is removed from the account (fallback
+   * keys stay) and the account saved.
+   */
+  void commit(Decrypted decrypted, Changes changes) {
+    PendingSession p = decrypted.created();
+    if (p == null) {
+      return;
+    }
+    add(decrypted.senderKey(), p.live());
+    persist(decrypted.senderKey(), p.live(), changes);
+    account.account().removeOneTimeKey(p.oneTimeKey());
+    account.persist(changes);
+    created.computeIfAbsent(p.sender(), k -> new java.util.ArrayDeque<>()).addLast(ctx.now());
+  }
+
+  /** Whether {@code sender} may have one more new inbound session now. */
+  private boolean mayCreate(String sender) {
+    long now = ctx.now();
+    if (created.size() > 10_000) {
+      created.values().removeIf(t -> t.isEmpty() || now - t.peekLast() >= HOUR_MS);
+    }
+    java.util.ArrayDeque<Long> times = created.get(sender);
+    if (times == null) {
+      return true;
+    }
+    while (!times.isEmpty() && now - times.peekFirst() >= HOUR_MS) {
+      times.pollFirst();
+    }
+    return times.size() < ctx.limits.maxNewOlmSessionsPerSenderPerHour();
+  }
+
+  /**
+   * Decrypts an Olm-encrypted to-device event from {@code sender} addressed to us. A session it
+   * creates is not kept until {@link #commit}.
    *
+   * @throws SessionLimitException if it would create a session over the sender's hourly cap
    * @throws Mxe2eeException if it is malformed or no session decrypts it
    */
-  Decrypted decrypt(ObjectNode content, Changes changes) {
+  Decrypted decrypt(String sender, ObjectNode content, Changes changes) {
     String senderKey = content.path("sender_key").asText(null);
     JsonNode mine = content.path("ciphertext").path(account.account().curve25519Key().toBase64());
     if (senderKey == null || !mine.isObject()) {
@@ -299,19 +361,19 @@ final class OlmSessions {
     }
     AnyOlmMessage message =
         AnyOlmMessage.fromBase64(mine.path("type").asLong(-1), mine.path("body").asText(null));
-    Curve25519PublicKey sender = Curve25519PublicKey.fromBase64(senderKey);
+    Curve25519PublicKey senderCurve = Curve25519PublicKey.fromBase64(senderKey);
     List<LiveSession> sessions = sessions(senderKey);
     Mxe2eeException last = null;
     for (LiveSession live : sessions) {
       if (message instanceof PreKeyMessage pre
-          && !live.session.matchesInboundSession(sender, pre)) {
+          && !live.session.matchesInboundSession(senderCurve, pre)) {
         continue;
       }
       try {
         byte[] plain = live.session.decryptBytes(message);
         live.lastDecryptedAt = ctx.now();
         persist(senderKey, live, changes);
-        return new Decrypted(new String(plain, StandardCharsets.UTF_8), senderKey);
+        return new Decrypted(new String(plain, StandardCharsets.UTF_8), senderKey, null);
       } catch (Mxe2eeException e) {
         last = e;
         if (message instanceof PreKeyMessage) {
@@ -320,13 +382,15 @@ final class OlmSessions {
       }
     }
     if (message instanceof PreKeyMessage pre) {
-      InboundCreationResult created = account.account().createInboundSession(sender, pre);
+      if (!mayCreate(sender)) {
+        throw new SessionLimitException();
+      }
+      InboundCreationResult result =
+          account.account().createInboundSessionKeepingKey(senderCurve, pre);
       long now = ctx.now();
-      LiveSession live = new LiveSession(created.session(), now, now);
-      add(senderKey, live);
-      persist(senderKey, live, changes);
-      account.persist(changes);
-      return new Decrypted(created.plaintext(), senderKey);
+      LiveSession live = new LiveSession(result.session(), now, now);
+      return new Decrypted(
+          result.plaintext(), senderKey, new PendingSession(sender, live, pre.oneTimeKey()));
     }
     throw last != null
         ? last
@@ -334,21 +398,46 @@ final class OlmSessions {
   }
 
   /**
-   * Whether a wedged channel with {@code senderKey} may be replaced now (at most once per hour),
-   * recording the attempt in {@code changes} if so.
+   * Whether a wedged channel with {@code senderKey} may be replaced now: at most once per hour per
+   * sender key (spec) and {@link MachineLimits#maxUnwedgesPerHour()} times per hour overall. If so
+   * the attempt is recorded in {@code changes}, in one value whose entries older than an hour are
+   * dropped, so it never holds more than the overall cap.
    */
   boolean mayUnwedge(String senderKey, Changes changes) {
     long now = ctx.now();
-    long last =
-        ctx.store
-            .value(UNWEDGE_KEY + senderKey)
-            .map(b -> Long.parseLong(new String(b, StandardCharsets.US_ASCII)))
-            .orElse(0L);
-    if (now - last < UNWEDGE_INTERVAL_MS) {
+    Map<String, Long> recent = unwedged();
+    recent.values().removeIf(t -> now - t >= UNWEDGE_INTERVAL_MS || t > now);
+    if (recent.containsKey(senderKey)) {
       return false;
     }
-    changes.putValue(
-        UNWEDGE_KEY + senderKey, Long.toString(now).getBytes(StandardCharsets.US_ASCII));
+    if (recent.size() >= ctx.limits.maxUnwedgesPerHour()) {
+      ctx.counters.unwedgesRefused++;
+      return false;
+    }
+    recent.put(senderKey, now);
+    ObjectNode json = Context.object();
+    recent.forEach(json::put);
+    changes.putValue(UNWEDGE_KEY, json.toString().getBytes(StandardCharsets.UTF_8));
     return true;
+  }
+
+  private Map<String, Long> unwedged() {
+    if (unwedged == null) {
+      unwedged = new java.util.LinkedHashMap<>();
+      ctx.store
+          .value(UNWEDGE_KEY)
+          .ifPresent(
+              bytes -> {
+                try {
+                  Context.parseObject(new String(bytes, StandardCharsets.UTF_8))
+                      .fields()
+                      .forEachRemaining(e -> unwedged.put(e.getKey(), e.getValue().asLong()));
+                } catch (RuntimeException e) {
+                  // An unreadable value only forgets rate-limit history; it is rewritten next time.
+                  unwedged.clear();
+                }
+              });
+    }
+    return unwedged;
   }
 }

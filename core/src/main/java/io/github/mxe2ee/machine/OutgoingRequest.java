@@ -20,6 +20,11 @@ public final class OutgoingRequest {
   private final String eventType;
   private final String backupVersion;
 
+  /** For account-data requests only: the owner and the event type; else null. */
+  private final String accountDataUser;
+
+  private final String accountDataType;
+
   /**
    * @param requestId unique id, also the transaction id for {@link RequestType#TO_DEVICE}
    * @param type which endpoint
@@ -33,6 +38,25 @@ public final class OutgoingRequest {
   /** Takes {@code body} as it is. */
   private OutgoingRequest(
       String requestId, RequestType type, ObjectNode body, String eventType, String backupVersion) {
+    this(requestId, type, body, eventType, backupVersion, null, null);
+  }
+
+  private OutgoingRequest(
+      String requestId,
+      RequestType type,
+      ObjectNode body,
+      String eventType,
+      String backupVersion,
+      String accountDataUser,
+      String accountDataType) {
+    this.accountDataUser = accountDataUser;
+    this.accountDataType = accountDataType;
+    boolean accountData =
+        type == RequestType.ACCOUNT_DATA_GET || type == RequestType.ACCOUNT_DATA_PUT;
+    if (accountData != (accountDataUser != null && accountDataType != null)) {
+      throw new IllegalArgumentException(
+          "user and account-data type are required for account-data requests only");
+    }
     this.requestId = Objects.requireNonNull(requestId, "requestId");
     this.type = Objects.requireNonNull(type, "type");
     this.body = Objects.requireNonNull(body, "body");
@@ -58,6 +82,23 @@ public final class OutgoingRequest {
         body.deepCopy(),
         null,
         Objects.requireNonNull(backupVersion, "backupVersion"));
+  }
+
+  /**
+   * An account-data request ({@link RequestType#ACCOUNT_DATA_GET} with an empty body, or {@link
+   * RequestType#ACCOUNT_DATA_PUT} with the event content as body, copied) for event type {@code
+   * dataType} of {@code userId}.
+   */
+  public static OutgoingRequest accountData(
+      String requestId, RequestType type, String userId, String dataType, ObjectNode body) {
+    return new OutgoingRequest(
+        requestId,
+        type,
+        body.deepCopy(),
+        null,
+        null,
+        Objects.requireNonNull(userId, "userId"),
+        Objects.requireNonNull(dataType, "dataType"));
   }
 
   /**
@@ -104,11 +145,24 @@ public final class OutgoingRequest {
     return backupVersion;
   }
 
+  /** For account-data requests only: the account-data event type; else null. */
+  public String accountDataType() {
+    return accountDataType;
+  }
+
   /**
-   * The path below the homeserver base URL, with the transaction id for to-device requests and the
-   * {@code version} query parameter for key backup requests.
+   * The path below the homeserver base URL, with the transaction id for to-device requests, the
+   * {@code version} query parameter for key backup requests, and user id and event type for
+   * account-data requests.
    */
   public String path() {
+    if (accountDataType != null) {
+      return type.path()
+          + "/"
+          + encode(accountDataUser)
+          + "/account_data/"
+          + encode(accountDataType);
+    }
     if (type == RequestType.TO_DEVICE) {
       return type.path() + "/" + encode(eventType) + "/" + encode(requestId);
     }
@@ -145,7 +199,8 @@ public final class OutgoingRequest {
         && type == r.type
         && body.equals(r.body)
         && Objects.equals(eventType, r.eventType)
-        && Objects.equals(backupVersion, r.backupVersion);
+        && Objects.equals(backupVersion, r.backupVersion)
+        && Objects.equals(accountDataType, r.accountDataType);
   }
 
   @Override

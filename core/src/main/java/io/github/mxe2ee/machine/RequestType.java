@@ -24,7 +24,16 @@ public enum RequestType {
    * {@code PUT /_matrix/client/v3/room_keys/keys?version=...}: room keys for the server-side key
    * backup ({@code data/api/client-server/key_backup.yaml}); the version is in the request's path.
    */
-  KEYS_BACKUP("PUT", "/_matrix/client/v3/room_keys/keys");
+  KEYS_BACKUP("PUT", "/_matrix/client/v3/room_keys/keys"),
+  /**
+   * {@code GET /_matrix/client/v3/user/{userId}/account_data/{type}}: one account-data event of our
+   * user (secret storage, spec {@code secrets.md}); a 404 {@code M_NOT_FOUND} means it is absent
+   * and is fed back with {@code markRequestAsFailed}. The full path is {@link
+   * OutgoingRequest#path()}.
+   */
+  ACCOUNT_DATA_GET("GET", "/_matrix/client/v3/user"),
+  /** {@code PUT /_matrix/client/v3/user/{userId}/account_data/{type}}: writes one event. */
+  ACCOUNT_DATA_PUT("PUT", "/_matrix/client/v3/user");
 
   private final String method;
   private final String path;

@@ -2,6 +2,7 @@ package io.github.mxe2ee.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.json.JsonLimits;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -30,9 +31,14 @@ public record SyncChanges(
     List<String> unusedFallbackKeyTypes,
     String nextBatch) {
 
-  /** Compact canonical constructor: copies everything. */
+  /**
+   * Compact canonical constructor: copies everything. To-device events over {@link JsonLimits}
+   * (nesting depth, string length) are dropped here, before any recursive copy: they come from
+   * remote senders and no valid to-device message comes near those bounds.
+   */
   public SyncChanges {
-    toDeviceEvents = toDeviceEvents.stream().map(ObjectNode::deepCopy).toList();
+    toDeviceEvents =
+        toDeviceEvents.stream().filter(JsonLimits::within).map(ObjectNode::deepCopy).toList();
     changedUsers = List.copyOf(changedUsers);
     leftUsers = List.copyOf(leftUsers);
     oneTimeKeyCounts = oneTimeKeyCounts == null ? null : Map.copyOf(oneTimeKeyCounts);
@@ -47,8 +53,9 @@ public record SyncChanges(
 
   /**
    * Extracts the E2EE parts of a client-server {@code /sync} response body. Missing sections give
-   * empty lists (or null counts); malformed entries are skipped, never thrown on, because one bad
-   * event must not stop a sync loop.
+   * empty lists (or null counts); malformed entries, and to-device events over {@link JsonLimits},
+   * are skipped, never thrown on, because one bad event must not stop a sync loop. Walks the body
+   * without recursion; {@link #droppedToDeviceEvents} counts what was skipped.
    */
   public static SyncChanges fromSync(JsonNode sync) {
     JsonNode lists = sync.path("device_lists");
@@ -103,6 +110,20 @@ public record SyncChanges(
         null);
   }
 
+  /**
+   * How many entries of {@code to_device.events} in a {@code /sync} body {@link #fromSync} skips:
+   * entries that are not objects or break {@link JsonLimits}. For logs and metrics.
+   */
+  public static int droppedToDeviceEvents(JsonNode sync) {
+    int dropped = 0;
+    for (JsonNode n : sync.path("to_device").path("events")) {
+      if (!n.isObject() || !JsonLimits.within(n)) {
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   private static JsonNode either(JsonNode node, String stable, String unstable) {
     JsonNode value = node.get(stable);
     return value != null && !value.isNull() ? value : node.path(unstable);
@@ -111,7 +132,7 @@ public record SyncChanges(
   private static List<ObjectNode> objects(JsonNode array) {
     List<ObjectNode> out = new ArrayList<>();
     for (JsonNode n : array) {
-      if (n.isObject()) {
+      if (n.isObject() && JsonLimits.within(n)) {
         out.add((ObjectNode) n.deepCopy());
       }
     }

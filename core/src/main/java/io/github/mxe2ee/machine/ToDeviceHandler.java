@@ -7,10 +7,12 @@ import io.github.mxe2ee.crypto.Curve25519PublicKey;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.store.Changes;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Processes the to-device events of one sync step (spec: {@code end_to_end_encryption.md},
@@ -28,6 +30,12 @@ final class ToDeviceHandler {
   /** Devices whose Olm channel is wedged and may be replaced now, by user. */
   private final Map<String, List<DeviceKeys>> wedged = new LinkedHashMap<>();
 
+  /** Events seen in this step (their JSON): a repeat is reported, not handled twice. */
+  private final Set<String> seen = new HashSet<>();
+
+  /** Keeps this step's withheld notices within their caps. */
+  private final WithheldLimiter withheld;
+
   ToDeviceHandler(
       Context ctx,
       AccountKeys account,
@@ -41,6 +49,7 @@ final class ToDeviceHandler {
     this.olm = olm;
     this.groups = groups;
     this.keyRequests = keyRequests;
+    this.withheld = new WithheldLimiter(ctx);
   }
 
   /**
@@ -50,6 +59,15 @@ final class ToDeviceHandler {
    * failures still propagate.
    */
   ReceivedToDevice handle(ObjectNode event, Changes changes, List<OutgoingRequest> replies) {
+    if (!seen.add(event.toString())) {
+      // The same event twice in one batch (a server or sender retry): its effects already happened.
+      ctx.counters.duplicatesIgnored++;
+      return invalid(
+          event.path("type").asText(null),
+          event.path("sender").asText(null),
+          null,
+          "duplicate of an earlier event in this batch");
+    }
     try {
       return dispatch(event, changes, replies);
     } catch (io.github.mxe2ee.store.StoreException e) {
@@ -78,7 +96,7 @@ final class ToDeviceHandler {
         yield plaintext(type, sender, (ObjectNode) content);
       }
       case "m.room_key.withheld" -> {
-        groups.onWithheld(content, sender, changes);
+        groups.onWithheld(content, sender, changes, withheld);
         yield plaintext(type, sender, (ObjectNode) content);
       }
       default -> plaintext(type, sender, (ObjectNode) content);
@@ -97,7 +115,18 @@ final class ToDeviceHandler {
     String senderKey = content.path("sender_key").asText(null);
     OlmSessions.Decrypted decrypted;
     try {
-      decrypted = olm.decrypt(content, changes);
+      decrypted = olm.decrypt(sender, content, changes);
+    } catch (OlmSessions.SessionLimitException e) {
+      // Refused before any session was created; not a wedged channel either.
+      ctx.counters.olmSessionsRefused++;
+      return new ReceivedToDevice(
+          ReceivedToDevice.Kind.UNABLE_TO_DECRYPT,
+          "m.room.encrypted",
+          sender,
+          null,
+          senderKey,
+          null,
+          e.kind() + ": " + e.getMessage());
     } catch (Mxe2eeException e) {
       noteWedged(sender, senderKey, changes);
       return new ReceivedToDevice(
@@ -119,13 +148,18 @@ final class ToDeviceHandler {
               ctx.userId(),
               account.account().ed25519Key());
     } catch (Mxe2eeException e) {
+      ctx.counters.olmPayloadsRejected++;
       return invalid("m.room.encrypted", sender, senderKey, e.getMessage());
     }
     Optional<DeviceKeys> known = devices.deviceByCurveKey(sender, senderKey);
     if (known.isPresent() && !known.get().ed25519().equals(payload.senderEd25519())) {
+      ctx.counters.olmPayloadsRejected++;
       return invalid(
           payload.type(), sender, senderKey, "Ed25519 key differs from the known device");
     }
+    // Every check passed: only now does a session this message created exist (spec: an Olm
+    // session is persisted only after a successful decrypt and payload check).
+    olm.commit(decrypted, changes);
     String deviceId =
         known
             .map(DeviceKeys::deviceId)
@@ -134,10 +168,10 @@ final class ToDeviceHandler {
     ObjectNode shown = payload.content();
     switch (payload.type()) {
       case "m.room_key" -> {
+        // Authenticated for (room, this Olm channel's key, session id) only: the key binds to the
+        // device and user it came from, never to a session id alone.
         if (groups.importRoomKey(
-            shown, senderKey, payload.senderEd25519().toBase64(), true, changes)) {
-          groups.bindSender(
-              shown.path("room_id").asText(), shown.path("session_id").asText(), sender, changes);
+            shown, senderKey, payload.senderEd25519().toBase64(), sender, changes)) {
           keyRequests.onKeyArrived(
               shown.path("room_id").asText(), shown.path("session_id").asText(), changes);
         }

@@ -246,8 +246,38 @@ public final class Account {
     return createInbound(Objects.requireNonNull(theirIdentityKey, "theirIdentityKey"), message);
   }
 
+  /**
+   * Like {@link #createInboundSession(Curve25519PublicKey, PreKeyMessage)}, but leaves the account
+   * unchanged: the one-time key stays until {@link #removeOneTimeKey} is called. For callers that
+   * check the decrypted payload first and keep the session (and consume the key) only if it passes.
+   *
+   * @throws OlmDecryptionException as {@link #createInboundSession(Curve25519PublicKey,
+   *     PreKeyMessage)}
+   */
+  public InboundCreationResult createInboundSessionKeepingKey(
+      Curve25519PublicKey theirIdentityKey, PreKeyMessage message) {
+    Objects.requireNonNull(theirIdentityKey, "theirIdentityKey");
+    return createInbound(theirIdentityKey, message, false);
+  }
+
+  /**
+   * Removes the one-time key with this public key, as a successful {@link #createInboundSession}
+   * does. Fallback keys are never removed by use.
+   *
+   * @return true if a one-time key was removed
+   */
+  public boolean removeOneTimeKey(Curve25519PublicKey publicKey) {
+    Objects.requireNonNull(publicKey, "publicKey");
+    return oneTimeKeys.values().removeIf(k -> k.publicKey().equals(publicKey));
+  }
+
   private InboundCreationResult createInbound(
       Curve25519PublicKey theirIdentityKey, PreKeyMessage message) {
+    return createInbound(theirIdentityKey, message, true);
+  }
+
+  private InboundCreationResult createInbound(
+      Curve25519PublicKey theirIdentityKey, PreKeyMessage message, boolean consumeKey) {
     Objects.requireNonNull(message, "message");
     if (theirIdentityKey != null && !theirIdentityKey.equals(message.identityKey())) {
       throw new OlmDecryptionException(
@@ -277,7 +307,9 @@ public final class Account {
     Session.Decrypted decrypted = session.decryptOnCopy(message.message());
     String plaintext = Session.strictUtf8(decrypted.plaintext());
     session.install(decrypted.state());
-    oneTimeKeys.remove(key.id(), key);
+    if (consumeKey) {
+      oneTimeKeys.remove(key.id(), key);
+    }
     return new InboundCreationResult(session, plaintext);
   }
 

@@ -16,14 +16,16 @@ public sealed interface Change {
   /** Deletes an Olm session. */
   record DeleteOlmSession(String senderKey, String sessionId) implements Change {}
 
-  /** Upserts an inbound group session keyed by (room id, session id). */
+  /** Upserts an inbound group session keyed by (room id, sender key, session id). */
   record PutInboundGroupSession(InboundGroupSessionRecord session) implements Change {}
 
   /** Deletes an inbound group session. */
-  record DeleteInboundGroupSession(String roomId, String sessionId) implements Change {}
+  record DeleteInboundGroupSession(String roomId, String senderKey, String sessionId)
+      implements Change {}
 
   /** Marks an existing inbound group session as backed up (no-op if absent). */
-  record MarkInboundGroupSessionBackedUp(String roomId, String sessionId) implements Change {}
+  record MarkInboundGroupSessionBackedUp(String roomId, String senderKey, String sessionId)
+      implements Change {}
 
   /** Marks every inbound group session as not backed up (a new backup version was created). */
   record ResetInboundGroupSessionBackup() implements Change {}
@@ -116,11 +118,11 @@ public sealed interface Change {
   /** Deletes an outgoing key request. */
   record DeleteOutgoingKeyRequest(String requestId) implements Change {}
 
-  /** Upserts a withheld record keyed by (room id, session id). */
+  /** Upserts a withheld record keyed by (room id, sender key, session id). */
   record PutWithheld(WithheldRecord withheld) implements Change {}
 
   /** Deletes a withheld record. */
-  record DeleteWithheld(String roomId, String sessionId) implements Change {}
+  record DeleteWithheld(String roomId, String senderKey, String sessionId) implements Change {}
 
   /** Replaces the sync token ({@code next_batch}). */
   record PutSyncToken(String token) implements Change {}

@@ -47,18 +47,23 @@ public final class Changes {
     return add(new Change.PutInboundGroupSession(Require.nonNull(session, "session")));
   }
 
-  /** Deletes an inbound group session. */
-  public Changes deleteInboundGroupSession(String roomId, String sessionId) {
+  /** Deletes the inbound group session with this (room id, sender key, session id). */
+  public Changes deleteInboundGroupSession(String roomId, String senderKey, String sessionId) {
     return add(
         new Change.DeleteInboundGroupSession(
-            Require.nonEmpty(roomId, "roomId"), Require.nonEmpty(sessionId, "sessionId")));
+            Require.nonEmpty(roomId, "roomId"),
+            Require.nonEmpty(senderKey, "senderKey"),
+            Require.nonEmpty(sessionId, "sessionId")));
   }
 
-  /** Marks an inbound group session as backed up. */
-  public Changes markInboundGroupSessionBackedUp(String roomId, String sessionId) {
+  /** Marks the inbound group session with this (room id, sender key, session id) backed up. */
+  public Changes markInboundGroupSessionBackedUp(
+      String roomId, String senderKey, String sessionId) {
     return add(
         new Change.MarkInboundGroupSessionBackedUp(
-            Require.nonEmpty(roomId, "roomId"), Require.nonEmpty(sessionId, "sessionId")));
+            Require.nonEmpty(roomId, "roomId"),
+            Require.nonEmpty(senderKey, "senderKey"),
+            Require.nonEmpty(sessionId, "sessionId")));
   }
 
   /** Marks all inbound group sessions as not backed up. */
@@ -138,11 +143,13 @@ public final class Changes {
     return add(new Change.PutWithheld(Require.nonNull(withheld, "withheld")));
   }
 
-  /** Deletes a withheld record. */
-  public Changes deleteWithheld(String roomId, String sessionId) {
+  /** Deletes the withheld record with this (room id, sender key, session id). */
+  public Changes deleteWithheld(String roomId, String senderKey, String sessionId) {
     return add(
         new Change.DeleteWithheld(
-            Require.nonEmpty(roomId, "roomId"), Require.nonEmpty(sessionId, "sessionId")));
+            Require.nonEmpty(roomId, "roomId"),
+            Require.nonEmpty(senderKey, "senderKey"),
+            Require.nonEmpty(sessionId, "sessionId")));
   }
 
   /** Replaces the sync token. */

@@ -22,8 +22,8 @@ public final class PickleKey {
   /**
    * Wraps a copy of {@code key}.
    *
-   * @throws PickleKeyException if the key is not {@link #LENGTH} bytes (the message gives the
-   *     length, never the bytes)
+   * @throws PickleKeyException if the key is not {@link #LENGTH} bytes or is all zero (the message
+   *     gives the length, never the bytes)
    */
   public static PickleKey fromBytes(byte[] key) {
     if (key == null) {
@@ -32,6 +32,20 @@ public final class PickleKey {
     if (key.length != LENGTH) {
       throw new PickleKeyException(
           "pickle key must be " + LENGTH + " bytes, got " + key.length + " bytes");
+    }
+    int any = 0;
+    for (byte b : key) {
+      any |= b;
+    }
+    if (any == 0) {
+      // A zeroed buffer, an unset secret rendered as zeros, "AAAA...=" pasted from an example:
+      // it encrypts nothing that anyone could not decrypt.
+      throw new PickleKeyException(
+          "pickle key is all zero bytes, which is no secret; use "
+              + LENGTH
+              + " random bytes (for example: head -c "
+              + LENGTH
+              + " /dev/urandom | base64)");
     }
     return new PickleKey(key.clone());
   }

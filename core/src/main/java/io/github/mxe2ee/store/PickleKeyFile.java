@@ -23,7 +23,9 @@ import java.util.Set;
  * <p>Creation is atomic and never replaces an existing key: 32 random bytes are written to a
  * temporary sibling created with permissions 0600 from the start, fsynced, then hard-linked to the
  * final name (which fails if another process won the race, whose key is then used). On file systems
- * without POSIX permissions the permission checks are skipped.
+ * without POSIX permissions the permission checks are skipped. Before a key is read or created,
+ * {@link PickleKeyFileChecks} refuses a file owned by another user and a directory chain that
+ * another user could write to.
  */
 final class PickleKeyFile {
   /** Group and other permission bits: any of them on the key file is refused. */
@@ -43,6 +45,7 @@ final class PickleKeyFile {
       if (!Files.exists(file)) {
         create(file, random);
       }
+      PickleKeyFileChecks.checkFile(file);
       return read(file);
     } catch (IOException e) {
       throw new PickleKeyException("cannot use pickle key file " + file + ": " + e.getMessage(), e);
@@ -82,6 +85,13 @@ final class PickleKeyFile {
     byte[] key = Files.readAllBytes(file);
     try {
       return PickleKey.fromBytes(key);
+    } catch (PickleKeyException e) {
+      throw new PickleKeyException(
+          "pickle key file "
+              + file
+              + ": "
+              + e.getMessage()
+              + "; replace the file (it is not a key this library made)");
     } finally {
       Arrays.fill(key, (byte) 0);
     }
@@ -90,6 +100,8 @@ final class PickleKeyFile {
   private static void create(Path file, SecureRandom random) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     boolean posix = posix(existingAncestor(dir));
+    // Refuse before writing anything: in a directory others can write, they could swap the new key.
+    PickleKeyFileChecks.checkDirectories(file, existingAncestor(dir));
     if (!Files.exists(dir)) {
       if (posix) {
         Files.createDirectories(

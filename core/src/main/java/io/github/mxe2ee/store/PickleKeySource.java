@@ -13,9 +13,13 @@ import java.util.Objects;
  *   <li>configuration: explicit bytes or base64 text ({@link #ofBytes}, {@link #ofBase64});
  *   <li>the environment variable {@value #ENV_VARIABLE} holding base64 ({@link #fromEnvironment});
  *   <li>a key file of exactly 32 raw bytes ({@link #fromKeyFile}), created on first start with
- *       owner-only permissions (0600), atomically; an existing file with another size, or readable
- *       or writable by group or others, is refused.
+ *       owner-only permissions (0600), atomically; an existing file with another size, readable or
+ *       writable by group or others, or owned by another user, is refused, as is a key file in a
+ *       directory that another user could write to (see {@link PickleKeyFile}).
  * </ol>
+ *
+ * <p>An all-zero key is refused from every source: it is what an unset secret or a copied example
+ * looks like, and it protects nothing.
  *
  * <p>Losing the key makes the store unreadable; leaking it exposes every pickle. Back the key up
  * together with the database, but store them apart. {@link #describe()} names the source for logs
@@ -35,9 +39,17 @@ public interface PickleKeySource {
   /** Names the source for logs, for example {@code key file /var/lib/bot/pickle.key}. */
   String describe();
 
-  /** A key given by configuration as raw bytes (copied now). */
+  /**
+   * A key given by configuration as raw bytes (copied now).
+   *
+   * @throws PickleKeyException for a length other than 32 bytes or an all-zero key
+   */
   static PickleKeySource ofBytes(byte[] key) {
-    PickleKey k = PickleKey.fromBytes(key);
+    return ofBytes(key, "configured pickle key");
+  }
+
+  private static PickleKeySource ofBytes(byte[] key, String what) {
+    PickleKey k = checked(key, what);
     return new PickleKeySource() {
       @Override
       public PickleKey load() {
@@ -57,7 +69,7 @@ public interface PickleKeySource {
    * @throws PickleKeyException for bad base64 or a length other than 32 bytes
    */
   static PickleKeySource ofBase64(String base64) {
-    return ofBytes(decodeBase64(base64, "configured pickle key"));
+    return ofBytes(decodeBase64(base64, "configured pickle key"), "configured pickle key");
   }
 
   /** The variable {@value #ENV_VARIABLE} of this process's environment. */
@@ -75,7 +87,8 @@ public interface PickleKeySource {
         if (value == null || value.isBlank()) {
           throw new PickleKeyException("environment variable " + ENV_VARIABLE + " is not set");
         }
-        return PickleKey.fromBytes(decodeBase64(value, "environment variable " + ENV_VARIABLE));
+        String what = "environment variable " + ENV_VARIABLE;
+        return checked(decodeBase64(value, what), what);
       }
 
       @Override
@@ -119,6 +132,15 @@ public interface PickleKeySource {
       return fromEnvironment(environment);
     }
     return fromKeyFile(keyFile, random);
+  }
+
+  /** {@link PickleKey#fromBytes}, with the source named in the message. */
+  private static PickleKey checked(byte[] key, String what) {
+    try {
+      return PickleKey.fromBytes(key);
+    } catch (PickleKeyException e) {
+      throw new PickleKeyException(what + ": " + e.getMessage());
+    }
   }
 
   private static byte[] decodeBase64(String text, String what) {

@@ -19,6 +19,12 @@ public class StoreException extends Mxe2eeException {
     CONSTRAINT,
     /** The store was used after {@link CryptoStore#close()}. */
     CLOSED,
+    /**
+     * Another process or store instance serves this account (device) in the same database: two
+     * would race on one Olm account and both answer every message. Retry once the other has
+     * stopped.
+     */
+    LOCKED,
     /** Any other I/O or database error (disk full, permissions, locked for too long). */
     IO
   }

@@ -14,12 +14,20 @@ import org.junit.jupiter.api.Test;
 
 class KeysQueryProcessorTest {
   private final Map<String, Map<String, DeviceKeys>> storedDevices = new HashMap<>();
+  private final Map<String, Map<String, DeviceKeys>> tombstones = new HashMap<>();
   private final Map<String, UserIdentity> storedIdentities = new HashMap<>();
   private final KeysQueryProcessor.Known known =
       new KeysQueryProcessor.Known() {
         @Override
         public Map<String, DeviceKeys> devicesOf(String userId) {
           return storedDevices.getOrDefault(userId, Map.of());
+        }
+
+        @Override
+        public Map<String, DeviceKeys> boundDevicesOf(String userId) {
+          Map<String, DeviceKeys> all = new HashMap<>(tombstones.getOrDefault(userId, Map.of()));
+          all.putAll(devicesOf(userId));
+          return all;
         }
 
         @Override
@@ -128,5 +136,53 @@ class KeysQueryProcessorTest {
         KeysQueryProcessor.process(r, List.of("@bob:localhost"), known).get("@bob:localhost");
     assertNull(forged.identity());
     assertFalse(forged.problems().isEmpty());
+  }
+
+  @Test
+  void deletedDeviceListedAgainWithOtherKeys_isRefusedAndStaysDeleted() {
+    TestKeys.Device original = TestKeys.device("@bob:localhost", "PHONE");
+    tombstones.put("@bob:localhost", Map.of("PHONE", original.keys()));
+    ObjectNode r = response();
+    addDevice(r, "@bob:localhost", "PHONE", TestKeys.device("@bob:localhost", "PHONE").json());
+
+    UserKeysUpdate u =
+        KeysQueryProcessor.process(r, List.of("@bob:localhost"), known).get("@bob:localhost");
+    assertTrue(u.devices().isEmpty(), "the replacement is not accepted: " + u.devices());
+    assertEquals(1, u.refused().size());
+    assertEquals(RefusedDeviceKeys.Reason.KEYS_CHANGED, u.refused().get(0).reason());
+    assertEquals(original.keys().ed25519().toBase64(), u.refused().get(0).boundEd25519());
+  }
+
+  @Test
+  void deletedDeviceListedAgainWithItsOwnKeys_isRevived() {
+    TestKeys.Device original = TestKeys.device("@bob:localhost", "PHONE");
+    tombstones.put("@bob:localhost", Map.of("PHONE", original.keys()));
+    ObjectNode r = response();
+    addDevice(r, "@bob:localhost", "PHONE", original.json());
+
+    UserKeysUpdate u =
+        KeysQueryProcessor.process(r, List.of("@bob:localhost"), known).get("@bob:localhost");
+    assertTrue(u.devices().get("PHONE").sameKeysAs(original.keys()));
+    assertTrue(u.refused().isEmpty());
+  }
+
+  @Test
+  void newDeviceIdWithAKeyOfAnotherDevice_isRefused() {
+    TestKeys.Device phone = TestKeys.device("@bob:localhost", "PHONE");
+    tombstones.put("@bob:localhost", Map.of("PHONE", phone.keys()));
+    // A new id whose Curve25519 key is the (deleted) phone's, self-signed by a fresh Ed25519 key.
+    TestKeys.Device clone = TestKeys.device("@bob:localhost", "CLONE");
+    ObjectNode json = clone.json();
+    json.remove("signatures");
+    ((ObjectNode) json.get("keys")).put("curve25519:CLONE", phone.keys().curve25519().toBase64());
+    io.github.mxe2ee.json.JsonSigning.sign(
+        json, "@bob:localhost", "ed25519:CLONE", clone.signing());
+    ObjectNode r = response();
+    addDevice(r, "@bob:localhost", "CLONE", json);
+
+    UserKeysUpdate u =
+        KeysQueryProcessor.process(r, List.of("@bob:localhost"), known).get("@bob:localhost");
+    assertTrue(u.devices().isEmpty(), u.devices().toString());
+    assertEquals(RefusedDeviceKeys.Reason.KEY_OF_ANOTHER_DEVICE, u.refused().get(0).reason());
   }
 }

@@ -79,20 +79,51 @@ public abstract class CryptoStoreContractTest {
   @Test
   void inboundGroupSession_roundTripsEveryField() {
     InboundGroupSessionRecord r =
-        new InboundGroupSessionRecord(ROOM, "S", "curve", "ed", 42, true, false, pickle("x"));
+        new InboundGroupSessionRecord(
+            ROOM, "S", "curve", "ed", 42, true, false, true, "@s:example.org", pickle("x"));
     store.save(new Changes().putInboundGroupSession(r));
-    assertEquals(Optional.of(r), reopen().inboundGroupSession(ROOM, "S"));
-    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM2, "S"));
-    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM, "T"));
+    assertEquals(Optional.of(r), reopen().inboundGroupSession(ROOM, "curve", "S"));
+    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM2, "curve", "S"));
+    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM, "curve", "T"));
+    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM, "other", "S"));
     assertEquals(1, store.inboundGroupSessionCount());
 
     InboundGroupSessionRecord better =
         new InboundGroupSessionRecord(ROOM, "S", "curve", "ed", 0, true, false, pickle("y"));
+    assertFalse(better.authenticated(), "the short constructor makes an unauthenticated record");
     store.save(new Changes().putInboundGroupSession(better));
-    assertEquals(Optional.of(better), store.inboundGroupSession(ROOM, "S"));
-    store.save(new Changes().deleteInboundGroupSession(ROOM, "S"));
-    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM, "S"));
+    assertEquals(Optional.of(better), store.inboundGroupSession(ROOM, "curve", "S"));
+    store.save(new Changes().deleteInboundGroupSession(ROOM, "curve", "S"));
+    assertEquals(Optional.empty(), store.inboundGroupSession(ROOM, "curve", "S"));
     assertEquals(0, store.inboundGroupSessionCount());
+  }
+
+  @Test
+  void inboundGroupSession_isKeyedByRoomSenderKeyAndSessionId() {
+    InboundGroupSessionRecord a =
+        new InboundGroupSessionRecord(
+            ROOM, "S", "curveA", "edA", 0, false, false, true, "@a:example.org", pickle("a"));
+    InboundGroupSessionRecord b =
+        new InboundGroupSessionRecord(ROOM, "S", "curveB", "edB", 5, false, true, pickle("b"));
+    InboundGroupSessionRecord elsewhere =
+        new InboundGroupSessionRecord(ROOM2, "S", "curveA", "edA", 1, false, false, pickle("c"));
+    store.save(
+        new Changes()
+            .putInboundGroupSession(b)
+            .putInboundGroupSession(a)
+            .putInboundGroupSession(elsewhere));
+    store = reopen();
+    assertEquals(3, store.inboundGroupSessionCount());
+    assertEquals(List.of(a, b), store.inboundGroupSessions(ROOM, "S"), "ordered by sender key");
+    assertEquals(List.of(elsewhere), store.inboundGroupSessions(ROOM2, "S"));
+    assertEquals(List.of(), store.inboundGroupSessions(ROOM, "T"));
+    store.save(
+        new Changes()
+            .markInboundGroupSessionBackedUp(ROOM, "curveA", "S")
+            .deleteInboundGroupSession(ROOM, "curveB", "S"));
+    assertEquals(List.of(a.withBackedUp(true)), store.inboundGroupSessions(ROOM, "S"));
+    assertEquals(Optional.of(elsewhere), store.inboundGroupSession(ROOM2, "curveA", "S"));
+    assertFalse(store.inboundGroupSession(ROOM2, "curveA", "S").orElseThrow().backedUp());
   }
 
   @Test
@@ -108,9 +139,11 @@ public abstract class CryptoStoreContractTest {
     store.save(changes);
     List<String> seen = new java.util.ArrayList<>();
     String room = null;
+    String sender = null;
     String session = null;
     while (true) {
-      List<InboundGroupSessionRecord> page = store.inboundGroupSessionsAfter(room, session, 4);
+      List<InboundGroupSessionRecord> page =
+          store.inboundGroupSessionsAfter(room, sender, session, 4);
       assertTrue(page.size() <= 4);
       if (page.isEmpty()) {
         break;
@@ -119,18 +152,19 @@ public abstract class CryptoStoreContractTest {
         seen.add(r.roomId() + "|" + r.sessionId());
       }
       room = page.get(page.size() - 1).roomId();
+      sender = page.get(page.size() - 1).senderKey();
       session = page.get(page.size() - 1).sessionId();
     }
     assertEquals(15, seen.size(), "no repeats: " + seen);
     assertEquals(expected, new java.util.HashSet<>(seen));
     assertEquals(
         seen.subList(0, 4),
-        store.inboundGroupSessionsAfter(null, null, 4).stream()
+        store.inboundGroupSessionsAfter(null, null, null, 4).stream()
             .map(r -> r.roomId() + "|" + r.sessionId())
             .toList(),
         "the same order every time");
     assertThrows(
-        IllegalArgumentException.class, () -> store.inboundGroupSessionsAfter(ROOM, null, 4));
+        IllegalArgumentException.class, () -> store.inboundGroupSessionsAfter(ROOM, null, "S", 4));
   }
 
   @Test
@@ -145,10 +179,10 @@ public abstract class CryptoStoreContractTest {
 
     store.save(
         new Changes()
-            .markInboundGroupSessionBackedUp(ROOM, "a")
-            .markInboundGroupSessionBackedUp(ROOM, "missing"));
+            .markInboundGroupSessionBackedUp(ROOM, "senderKey-a", "a")
+            .markInboundGroupSessionBackedUp(ROOM, "senderKey-missing", "missing"));
     assertEquals(List.of(inbound(ROOM, "b", false, false)), store.inboundGroupSessionsToBackUp(10));
-    assertTrue(store.inboundGroupSession(ROOM, "a").orElseThrow().backedUp());
+    assertTrue(store.inboundGroupSession(ROOM, "senderKey-a", "a").orElseThrow().backedUp());
 
     store.save(new Changes().resetInboundGroupSessionBackup());
     assertEquals(3, reopen().inboundGroupSessionsToBackUp(10).size());
@@ -308,7 +342,7 @@ public abstract class CryptoStoreContractTest {
       assertEquals(Optional.empty(), s.outboundGroupSession(ROOM));
       assertEquals(List.of(), s.devices("@u:example.org"));
       assertEquals(List.of(), s.trackedUsers());
-      assertEquals(Optional.empty(), s.withheld(ROOM, "w"));
+      assertEquals(List.of(), s.withheld(ROOM, "w"));
       assertEquals(Map.of(), s.outboundSharedWith(ROOM));
       assertEquals(Optional.empty(), s.outgoingKeyRequest("r2"));
     }
@@ -321,13 +355,14 @@ public abstract class CryptoStoreContractTest {
             .putValue("k", new byte[] {1})
             .deleteValue("k")
             .putInboundGroupSession(inbound(ROOM, "a", false, false))
-            .deleteInboundGroupSession(ROOM, "a")
+            .deleteInboundGroupSession(ROOM, "senderKey-a", "a")
             .putInboundGroupSession(inbound(ROOM, "a", true, false))
             .putSyncToken("one")
             .putSyncToken("two"));
     assertEquals(Optional.empty(), store.value("k"));
     assertEquals(
-        Optional.of(inbound(ROOM, "a", true, false)), store.inboundGroupSession(ROOM, "a"));
+        Optional.of(inbound(ROOM, "a", true, false)),
+        store.inboundGroupSession(ROOM, "senderKey-a", "a"));
     assertEquals(Optional.of("two"), store.syncToken());
   }
 
@@ -435,6 +470,16 @@ public abstract class CryptoStoreContractTest {
   }
 
   @Test
+  void withheld_isKeyedByRoomSenderKeyAndSessionId() {
+    WithheldRecord fromA = new WithheldRecord(ROOM, "s", "KA", "m.unverified", null);
+    WithheldRecord fromB = new WithheldRecord(ROOM, "s", "KB", "m.blacklisted", null);
+    store.save(new Changes().putWithheld(fromB).putWithheld(fromA));
+    assertEquals(List.of(fromA, fromB), reopen().withheld(ROOM, "s"));
+    store.save(new Changes().deleteWithheld(ROOM, "KA", "s"));
+    assertEquals(List.of(fromB), store.withheld(ROOM, "s"));
+  }
+
+  @Test
   void withheld_syncToken_bundles_values() {
     WithheldRecord w = new WithheldRecord(ROOM, "s", "K", "m.unverified", null);
     WithheldRecord w2 = new WithheldRecord(ROOM, "t", "K", "m.blacklisted", "go away");
@@ -449,8 +494,8 @@ public abstract class CryptoStoreContractTest {
             .putPendingRoomKeyBundle(b2)
             .putValue("backup_version", new byte[] {0, 1, 2, (byte) 0xff}));
     reopen();
-    assertEquals(Optional.of(w), store.withheld(ROOM, "s"));
-    assertEquals(Optional.of(w2), store.withheld(ROOM, "t"));
+    assertEquals(List.of(w), store.withheld(ROOM, "s"));
+    assertEquals(List.of(w2), store.withheld(ROOM, "t"));
     assertEquals(Optional.of("batch_1"), store.syncToken());
     assertEquals(List.of(b1, b2), store.pendingRoomKeyBundles());
     assertEquals(Optional.of(b1), store.pendingRoomKeyBundle(ROOM2));
@@ -461,10 +506,10 @@ public abstract class CryptoStoreContractTest {
 
     store.save(
         new Changes()
-            .deleteWithheld(ROOM, "s")
+            .deleteWithheld(ROOM, "K", "s")
             .deletePendingRoomKeyBundle(ROOM2)
             .deleteValue("backup_version"));
-    assertEquals(Optional.empty(), store.withheld(ROOM, "s"));
+    assertEquals(List.of(), store.withheld(ROOM, "s"));
     assertEquals(List.of(b2), store.pendingRoomKeyBundles());
     assertEquals(Optional.empty(), store.value("backup_version"));
   }
@@ -483,7 +528,7 @@ public abstract class CryptoStoreContractTest {
     try (CryptoStore bob = open(BOB)) {
       assertEquals(BOB, bob.accountId());
       assertEquals(Optional.empty(), bob.account());
-      assertEquals(Optional.empty(), bob.inboundGroupSession(ROOM, "s"));
+      assertEquals(Optional.empty(), bob.inboundGroupSession(ROOM, "senderKey-s", "s"));
       assertEquals(0, bob.inboundGroupSessionCount());
       assertEquals(Optional.empty(), bob.outboundGroupSession(ROOM));
       assertEquals(List.of(), bob.olmSessions("K"));
@@ -498,10 +543,12 @@ public abstract class CryptoStoreContractTest {
               .putOutboundSharedWith(ROOM, "O", new UserDevice("@u:example.org", "D"), 9)
               .putSyncToken("bob-token"));
       assertEquals(
-          Optional.of(inbound(ROOM, "s", false, true)), bob.inboundGroupSession(ROOM, "s"));
+          Optional.of(inbound(ROOM, "s", false, true)),
+          bob.inboundGroupSession(ROOM, "senderKey-s", "s"));
     }
     assertEquals(
-        Optional.of(inbound(ROOM, "s", true, false)), store.inboundGroupSession(ROOM, "s"));
+        Optional.of(inbound(ROOM, "s", true, false)),
+        store.inboundGroupSession(ROOM, "senderKey-s", "s"));
     assertEquals(1, store.outboundGroupSession(ROOM).orElseThrow().messageIndex());
     assertEquals(Map.of(), store.outboundSharedWith(ROOM));
     assertEquals(Optional.of("alice-token"), store.syncToken());

@@ -44,6 +44,8 @@ import java.util.TreeSet;
  * signing_keys_upload   POST /_matrix/client/v3/keys/device_signing/upload  {@link #signingKeysUpload}
  * signature_upload      POST /_matrix/client/v3/keys/signatures/upload      {@link #signaturesUpload}
  * room_message          PUT  /_matrix/client/v3/rooms/.../send/...          {@link #sendRoomEvent}
+ * account_data_get      GET  /_matrix/client/v3/user/{user}/account_data/{type}  {@link #accountData}
+ * account_data_put      PUT  /_matrix/client/v3/user/{user}/account_data/{type}  {@link #putAccountData}
  * </pre>
  *
  * <p>Faithful where the protocol depends on it, strict where a lenient server would hide a client
@@ -101,6 +103,7 @@ public final class InMemoryRouter {
   private final Map<String, List<ObjectNode>> timelines = new HashMap<>();
   private final Set<String> seenTransactions = new HashSet<>();
   private final InMemoryKeyBackups keyBackups = new InMemoryKeyBackups();
+  private final Map<String, Map<String, ObjectNode>> accountData = new HashMap<>();
   private long eventCounter;
 
   /** A router with the system clock for {@code origin_server_ts}. */
@@ -203,6 +206,17 @@ public final class InMemoryRouter {
       case "signing_keys_upload" -> signingKeysUpload(userId, deviceId, body);
       case "signature_upload" -> signaturesUpload(userId, deviceId, body);
       case "keys_backup" -> keyBackups.put(userId, text(request, "version", "request"), body);
+      case "account_data_get" -> {
+        ObjectNode content = accountData(userId, text(request, "account_data_type", "request"));
+        if (content == null) {
+          throw new RouterException(404, "M_NOT_FOUND", "Account data not found");
+        }
+        yield content;
+      }
+      case "account_data_put" -> {
+        putAccountData(userId, text(request, "account_data_type", "request"), body);
+        yield JSON.objectNode();
+      }
       case "room_message" -> {
         ObjectNode event =
             sendRoomEvent(
@@ -220,7 +234,8 @@ public final class InMemoryRouter {
               404,
               "M_UNRECOGNIZED",
               "request type: expected keys_upload, keys_query, keys_claim, to_device,"
-                  + " signing_keys_upload, signature_upload, keys_backup or room_message, got "
+                  + " signing_keys_upload, signature_upload, keys_backup, account_data_get,"
+                  + " account_data_put or room_message, got "
                   + type);
     };
   }
@@ -242,7 +257,29 @@ public final class InMemoryRouter {
     if (request.type() == RequestType.KEYS_BACKUP) {
       wrapped.put("version", request.backupVersion());
     }
+    if (request.accountDataType() != null) {
+      wrapped.put("account_data_type", request.accountDataType());
+    }
     return route(userId, deviceId, wrapped);
+  }
+
+  // ---------------------------------------------------------------- account data
+
+  /** {@code GET /user/{userId}/account_data/{type}}: a copy of the content, or null if absent. */
+  public synchronized ObjectNode accountData(String userId, String type) {
+    ObjectNode content = accountData.getOrDefault(userId, Map.of()).get(type);
+    return content == null ? null : content.deepCopy();
+  }
+
+  /** {@code PUT /user/{userId}/account_data/{type}}: replaces the content. */
+  public synchronized void putAccountData(String userId, String type, ObjectNode content) {
+    requireUserId(userId);
+    accountData.computeIfAbsent(userId, u -> new TreeMap<>()).put(type, content.deepCopy());
+  }
+
+  /** Deletes one account-data event (a test's fault injection; the API has no such endpoint). */
+  public synchronized void deleteAccountData(String userId, String type) {
+    accountData.getOrDefault(userId, new HashMap<>()).remove(type);
   }
 
   // ---------------------------------------------------------------- /room_keys

@@ -3,6 +3,9 @@ package io.github.mxe2ee.examples;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.github.mxe2ee.plugin.bot.SyncBatch;
+import io.github.mxe2ee.plugin.bot.SyncLoop;
+import io.github.mxe2ee.plugin.bot.SyncLoopOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -26,12 +29,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #DEFAULT_STORE_DIR}, with the pickle key in a 0600 key file beside it.
  *
  * <p>Run it with {@code bash scripts/demo.sh}, which starts the dev homeserver and passes {@code
- * --homeserver}; settings are resolved by {@link EchoBotConfig}. Ctrl-C (SIGINT) stops the loop and
- * closes Vert.x through a shutdown hook.
+ * --homeserver}; settings are resolved by {@link EchoBotConfig}. Ctrl-C (SIGINT) stops the loop,
+ * closes the plugin (releasing its store) and then Vert.x, through a shutdown hook.
+ *
+ * <p>Restarts: the bot runs on the plugin's {@link SyncLoop}, which resumes from the sync token
+ * saved with the crypto state and hands over again a batch whose echoes may not all have been sent;
+ * echoes carry a transaction id derived from the answered event ({@link #echoTxnId}), so a bot
+ * stopped at any moment (even {@code kill -9}) and restarted answers each message exactly once (see
+ * {@link SyncLoop} for the precise guarantee). A failed echo or join is logged and skipped.
  *
  * <p>Threading: {@link #start()} and {@link #stop()} may be called from any thread; the loop runs
  * on the Vert.x event loop of the Web Client. Errors: a failed login fails {@link #start()}; a
- * failed {@code /sync} is logged and retried after {@link #RETRY_DELAY_MS}.
+ * failed {@code /sync} is logged and retried after {@link #RETRY_DELAY_MS}, doubling up to a
+ * minute, with jitter.
  */
 public final class EchoBot {
 
@@ -55,8 +65,8 @@ public final class EchoBot {
   private final AtomicLong syncCount = new AtomicLong();
   private final Promise<Void> firstSync = Promise.promise();
   private volatile boolean stopped;
-  private volatile String since;
   private volatile MatrixE2ee e2ee;
+  private volatile SyncLoop loop;
   private final AtomicLong echoCount = new AtomicLong();
 
   /**
@@ -70,9 +80,21 @@ public final class EchoBot {
     this.hs = new HomeserverClient(client, config.homeserver());
   }
 
-  /** Logs in, then starts the sync loop; completes once logged in. */
+  /**
+   * Logs in, then starts the sync loop; completes once logged in. The device id is the configured
+   * one, else the one saved by an earlier run ({@link #deviceIdFile}), else the server's new one,
+   * which is then saved: a restart must come back as the same device, with the same store (a new
+   * device per restart would be a new identity for every peer to verify). Fails if the server holds
+   * other keys for that device than the store (see {@code MatrixE2ee#start()}).
+   */
   public Future<Void> start() {
-    return hs.login(config.user(), config.password(), config.deviceId())
+    Path idFile = deviceIdFile(config.user());
+    return vertx
+        .executeBlocking(() -> config.deviceId() != null ? config.deviceId() : readDeviceId(idFile))
+        .compose(deviceId -> hs.login(config.user(), config.password(), deviceId))
+        .compose(
+            session ->
+                vertx.executeBlocking(() -> saveDeviceId(idFile, session.deviceId())).map(session))
         .compose(
             session -> {
               LOG.log(System.Logger.Level.INFO, "logged in as {0}", session);
@@ -87,7 +109,9 @@ public final class EchoBot {
                                 hs,
                                 new E2eeOptions()
                                     .setStorePath(dir.resolve("mxe2ee.db").toString())
-                                    .setPickleKeyFile(dir.resolve("pickle.key").toString()));
+                                    .setPickleKeyFile(dir.resolve("pickle.key").toString())
+                                    .setRecoveryKeyFile(recoveryKeyFile(session.userId()))
+                                    .setAccountPassword(config.password()));
                         return e2ee.start();
                       })
                   .map(
@@ -96,10 +120,56 @@ public final class EchoBot {
                             System.Logger.Level.INFO,
                             "end-to-end encryption ready, fingerprint {0}",
                             e2ee.fingerprint());
-                        syncLoop();
+                        startLoop();
                         return null;
                       });
             });
+  }
+
+  /**
+   * The configured recovery key file, else {@code <store dir>/<user id>.recovery-key}: per user,
+   * not per device, so that a new device or a lost store finds it (docs/IDENTITY.md).
+   */
+  private String recoveryKeyFile(String userId) {
+    return config.recoveryKeyFile() != null
+        ? config.recoveryKeyFile()
+        : Path.of(DEFAULT_STORE_DIR, userId + ".recovery-key").toString();
+  }
+
+  /**
+   * The file that keeps the device id the server gave {@code user} on first login, under {@link
+   * #DEFAULT_STORE_DIR}.
+   */
+  public static Path deviceIdFile(String user) {
+    return Path.of(DEFAULT_STORE_DIR, user.replaceAll("[^A-Za-z0-9._=-]", "_") + ".device-id");
+  }
+
+  private static String readDeviceId(Path file) throws java.io.IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+    return id.isEmpty() ? null : id;
+  }
+
+  /** Saves the device id (0600, replacing the file atomically) unless the file already has it. */
+  private static Void saveDeviceId(Path file, String deviceId) throws java.io.IOException {
+    if (deviceId.equals(readDeviceId(file))) {
+      return null;
+    }
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    if (java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+      Files.createFile(
+          tmp,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    }
+    Files.writeString(tmp, deviceId + "\n", StandardCharsets.UTF_8);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    LOG.log(System.Logger.Level.INFO, "device id {0} saved in {1}", deviceId, file);
+    return null;
   }
 
   /** Completes after the first successful {@code /sync}. */
@@ -120,35 +190,66 @@ public final class EchoBot {
   /** Stops the loop after the request in flight; idempotent. */
   public void stop() {
     stopped = true;
+    SyncLoop l = loop;
+    if (l != null) {
+      l.stop();
+    }
   }
 
-  private void syncLoop() {
+  /**
+   * Stops the loop and closes the plugin (its store is released); idempotent.
+   *
+   * @return completes when the plugin is closed
+   */
+  public Future<Void> close() {
+    stop();
+    MatrixE2ee e = e2ee;
+    return e == null ? Future.succeededFuture() : e.close();
+  }
+
+  /**
+   * Runs the plugin's {@link SyncLoop}: it resumes from the sync token saved with the crypto state,
+   * so a restarted bot continues where it stopped, and replays a batch whose echoes may not all
+   * have been sent. Echoes are sent with a transaction id derived from the event answered ({@link
+   * #echoTxnId}), so a replayed batch never produces a second echo.
+   */
+  private void startLoop() {
     if (stopped) {
       return;
     }
-    long timeout = since == null ? 0 : SYNC_TIMEOUT_MS;
-    boolean initial = since == null;
-    hs.sync(since, timeout)
-        .compose(raw -> e2ee.onSync(raw).map(body -> new JsonObject[] {raw, body}))
-        .compose(
-            bodies -> {
-              JsonObject body = bodies[1];
-              since = body.getString("next_batch");
-              long n = syncCount.incrementAndGet();
-              logEvents(body, n);
-              firstSync.tryComplete();
-              return joinInvites(body)
-                  .compose(v -> initial ? Future.succeededFuture() : echo(body));
-            })
-        .onSuccess(v -> syncLoop())
-        .onFailure(
-            err -> {
-              if (stopped) {
-                return;
-              }
-              LOG.log(System.Logger.Level.WARNING, "sync failed, retrying: {0}", err.toString());
-              vertx.setTimer(RETRY_DELAY_MS, t -> syncLoop());
-            });
+    loop =
+        SyncLoop.create(
+                vertx,
+                hs,
+                e2ee,
+                new SyncLoopOptions()
+                    .setTimeoutMs(SYNC_TIMEOUT_MS)
+                    .setInitialBackoffMs(RETRY_DELAY_MS),
+                this::onBatch)
+            .start();
+  }
+
+  private Future<Void> onBatch(SyncBatch batch) {
+    JsonObject body = batch.body();
+    long n = syncCount.incrementAndGet();
+    logEvents(body, n);
+    firstSync.tryComplete();
+    return joinInvites(body).compose(v -> batch.initial() ? Future.succeededFuture() : echo(body));
+  }
+
+  /**
+   * The transaction id of the echo of {@code eventId}: the same for every run of the bot, so the
+   * homeserver keeps one echo per event however often it is sent.
+   */
+  static String echoTxnId(String eventId) {
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(eventId.getBytes(StandardCharsets.UTF_8));
+      return "echo-" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(h);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
   }
 
   private Future<Void> joinInvites(JsonObject body) {
@@ -156,12 +257,21 @@ public final class EchoBot {
     if (invites == null) {
       return Future.succeededFuture();
     }
+    // A failed join is logged and not retried by this batch; the invite stays and comes again
+    // after a restart from an initial sync.
     java.util.List<Future<JsonObject>> joins = new java.util.ArrayList<>();
     for (String roomId : invites.fieldNames()) {
       LOG.log(System.Logger.Level.INFO, "joining {0}", roomId);
       joins.add(
           hs.request(
-              "POST", "/_matrix/client/v3/rooms/" + encode(roomId) + "/join", new JsonObject()));
+                  "POST", "/_matrix/client/v3/rooms/" + encode(roomId) + "/join", new JsonObject())
+              .onFailure(
+                  err ->
+                      LOG.log(
+                          System.Logger.Level.WARNING,
+                          "joining {0} failed: {1}",
+                          roomId,
+                          err.toString())));
     }
     return Future.join(joins).mapEmpty();
   }
@@ -174,37 +284,54 @@ public final class EchoBot {
     String me = hs.session().userId();
     Future<Void> chain = Future.succeededFuture();
     for (String roomId : join.fieldNames()) {
-      JsonArray events =
-          join.getJsonObject(roomId)
-              .getJsonObject("timeline", new JsonObject())
-              .getJsonArray("events", new JsonArray());
+      if (!(join.getValue(roomId) instanceof JsonObject room)
+          || !(room.getValue("timeline") instanceof JsonObject timeline)
+          || !(timeline.getValue("events") instanceof JsonArray events)) {
+        continue;
+      }
       for (Object o : events) {
+        // Fields are type-checked, never cast: any sender chooses their event's JSON.
         if (!(o instanceof JsonObject ev)
-            || !"m.room.message".equals(ev.getString("type"))
-            || me.equals(ev.getString("sender"))
-            || ev.getJsonObject("mxe2ee") == null
-            || !Boolean.TRUE.equals(ev.getJsonObject("mxe2ee").getBoolean("encrypted"))) {
+            || !"m.room.message".equals(ev.getValue("type"))
+            || me.equals(ev.getValue("sender"))
+            || !(ev.getValue("mxe2ee") instanceof JsonObject info)
+            || !Boolean.TRUE.equals(info.getValue("encrypted"))
+            || !(ev.getValue("content") instanceof JsonObject content)) {
           continue;
         }
-        Object text = ev.getJsonObject("content", new JsonObject()).getValue("body");
+        Object text = content.getValue("body");
         if (!(text instanceof String)) {
           continue;
         }
         JsonObject reply = new JsonObject().put("msgtype", "m.notice").put("body", "echo: " + text);
+        if (!(ev.getValue("event_id") instanceof String eventId)) {
+          continue;
+        }
         chain =
             chain.compose(
                 v ->
-                    e2ee.send(roomId, "m.room.message", reply)
-                        .map(
+                    e2ee.send(roomId, "m.room.message", reply, echoTxnId(eventId))
+                        .<Void>map(
                             id -> {
                               echoCount.incrementAndGet();
                               LOG.log(
                                   System.Logger.Level.INFO,
                                   "echoed {0} in {1} as {2}",
-                                  ev.getString("event_id"),
+                                  eventId,
                                   roomId,
                                   id);
                               return null;
+                            })
+                        .recover(
+                            err -> {
+                              // One failed echo never blocks the others or the stream.
+                              LOG.log(
+                                  System.Logger.Level.WARNING,
+                                  "echo of {0} in {1} failed: {2}",
+                                  eventId,
+                                  roomId,
+                                  err.toString());
+                              return Future.succeededFuture();
                             }));
       }
     }
@@ -236,8 +363,8 @@ public final class EchoBot {
                 System.Logger.Level.INFO,
                 "room {0} event {1} type {2}",
                 room.getKey(),
-                ev.getString("event_id"),
-                ev.getString("type"));
+                String.valueOf(ev.getValue("event_id")),
+                String.valueOf(ev.getValue("type")));
           }
         }
       }
@@ -252,8 +379,8 @@ public final class EchoBot {
   }
 
   /**
-   * Entry point. See {@link EchoBotConfig} for arguments. Exits 0 on Ctrl-C, 1 when login fails, 2
-   * on bad settings.
+   * Entry point. See {@link EchoBotConfig} for arguments. Exits 0 on Ctrl-C, 1 when login or
+   * encryption start fails (the log says why), 2 on bad settings.
    */
   public static void main(String[] args) throws Exception {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
@@ -275,7 +402,15 @@ public final class EchoBot {
             new Thread(
                 () -> {
                   LOG.log(System.Logger.Level.INFO, "stopping");
-                  bot.stop();
+                  try {
+                    // The plugin first, so its store is checkpointed and closed before Vert.x goes.
+                    bot.close()
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                  } catch (Exception e) {
+                    System.err.println("echo-bot: the plugin did not close cleanly: " + e);
+                  }
                   try {
                     vertx
                         .close()
@@ -291,7 +426,7 @@ public final class EchoBot {
     try {
       bot.start().toCompletionStage().toCompletableFuture().get();
     } catch (java.util.concurrent.ExecutionException e) {
-      LOG.log(System.Logger.Level.ERROR, "login failed: {0}", e.getCause().toString());
+      LOG.log(System.Logger.Level.ERROR, "start failed: {0}", e.getCause().toString());
       System.exit(1);
     }
   }

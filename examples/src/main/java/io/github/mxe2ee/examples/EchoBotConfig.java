@@ -9,14 +9,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Settings of the {@link EchoBot}: homeserver URL, user, password and device id.
+ * Settings of the {@link EchoBot}: homeserver URL, user, password, device id and recovery key file.
  *
  * <p>Resolution order, first non-empty wins per field: command-line arguments ({@code --homeserver
- * URL --user NAME --password PASS --device ID}), environment ({@code MXE2EE_HOMESERVER}, {@code
- * MXE2EE_BOT_USER}, {@code MXE2EE_BOT_PASSWORD}, {@code MXE2EE_BOT_DEVICE}), then the JSON file
- * given by {@code --config FILE} or {@code MXE2EE_BOT_CONFIG} (default {@value #DEFAULT_FILE},
- * skipped when absent) with keys {@code homeserver}, {@code user}, {@code password}, {@code
- * deviceId}.
+ * URL --user NAME --password PASS --device ID --recovery-key-file FILE}), environment ({@code
+ * MXE2EE_HOMESERVER}, {@code MXE2EE_BOT_USER}, {@code MXE2EE_BOT_PASSWORD}, {@code
+ * MXE2EE_BOT_DEVICE}, {@code MXE2EE_BOT_RECOVERY_KEY_FILE}), then the JSON file given by {@code
+ * --config FILE} or {@code MXE2EE_BOT_CONFIG} (default {@value #DEFAULT_FILE}, skipped when absent)
+ * with keys {@code homeserver}, {@code user}, {@code password}, {@code deviceId}, {@code
+ * recoveryKeyFile}. Without a recovery key file the bot uses one per user under {@link
+ * EchoBot#DEFAULT_STORE_DIR} (docs/IDENTITY.md).
  *
  * <p>Immutable and thread-safe. {@link #toString()} omits the password. {@link #resolve} throws
  * {@link IllegalArgumentException} for an unknown or incomplete argument, an unreadable or
@@ -31,18 +33,33 @@ public final class EchoBotConfig {
   private final String user;
   private final String password;
   private final String deviceId;
+  private final String recoveryKeyFile;
+
+  /**
+   * @param homeserver base URL, not null
+   * @param user localpart or user id, not null
+   * @param password password, not null
+   * @param deviceId device id to reuse, or null to reuse the one the bot saved on its first login
+   *     ({@link EchoBot#deviceIdFile}), or get a new one from the server on the very first
+   */
+  public EchoBotConfig(String homeserver, String user, String password, String deviceId) {
+    this(homeserver, user, password, deviceId, null);
+  }
 
   /**
    * @param homeserver base URL, not null
    * @param user localpart or user id, not null
    * @param password password, not null
    * @param deviceId device id to reuse, or null for a new device per login
+   * @param recoveryKeyFile the recovery key file, or null for the default per user
    */
-  public EchoBotConfig(String homeserver, String user, String password, String deviceId) {
+  public EchoBotConfig(
+      String homeserver, String user, String password, String deviceId, String recoveryKeyFile) {
     this.homeserver = Objects.requireNonNull(homeserver, "homeserver");
     this.user = Objects.requireNonNull(user, "user");
     this.password = Objects.requireNonNull(password, "password");
     this.deviceId = deviceId;
+    this.recoveryKeyFile = recoveryKeyFile;
   }
 
   /**
@@ -52,7 +69,7 @@ public final class EchoBotConfig {
    * @param env environment, usually {@link System#getenv()}
    */
   public static EchoBotConfig resolve(String[] args, Map<String, String> env) {
-    String[] fromArgs = new String[5]; // homeserver, user, password, device, config
+    String[] fromArgs = new String[6]; // homeserver, user, password, device, config, recovery
     for (int i = 0; i < args.length; i++) {
       int slot;
       switch (args[i]) {
@@ -71,11 +88,15 @@ public final class EchoBotConfig {
         case "--config":
           slot = 4;
           break;
+        case "--recovery-key-file":
+          slot = 5;
+          break;
         default:
           throw new IllegalArgumentException(
               "unknown argument '"
                   + args[i]
-                  + "', expected --homeserver, --user, --password, --device or --config");
+                  + "', expected --homeserver, --user, --password, --device, --config or"
+                  + " --recovery-key-file");
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException(args[i] + " needs a value");
@@ -91,13 +112,18 @@ public final class EchoBotConfig {
         first(fromArgs[2], env.get("MXE2EE_BOT_PASSWORD"), fromFile.getString("password"));
     String device =
         first(fromArgs[3], env.get("MXE2EE_BOT_DEVICE"), fromFile.getString("deviceId"));
+    String recovery =
+        first(
+            fromArgs[5],
+            env.get("MXE2EE_BOT_RECOVERY_KEY_FILE"),
+            fromFile.getString("recoveryKeyFile"));
     if (homeserver == null || user == null || password == null) {
       throw new IllegalArgumentException(
           "homeserver, user and password are required (arguments, MXE2EE_* environment or "
               + DEFAULT_FILE
               + ")");
     }
-    return new EchoBotConfig(homeserver, user, password, device);
+    return new EchoBotConfig(homeserver, user, password, device, recovery);
   }
 
   private static JsonObject readFile(String file, boolean mustExist) {
@@ -139,9 +165,14 @@ public final class EchoBotConfig {
     return password;
   }
 
-  /** Device id to reuse, or null. */
+  /** Device id to reuse, or null (then the bot's saved one, see {@link EchoBot#deviceIdFile}). */
   public String deviceId() {
     return deviceId;
+  }
+
+  /** The recovery key file, or null for the default per user. */
+  public String recoveryKeyFile() {
+    return recoveryKeyFile;
   }
 
   @Override

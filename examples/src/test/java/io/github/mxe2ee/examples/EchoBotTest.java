@@ -48,6 +48,55 @@ class EchoBotTest {
   }
 
   @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  void deviceIdFromFirstLogin_isSavedOwnerOnly_andReusedOnRestart(Vertx vertx, VertxTestContext ctx)
+      throws Exception {
+    DevHomeserver hs = DevHomeserver.shared();
+    WebClient web = WebClient.create(vertx);
+    String fresh = "echo_new_" + UUID.randomUUID().toString().substring(0, 8);
+    String restarted = "echo_old_" + UUID.randomUUID().toString().substring(0, 8);
+    // A bot that ran before left its device id; it must log in as that device again.
+    Path saved = EchoBot.deviceIdFile(restarted);
+    Files.createDirectories(saved.getParent());
+    Files.writeString(saved, "SAVEDDEV\n");
+    EchoBot first = new EchoBot(vertx, web, new EchoBotConfig(hs.baseUrl(), fresh, "pw", null));
+    EchoBot second =
+        new EchoBot(vertx, web, new EchoBotConfig(hs.baseUrl(), restarted, "pw", null));
+    hs.register(web, fresh, "pw", false)
+        .compose(r -> hs.register(web, restarted, "pw", false))
+        .compose(r -> first.start())
+        .compose(v -> second.start())
+        .onComplete(
+            ctx.succeeding(
+                v ->
+                    ctx.verify(
+                        () -> {
+                          first.stop();
+                          second.stop();
+                          Path made = EchoBot.deviceIdFile(fresh);
+                          String id = Files.readString(made).strip();
+                          assertFalse(id.isEmpty());
+                          assertEquals(
+                              "rw-------",
+                              java.nio.file.attribute.PosixFilePermissions.toString(
+                                  Files.getPosixFilePermissions(made)));
+                          assertTrue(
+                              Files.isDirectory(
+                                  Path.of(
+                                      EchoBot.DEFAULT_STORE_DIR, "@" + fresh + ":localhost_" + id)),
+                              "the store lives under the saved device id");
+                          assertTrue(
+                              Files.isDirectory(
+                                  Path.of(
+                                      EchoBot.DEFAULT_STORE_DIR,
+                                      "@" + restarted + ":localhost_SAVEDDEV")),
+                              "the restarted bot reused its saved device id");
+                          assertEquals("SAVEDDEV", Files.readString(saved).strip());
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void badPasswordFailsStart(Vertx vertx, VertxTestContext ctx) {
     DevHomeserver hs = DevHomeserver.shared();

@@ -112,6 +112,8 @@ public final class ConfigFiles {
     Section login = root.section("login");
     if (login != null) {
       options.setLogin(login(login));
+      // The same password answers user-interactive auth (uploading the cross-signing identity).
+      options.setAccountPassword(options.getLogin().getPassword());
     }
     String store = root.string("store", null, false);
     if (store != null) {
@@ -137,7 +139,20 @@ public final class ConfigFiles {
       options.setSharingStrategy(
           encryption.choice(
               "sharing_strategy", SharingStrategy.class, options.getSharingStrategy()));
+      options.setRefuseUnencrypted(
+          encryption.bool("refuse_unencrypted", options.isRefuseUnencrypted()));
       encryption.finish();
+    }
+    Section identity = root.section("identity");
+    if (identity != null) {
+      options.setRecoveryKeyFile(identity.string("recovery_key_file", null, false));
+      identity.finish();
+    }
+    Section sync = root.section("sync");
+    if (sync != null) {
+      options.setMaxSyncBodyBytes(
+          sync.integer("max_body_bytes", options.getMaxSyncBodyBytes(), 1024, 1L << 30));
+      sync.finish();
     }
     Section pump = root.section("requests");
     if (pump != null) {

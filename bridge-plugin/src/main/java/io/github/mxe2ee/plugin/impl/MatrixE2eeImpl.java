@@ -6,9 +6,14 @@ import io.github.mxe2ee.machine.MachineConfig;
 import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.machine.SyncChanges;
+import io.github.mxe2ee.machine.SyncCheckpoint;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
+import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.github.mxe2ee.plugin.UnencryptedRoomException;
+import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -28,12 +33,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
 
 /** The implementation of {@link MatrixE2ee}; not API. */
 public final class MatrixE2eeImpl implements MatrixE2ee {
+  private static final System.Logger LOG = System.getLogger(MatrixE2ee.class.getName());
+
+  /** The {@code mxe2ee.decryption_failure} of an event whose processing threw. */
+  static final String PROCESSING_ERROR = "PROCESSING_ERROR";
+
+  /** Marks a stored pending batch that came from an initial sync (no {@code since}). */
+  static final String INITIAL_MARK = "mxe2ee_initial";
+
+  private enum State {
+    NEW,
+    STARTING,
+    STARTED,
+    CLOSED
+  }
+
   private final Vertx vertx;
   private final HomeserverClient client;
   private final E2eeOptions options;
+  private final SyncBodyParser parser;
+  private volatile State state = State.NEW;
+  private volatile boolean closedOnWorker;
+  private Future<Void> closing;
   private WorkerExecutor worker;
   private CryptoStore store;
   private OlmMachine machine;
@@ -44,6 +70,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     this.vertx = vertx;
     this.client = client;
     this.options = options;
+    this.parser = new SyncBodyParser(options.getMaxSyncBodyBytes());
   }
 
   @Override
@@ -51,6 +78,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     HomeserverClient.Session session = client.session();
     if (session == null) {
       return Future.failedFuture(new IllegalStateException("log the client in before start()"));
+    }
+    synchronized (this) {
+      if (state != State.NEW) {
+        return Future.failedFuture(
+            new IllegalStateException(
+                state == State.CLOSED ? "start() after close()" : "start() called twice"));
+      }
+      state = State.STARTING;
     }
     worker = vertx.createSharedWorkerExecutor("mxe2ee-" + UUID.randomUUID(), 1);
     return worker
@@ -77,89 +112,376 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               return null;
             },
             true)
-        .compose(v -> pump.drain());
+        .compose(v -> pump.drain())
+        .transform(this::failOnIdentityConflict)
+        .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options))
+        .onComplete(
+            ar -> {
+              synchronized (this) {
+                if (state == State.STARTING) {
+                  state = ar.succeeded() ? State.STARTED : State.CLOSED;
+                }
+              }
+              if (ar.failed()) {
+                releaseAfterFailedStart();
+              }
+            });
   }
 
-  private <T> Future<T> onWorker(java.util.concurrent.Callable<T> call) {
-    return worker.executeBlocking(call, true);
+  /**
+   * After the first drain: if the server holds other keys for our device id (a lost or replaced
+   * store reusing it), nothing was uploaded; start fails with the machine's {@link
+   * io.github.mxe2ee.machine.DeviceIdentityConflictException}, which says what to do, and the store
+   * is then closed (releasing its device lock) so the bot can exit or retry with another device id.
+   */
+  private Future<Void> failOnIdentityConflict(io.vertx.core.AsyncResult<Void> drained) {
+    if (machine == null) {
+      return drained.succeeded() ? Future.succeededFuture() : Future.failedFuture(drained.cause());
+    }
+    return worker
+        .executeBlocking(() -> machine.identityConflict(), true)
+        .compose(
+            conflict -> {
+              if (conflict.isPresent()) {
+                return Future.<Void>failedFuture(conflict.get());
+              }
+              return drained.succeeded()
+                  ? Future.<Void>succeededFuture()
+                  : Future.<Void>failedFuture(drained.cause());
+            });
   }
+
+  private void releaseAfterFailedStart() {
+    WorkerExecutor w = worker;
+    w.executeBlocking(
+            () -> {
+              closedOnWorker = true;
+              if (machine != null) {
+                machine.close();
+              }
+              if (store != null) {
+                store.close();
+              }
+              return null;
+            },
+            true)
+        .onComplete(ar -> w.close());
+  }
+
+  /** Fails unless started and not closed; the message says which. */
+  private IllegalStateException notUsable(String what) {
+    return switch (state) {
+      case NEW, STARTING -> new IllegalStateException(what + " before start() completed");
+      case CLOSED -> new IllegalStateException(what + " after close()");
+      case STARTED -> null;
+    };
+  }
+
+  private <T> Future<T> onWorker(String what, Callable<T> call) {
+    IllegalStateException e = notUsable(what);
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    try {
+      return worker.executeBlocking(
+          () -> {
+            if (closedOnWorker) {
+              throw new IllegalStateException(what + " after close()");
+            }
+            return call.call();
+          },
+          true);
+    } catch (RejectedExecutionException | IllegalStateException r) {
+      return Future.failedFuture(new IllegalStateException(what + " after close()"));
+    }
+  }
+
+  // ------------------------------------------------------------------ sync
 
   @Override
   public Future<JsonObject> onSync(JsonObject sync) {
-    JsonObject copy = sync.copy();
+    IllegalStateException e = notUsable("onSync()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    byte[] raw;
+    try {
+      raw = Json.write(sync);
+    } catch (RuntimeException ex) {
+      return Future.failedFuture(ex);
+    }
     return onWorker(
+            "onSync()",
             () -> {
-              machine.receiveSyncChanges(SyncChanges.fromSync(Json.toNode(copy)));
-              JsonObject rooms =
-                  copy.getJsonObject("rooms", new JsonObject())
-                      .getJsonObject("join", new JsonObject());
-              for (String roomId : rooms.fieldNames()) {
-                JsonObject room = rooms.getJsonObject(roomId);
-                followState(
-                    roomId,
-                    room.getJsonObject("state", new JsonObject())
-                        .getJsonArray("events", new JsonArray()));
-                JsonArray timeline =
-                    room.getJsonObject("timeline", new JsonObject())
-                        .getJsonArray("events", new JsonArray());
-                followState(roomId, timeline);
-                decryptTimeline(roomId, timeline);
-              }
-              return copy;
+              SyncBodyParser.Result parsed = parser.parse(raw);
+              logDropped(parsed);
+              return process(parsed.body(), Mode.ON_SYNC, false);
             })
         .compose(result -> pump.drain().map(result));
   }
 
-  private void followState(String roomId, JsonArray events) {
-    for (int i = 0; i < events.size(); i++) {
-      JsonObject e = events.getJsonObject(i);
-      if (e == null || !e.containsKey("state_key")) {
-        continue;
-      }
-      JsonObject content = e.getJsonObject("content", new JsonObject());
-      switch (e.getString("type", "")) {
-        case "m.room.encryption" -> machine.onRoomEncryption(roomId, Json.toNode(content));
-        case "m.room.history_visibility" ->
-            machine.onHistoryVisibility(roomId, content.getString("history_visibility", "shared"));
-        case "m.room.member" -> {
-          String membership = content.getString("membership", "");
-          if (membership.equals("leave") || membership.equals("ban")) {
-            machine.invalidateGroupSession(roomId);
-          } else if (membership.equals("join") || membership.equals("invite")) {
-            machine.updateTrackedUsers(List.of(e.getString("state_key")));
-          }
-        }
-        default -> {}
-      }
+  /**
+   * For the bot's sync loop: processes a fresh response and saves its {@code next_batch} and its
+   * room part (still encrypted, as the pending batch) with its crypto changes in one transaction.
+   *
+   * @param initial whether the response answers a request without {@code since}
+   * @return the body with room events decrypted
+   */
+  public Future<JsonObject> receiveBatch(SyncBodyParser.Result parsed, boolean initial) {
+    return onWorker(
+            "receiveBatch()",
+            () -> {
+              logDropped(parsed);
+              return process(parsed.body(), Mode.LOOP, initial);
+            })
+        .compose(result -> pump.drain().map(result));
+  }
+
+  /**
+   * For the bot's sync loop: the stored sync token and the pending batch of the last response whose
+   * handling did not finish, if any.
+   */
+  public Future<Resume> resume() {
+    return onWorker(
+        "resume()",
+        () -> {
+          Optional<String> token = machine.syncToken();
+          Optional<JsonObject> pending =
+              machine.pendingSyncBatch().map(b -> parser.parse(b).body());
+          return new Resume(token.orElse(null), pending.orElse(null));
+        });
+  }
+
+  /**
+   * The resume point of the sync loop.
+   *
+   * @param token the stored {@code next_batch}, or null before the first sync
+   * @param pending the stored pending batch (room part, encrypted), or null
+   */
+  public record Resume(String token, JsonObject pending) {
+    /** Whether the pending batch came from an initial sync. */
+    public boolean pendingInitial() {
+      return pending != null && Boolean.TRUE.equals(pending.getValue(INITIAL_MARK));
     }
   }
 
-  /** Decrypts a room's encrypted timeline events in one batch (one Ed25519 batch per session). */
-  private void decryptTimeline(String roomId, JsonArray timeline) {
+  /** For the bot's sync loop: decrypts a stored pending batch again (after a restart). */
+  public Future<JsonObject> replayBatch(JsonObject pending) {
+    return onWorker("replayBatch()", () -> process(pending, Mode.REPLAY, false))
+        .compose(result -> pump.drain().map(result));
+  }
+
+  /** For the bot's sync loop: the pending batch's handling is done; it is removed. */
+  public Future<Void> completeBatch() {
+    return onWorker(
+        "completeBatch()",
+        () -> {
+          machine.completeSyncBatch();
+          return null;
+        });
+  }
+
+  @Override
+  public Future<Optional<String>> syncToken() {
+    return onWorker("syncToken()", () -> machine.syncToken());
+  }
+
+  private enum Mode {
+    ON_SYNC,
+    LOOP,
+    REPLAY
+  }
+
+  /** Runs on the worker: checks shapes, feeds the E2EE parts, follows state, decrypts. */
+  private JsonObject process(JsonObject body, Mode mode, boolean initial) {
+    body.remove(INITIAL_MARK);
+    SyncView view = SyncView.of(body);
+    if (mode != Mode.REPLAY) {
+      SyncChanges meta = SyncChanges.fromSync(Json.toNode(view.e2eeMeta()));
+      List<ObjectNode> toDevice = new ArrayList<>();
+      for (JsonObject event : view.toDevice) {
+        try {
+          toDevice.add(Json.toNode(event));
+        } catch (IllegalArgumentException e) {
+          view.malformed++;
+        }
+      }
+      String nextBatch = body.getValue("next_batch") instanceof String s && !s.isEmpty() ? s : null;
+      SyncChanges changes =
+          new SyncChanges(
+              toDevice,
+              meta.changedUsers(),
+              meta.leftUsers(),
+              meta.oneTimeKeyCounts(),
+              meta.unusedFallbackKeyTypes(),
+              nextBatch);
+      SyncCheckpoint checkpoint = null;
+      if (mode == Mode.LOOP) {
+        if (nextBatch == null) {
+          throw new HomeserverException(
+              "/_matrix/client/v3/sync", 0, null, "expected a non-empty string field 'next_batch'");
+        }
+        JsonObject pending = pendingPart(body);
+        if (initial) {
+          pending.put(INITIAL_MARK, true);
+        }
+        checkpoint = new SyncCheckpoint(nextBatch, Json.write(pending));
+      }
+      machine.receiveSyncChanges(changes, checkpoint);
+    }
+    int failed = 0;
+    for (SyncView.Room room : view.join) {
+      failed += room(room, "state");
+    }
+    for (SyncView.Room room : view.leave) {
+      failed += room(room, "state");
+    }
+    if (view.malformed > 0 || failed > 0) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "sync {0}: skipped {1} malformed parts, {2} events failed in processing",
+          String.valueOf(body.getValue("next_batch")),
+          view.malformed,
+          failed);
+    }
+    return body;
+  }
+
+  /** What the application still has to see of a response: all but the E2EE sections. */
+  private static JsonObject pendingPart(JsonObject body) {
+    JsonObject pending = new JsonObject(new java.util.LinkedHashMap<>(body.getMap()));
+    pending.remove("to_device");
+    pending.remove("device_lists");
+    pending.remove("device_one_time_keys_count");
+    pending.remove("device_unused_fallback_key_types");
+    return pending;
+  }
+
+  /**
+   * Follows one room's state and decrypts its timeline. A failure of one event's processing (even a
+   * store failure) marks that event and never stops the other events or rooms.
+   *
+   * @return how many events failed in processing
+   */
+  private int room(SyncView.Room room, String statePart) {
+    String roomId = room.roomId();
+    int failed = followState(roomId, SyncView.state(room.body(), statePart));
+    JsonArray timeline = SyncView.timeline(room.body());
+    failed += followState(roomId, timeline);
+    failed += decryptTimeline(roomId, timeline);
+    return failed;
+  }
+
+  private int followState(String roomId, JsonArray events) {
+    int failed = 0;
+    for (int i = 0; i < events.size(); i++) {
+      if (!(events.getValue(i) instanceof JsonObject e)
+          || !(e.getValue("state_key") instanceof String stateKey)
+          || !(e.getValue("content") instanceof JsonObject content)) {
+        continue;
+      }
+      try {
+        switch (String.valueOf(e.getValue("type"))) {
+          case "m.room.encryption" -> machine.onRoomEncryption(roomId, Json.toNode(content));
+          case "m.room.history_visibility" ->
+              machine.onHistoryVisibility(
+                  roomId,
+                  content.getValue("history_visibility") instanceof String v ? v : "shared");
+          case "m.room.member" -> {
+            Object membership = content.getValue("membership");
+            if ("leave".equals(membership) || "ban".equals(membership)) {
+              machine.invalidateGroupSession(roomId);
+            } else if ("join".equals(membership) || "invite".equals(membership)) {
+              machine.updateTrackedUsers(List.of(stateKey));
+            }
+          }
+          default -> {}
+        }
+      } catch (RuntimeException ex) {
+        failed++;
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "room {0}: state event {1} not processed: {2}",
+            roomId,
+            String.valueOf(e.getValue("event_id")),
+            ex.getClass().getSimpleName());
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * Decrypts a room's encrypted timeline events in one batch (one Ed25519 batch per session); if
+   * the batch step fails, one at a time, so that one event's failure is that event's alone.
+   *
+   * @return how many events failed in processing
+   */
+  private int decryptTimeline(String roomId, JsonArray timeline) {
     List<Integer> positions = new ArrayList<>();
     List<ObjectNode> events = new ArrayList<>();
+    int failed = 0;
     for (int i = 0; i < timeline.size(); i++) {
       if (timeline.getValue(i) instanceof JsonObject event
           && "m.room.encrypted".equals(event.getValue("type"))) {
-        positions.add(i);
-        events.add(Json.toNode(event));
+        try {
+          events.add(Json.toNode(event));
+          positions.add(i);
+        } catch (IllegalArgumentException e) {
+          timeline.set(i, failedEvent(event, "MALFORMED"));
+          failed++;
+        }
       }
     }
     if (events.isEmpty()) {
-      return;
+      return failed;
     }
-    List<DecryptionResult> results = machine.decryptRoomEvents(roomId, events);
+    List<DecryptionResult> results;
+    try {
+      results = machine.decryptRoomEvents(roomId, events);
+    } catch (RuntimeException batchFailure) {
+      results = new ArrayList<>();
+      for (ObjectNode event : events) {
+        try {
+          results.add(machine.decryptRoomEvent(roomId, event));
+        } catch (RuntimeException e) {
+          results.add(null);
+        }
+      }
+    }
     for (int j = 0; j < positions.size(); j++) {
       int i = positions.get(j);
-      timeline.set(i, decrypted(timeline.getJsonObject(i), results.get(j)));
+      JsonObject event = timeline.getJsonObject(i);
+      DecryptionResult result = results.get(j);
+      if (result == null) {
+        failed++;
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "room {0}: event {1} not processed (store or engine failure)",
+            roomId,
+            String.valueOf(event.getValue("event_id")));
+        timeline.set(i, failedEvent(event, PROCESSING_ERROR));
+      } else {
+        timeline.set(i, decrypted(event, result));
+      }
     }
+    return failed;
+  }
+
+  private static JsonObject failedEvent(JsonObject event, String reason) {
+    JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
+    out.put("mxe2ee", new JsonObject().put("decryption_failure", reason));
+    return out;
   }
 
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
-    JsonObject out = event.copy();
+    JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
-        machine.updateTrackedUsers(List.of(sender));
+        try {
+          machine.updateTrackedUsers(List.of(sender));
+        } catch (RuntimeException e) {
+          // Tracking is retried by the next event of this sender; the event itself decrypted.
+        }
       }
       out.put("type", d.type());
       out.put("content", Json.toVertx(d.content()));
@@ -180,8 +502,24 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     return out;
   }
 
+  private void logDropped(SyncBodyParser.Result parsed) {
+    if (parsed.droppedEvents() > 0 || parsed.droppedValues() > 0) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "sync body: dropped {0} events and {1} other values over the JSON limits",
+          parsed.droppedEvents(),
+          parsed.droppedValues());
+    }
+  }
+
+  // ------------------------------------------------------------------ send
+
   @Override
   public Future<JsonObject> encrypt(String roomId, String type, JsonObject content) {
+    IllegalStateException e = notUsable("encrypt()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
     String path = "/_matrix/client/v3/rooms/" + encode(roomId) + "/joined_members";
     return client
         .request("GET", path, null)
@@ -190,18 +528,20 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               List<String> members =
                   new ArrayList<>(body.getJsonObject("joined", new JsonObject()).fieldNames());
               return onWorker(
+                      "encrypt()",
                       () -> {
                         machine.updateTrackedUsers(members);
                         return null;
                       })
                   .compose(v -> pump.drain())
-                  .compose(v -> onWorker(() -> machine.getMissingSessions(members)))
+                  .compose(v -> onWorker("encrypt()", () -> machine.getMissingSessions(members)))
                   .compose(this::sendIfPresent)
-                  .compose(v -> onWorker(() -> machine.shareRoomKey(roomId, members)))
+                  .compose(v -> onWorker("encrypt()", () -> machine.shareRoomKey(roomId, members)))
                   .compose(pump::sendAll)
                   .compose(
                       v ->
                           onWorker(
+                              "encrypt()",
                               () -> {
                                 ObjectNode encrypted =
                                     machine.encryptRoomEvent(roomId, type, Json.toNode(content));
@@ -216,37 +556,114 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
 
   @Override
   public Future<String> send(String roomId, String type, JsonObject content) {
-    return encrypt(roomId, type, content)
+    return send(roomId, type, content, "mxe2ee-" + UUID.randomUUID());
+  }
+
+  @Override
+  public Future<String> send(String roomId, String type, JsonObject content, String txnId) {
+    IllegalStateException e = notUsable("send()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    return isEncrypted(roomId)
         .compose(
-            encrypted ->
-                client.request(
-                    "PUT",
-                    "/_matrix/client/v3/rooms/"
-                        + encode(roomId)
-                        + "/send/m.room.encrypted/"
-                        + encode("mxe2ee-" + UUID.randomUUID()),
-                    encrypted))
+            encrypted -> {
+              if (encrypted) {
+                return encrypt(roomId, type, content)
+                    .compose(c -> put(roomId, "m.room.encrypted", txnId, c));
+              }
+              if (options.isRefuseUnencrypted()) {
+                return Future.failedFuture(new UnencryptedRoomException(roomId));
+              }
+              return put(roomId, type, txnId, content);
+            });
+  }
+
+  private Future<String> put(String roomId, String type, String txnId, JsonObject content) {
+    return client
+        .request(
+            "PUT",
+            "/_matrix/client/v3/rooms/"
+                + encode(roomId)
+                + "/send/"
+                + encode(type)
+                + "/"
+                + encode(txnId),
+            content)
         .map(resp -> resp.getString("event_id"));
+  }
+
+  /**
+   * Whether the room is encrypted: known from its state ({@code m.room.encryption} seen in a sync
+   * or fetched before), or else asked from the server ({@code GET .../state/m.room.encryption/}:
+   * 404 means unencrypted; a found event is recorded, so it is asked only once).
+   */
+  private Future<Boolean> isEncrypted(String roomId) {
+    return onWorker("send()", () -> machine.isRoomEncrypted(roomId))
+        .compose(
+            known -> {
+              if (known) {
+                return Future.succeededFuture(true);
+              }
+              String path =
+                  "/_matrix/client/v3/rooms/" + encode(roomId) + "/state/m.room.encryption/";
+              return client
+                  .request("GET", path, null)
+                  .compose(
+                      content ->
+                          onWorker(
+                              "send()",
+                              () -> {
+                                machine.onRoomEncryption(roomId, Json.toNode(content));
+                                return true;
+                              }),
+                      err ->
+                          err instanceof HomeserverException h && h.statusCode() == 404
+                              ? Future.succeededFuture(false)
+                              : Future.failedFuture(err));
+            });
   }
 
   @Override
   public String fingerprint() {
-    return machine == null ? null : machine.identityKeys().ed25519().toBase64();
+    return state == State.STARTED && machine != null
+        ? machine.identityKeys().ed25519().toBase64()
+        : null;
   }
 
   @Override
-  public Future<Void> close() {
-    if (worker == null) {
-      return Future.succeededFuture();
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
     }
-    return onWorker(
-            () -> {
-              machine.close();
-              store.close();
-              return null;
-            })
-        .onComplete(ar -> worker.close())
-        .mapEmpty();
+    State before = state;
+    state = State.CLOSED;
+    if (before == State.NEW) {
+      closing = Future.succeededFuture();
+      return closing;
+    }
+    WorkerExecutor w = worker;
+    closing =
+        w.executeBlocking(
+                () -> {
+                  if (!closedOnWorker) {
+                    closedOnWorker = true;
+                    try {
+                      if (machine != null) {
+                        machine.close();
+                      }
+                    } finally {
+                      if (store != null) {
+                        store.close();
+                      }
+                    }
+                  }
+                  return null;
+                },
+                true)
+            .eventually(() -> w.close())
+            .mapEmpty();
+    return closing;
   }
 
   private static String encode(String segment) {

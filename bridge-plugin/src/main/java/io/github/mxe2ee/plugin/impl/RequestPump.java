@@ -70,14 +70,29 @@ final class RequestPump {
 
   Future<Void> send(OutgoingRequest r) {
     return client
-        .request(r.method(), r.path(), new io.vertx.core.json.JsonObject(r.bodyJson()))
+        .request(
+            r.method(),
+            r.path(),
+            r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson()))
         .transform(
             ar -> {
               inFlight.remove(r.requestId());
               if (ar.succeeded()) {
                 return worker.executeBlocking(
                     () -> {
-                      machine.markRequestAsSent(r.requestId(), r.type(), Json.toNode(ar.result()));
+                      com.fasterxml.jackson.databind.node.ObjectNode response;
+                      try {
+                        response = Json.toNode(ar.result());
+                      } catch (IllegalArgumentException overLimits) {
+                        LOG.log(
+                            System.Logger.Level.WARNING,
+                            "{0} {1}: response over the JSON limits, treated as failed",
+                            r.type(),
+                            r.requestId());
+                        machine.markRequestAsFailed(r.requestId(), r.type(), 0, null);
+                        return null;
+                      }
+                      machine.markRequestAsSent(r.requestId(), r.type(), response);
                       return null;
                     },
                     true);

@@ -44,6 +44,10 @@ class ConfigFilesTest {
     assertEquals(E2eeOptions.DEFAULT_PICKLE_KEY_FILE, o.getPickleKeyFile());
     assertEquals(SharingStrategy.ALL_DEVICES, o.getSharingStrategy());
     assertEquals(E2eeOptions.DEFAULT_MAX_PUMP_ROUNDS, o.getMaxPumpRounds());
+    assertFalse(o.isRefuseUnencrypted());
+    assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
+    assertEquals("echobot-dev-password", o.getAccountPassword());
+    assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
   }
 
   @Test
@@ -71,8 +75,10 @@ class ConfigFilesTest {
                     + "pickle_key: {file: k.key, base64_file: '"
                     + key
                     + "'}\n"
-                    + "encryption: {sharing_strategy: VERIFIED_ONLY}\n"
-                    + "requests: {max_rounds: 3}\n"));
+                    + "encryption: {sharing_strategy: VERIFIED_ONLY, refuse_unencrypted: true}\n"
+                    + "requests: {max_rounds: 3}\n"
+                    + "identity: {recovery_key_file: /var/lib/bot/recovery}\n"
+                    + "sync: {max_body_bytes: 4096}\n"));
     assertEquals("https://hs.example", o.getHomeserverUrl());
     assertEquals("@bot:hs.example", o.getLogin().getUser());
     assertEquals("s3cret", o.getLogin().getPassword());
@@ -82,6 +88,10 @@ class ConfigFilesTest {
     assertEquals("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", o.getPickleKeyBase64());
     assertEquals(SharingStrategy.VERIFIED_ONLY, o.getSharingStrategy());
     assertEquals(3, o.getMaxPumpRounds());
+    assertTrue(o.isRefuseUnencrypted());
+    assertEquals("/var/lib/bot/recovery", o.getRecoveryKeyFile());
+    assertEquals("s3cret", o.getAccountPassword());
+    assertEquals(4096, o.getMaxSyncBodyBytes());
     String shown = o.toString();
     assertFalse(shown.contains("s3cret"), shown);
     assertFalse(shown.contains("password=x"), shown);
@@ -124,6 +134,10 @@ class ConfigFilesTest {
     assertTrue(strategy.getMessage().contains("all_devices, cross_signed_only, verified_only"));
     assertEquals("requests.max_rounds", refused("requests: {max_rounds: 0}\n").field());
     assertEquals("requests.max_rounds", refused("requests: {max_rounds: 2.5}\n").field());
+    assertEquals("sync.max_body_bytes", refused("sync: {max_body_bytes: 10}\n").field());
+    assertEquals(
+        "encryption.refuse_unencrypted",
+        refused("encryption: {refuse_unencrypted: always}\n").field());
     assertEquals("store", refused("store: mysql://db/x\n").field());
     assertEquals("store", refused("store: 'sqlite:'\n").field());
     assertEquals("store", refused("store: postgresql://u:pw@db/x\n").field());

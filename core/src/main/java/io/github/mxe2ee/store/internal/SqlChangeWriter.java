@@ -28,8 +28,8 @@ public final class SqlChangeWriter {
   private static final String UPSERT_INBOUND_GROUP_SESSIONS =
       upsert(
           "inbound_group_sessions",
-          "account_id, room_id, session_id",
-          "account_id, room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up, pickle");
+          "account_id, room_id, sender_key, session_id",
+          "account_id, room_id, sender_key, session_id, signing_key, first_known_index, shared_history, backed_up, authenticated, sender_user, pickle");
 
   private static final String UPSERT_DEVICES =
       upsert(
@@ -49,8 +49,8 @@ public final class SqlChangeWriter {
   private static final String UPSERT_WITHHELD_SESSIONS =
       upsert(
           "withheld_sessions",
-          "account_id, room_id, session_id",
-          "account_id, room_id, session_id, sender_key, code, reason");
+          "account_id, room_id, sender_key, session_id",
+          "account_id, room_id, sender_key, session_id, code, reason, received_at");
 
   private static final String UPSERT_PENDING_ROOM_KEY_BUNDLES =
       upsert(
@@ -120,26 +120,30 @@ public final class SqlChangeWriter {
           UPSERT_INBOUND_GROUP_SESSIONS,
           account,
           r.roomId(),
-          r.sessionId(),
           r.senderKey(),
+          r.sessionId(),
           r.signingKey(),
           r.firstKnownIndex(),
           r.sharedHistory(),
           r.backedUp(),
+          r.authenticated(),
+          r.senderUserId(),
           r.pickle().ciphertext());
     } else if (change instanceof Change.DeleteInboundGroupSession c) {
       sql.update(
-          "DELETE FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND session_id"
-              + " = ?",
+          "DELETE FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND sender_key"
+              + " = ? AND session_id = ?",
           account,
           c.roomId(),
+          c.senderKey(),
           c.sessionId());
     } else if (change instanceof Change.MarkInboundGroupSessionBackedUp c) {
       sql.update(
           "UPDATE inbound_group_sessions SET backed_up = 1 WHERE account_id = ? AND room_id = ?"
-              + " AND session_id = ?",
+              + " AND sender_key = ? AND session_id = ?",
           account,
           c.roomId(),
+          c.senderKey(),
           c.sessionId());
     } else if (change instanceof Change.ResetInboundGroupSessionBackup) {
       sql.update(
@@ -279,15 +283,18 @@ public final class SqlChangeWriter {
           UPSERT_WITHHELD_SESSIONS,
           account,
           r.roomId(),
-          r.sessionId(),
           r.senderKey(),
+          r.sessionId(),
           r.code(),
-          r.reason());
+          r.reason(),
+          r.receivedAtMillis());
     } else if (change instanceof Change.DeleteWithheld c) {
       sql.update(
-          "DELETE FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id = ?",
+          "DELETE FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND sender_key = ? AND"
+              + " session_id = ?",
           account,
           c.roomId(),
+          c.senderKey(),
           c.sessionId());
     } else if (change instanceof Change.PutSyncToken c) {
       sql.update("UPDATE accounts SET sync_token = ? WHERE id = ?", c.token(), account);

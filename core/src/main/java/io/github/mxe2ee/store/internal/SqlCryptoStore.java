@@ -218,8 +218,10 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<InboundGroupSessionRecord> inboundGroupSession(String roomId, String sessionId) {
+  public Optional<InboundGroupSessionRecord> inboundGroupSession(
+      String roomId, String senderKey, String sessionId) {
     Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
     Objects.requireNonNull(sessionId, "sessionId");
     return query(
         "reading inbound group session",
@@ -228,7 +230,26 @@ public abstract class SqlCryptoStore implements CryptoStore {
                 "SELECT "
                     + SqlRows.INBOUND
                     + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
-                    + " session_id = ?",
+                    + " sender_key = ? AND session_id = ?",
+                SqlRows::inbound,
+                accountRow,
+                roomId,
+                senderKey,
+                sessionId));
+  }
+
+  @Override
+  public List<InboundGroupSessionRecord> inboundGroupSessions(String roomId, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading inbound group sessions",
+        () ->
+            sql.list(
+                "SELECT "
+                    + SqlRows.INBOUND
+                    + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
+                    + " session_id = ? ORDER BY sender_key",
                 SqlRows::inbound,
                 accountRow,
                 roomId,
@@ -251,24 +272,30 @@ public abstract class SqlCryptoStore implements CryptoStore {
 
   @Override
   public List<InboundGroupSessionRecord> inboundGroupSessionsAfter(
-      String roomId, String sessionId, int limit) {
-    if ((roomId == null) != (sessionId == null)) {
-      throw new IllegalArgumentException("roomId and sessionId must both be null or both be set");
+      String roomId, String senderKey, String sessionId, int limit) {
+    if ((roomId == null) != (sessionId == null) || (roomId == null) != (senderKey == null)) {
+      throw new IllegalArgumentException(
+          "roomId, senderKey and sessionId must all be null or all be set");
     }
     String select =
         "SELECT " + SqlRows.INBOUND + " FROM inbound_group_sessions WHERE account_id = ?";
-    String order = " ORDER BY room_id, session_id LIMIT ?";
+    String order = " ORDER BY room_id, sender_key, session_id LIMIT ?";
     return query(
         "paging through inbound sessions",
         () ->
             roomId == null
                 ? sql.list(select + order, SqlRows::inbound, accountRow, Math.max(0, limit))
                 : sql.list(
-                    select + " AND (room_id > ? OR (room_id = ? AND session_id > ?))" + order,
+                    select
+                        + " AND (room_id > ? OR (room_id = ? AND (sender_key > ? OR (sender_key ="
+                        + " ? AND session_id > ?))))"
+                        + order,
                     SqlRows::inbound,
                     accountRow,
                     roomId,
                     roomId,
+                    senderKey,
+                    senderKey,
                     sessionId,
                     Math.max(0, limit)));
   }
@@ -465,21 +492,72 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<WithheldRecord> withheld(String roomId, String sessionId) {
+  public List<WithheldRecord> withheld(String roomId, String sessionId) {
     Objects.requireNonNull(roomId, "roomId");
     Objects.requireNonNull(sessionId, "sessionId");
     return query(
-        "reading withheld record",
+        "reading withheld records",
         () ->
-            sql.one(
+            sql.list(
                 "SELECT "
                     + SqlRows.WITHHELD
                     + " FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id"
-                    + " = ?",
+                    + " = ? ORDER BY sender_key",
                 SqlRows::withheld,
                 accountRow,
                 roomId,
                 sessionId));
+  }
+
+  @Override
+  public long withheldCount(String senderKey) {
+    return query(
+        "counting withheld records",
+        () ->
+            senderKey == null
+                ? sql.one(
+                        "SELECT count(*) FROM withheld_sessions WHERE account_id = ?",
+                        rs -> rs.getLong(1),
+                        accountRow)
+                    .orElse(0L)
+                : sql.one(
+                        "SELECT count(*) FROM withheld_sessions WHERE account_id = ? AND"
+                            + " sender_key = ?",
+                        rs -> rs.getLong(1),
+                        accountRow,
+                        senderKey)
+                    .orElse(0L));
+  }
+
+  @Override
+  public List<WithheldRecord> oldestWithheld(String senderKey, int offset, int limit) {
+    if (offset < 0 || limit < 0) {
+      throw new IllegalArgumentException("offset and limit must not be negative");
+    }
+    String order = " ORDER BY received_at, room_id, sender_key, session_id LIMIT ? OFFSET ?";
+    return query(
+        "listing withheld records",
+        () ->
+            senderKey == null
+                ? sql.list(
+                    "SELECT "
+                        + SqlRows.WITHHELD
+                        + " FROM withheld_sessions WHERE account_id = ?"
+                        + order,
+                    SqlRows::withheld,
+                    accountRow,
+                    limit,
+                    offset)
+                : sql.list(
+                    "SELECT "
+                        + SqlRows.WITHHELD
+                        + " FROM withheld_sessions WHERE account_id = ? AND sender_key = ?"
+                        + order,
+                    SqlRows::withheld,
+                    accountRow,
+                    senderKey,
+                    limit,
+                    offset));
   }
 
   @Override

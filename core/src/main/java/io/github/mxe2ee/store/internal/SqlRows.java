@@ -20,11 +20,12 @@ public final class SqlRows {
   public static final String OLM = "sender_key, session_id, pickle, created_at, last_decrypted_at";
   public static final String INBOUND =
       "room_id, session_id, sender_key, signing_key, first_known_index, shared_history, backed_up,"
-          + " pickle";
+          + " authenticated, sender_user, pickle";
   public static final String OUTBOUND = "room_id, session_id, pickle, message_index, created_at";
   public static final String DEVICE = "user_id, device_id, keys_json, trust, deleted";
   public static final String KEY_REQUEST = "request_id, room_id, session_id, state";
-  public static final String WITHHELD = "room_id, session_id, sender_key, code, reason";
+  public static final String WITHHELD =
+      "room_id, session_id, sender_key, code, reason, received_at";
   public static final String BUNDLE = "room_id, inviter, bundle_json, received_at";
 
   private SqlRows() {}
@@ -73,7 +74,9 @@ public final class SqlRows {
         rs.getLong(5),
         rs.getInt(6) != 0,
         rs.getInt(7) != 0,
-        new EncryptedPickle(rs.getString(8)));
+        rs.getInt(8) != 0,
+        rs.getString(9),
+        new EncryptedPickle(rs.getString(10)));
   }
 
   public static OutboundGroupSessionRecord outbound(ResultSet rs) throws SQLException {
@@ -101,7 +104,12 @@ public final class SqlRows {
 
   public static WithheldRecord withheld(ResultSet rs) throws SQLException {
     return new WithheldRecord(
-        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getLong(6));
   }
 
   public static PendingRoomKeyBundle bundle(ResultSet rs) throws SQLException {

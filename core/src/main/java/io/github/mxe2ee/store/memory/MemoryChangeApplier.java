@@ -1,12 +1,15 @@
 package io.github.mxe2ee.store.memory;
 
 import io.github.mxe2ee.store.Change;
+import io.github.mxe2ee.store.InboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.StoreException;
+import io.github.mxe2ee.store.WithheldRecord;
 import io.github.mxe2ee.store.memory.MemoryState.Key;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Applies {@link Change}s to a {@link MemoryState} copy, enforcing the same constraints as the SQL
@@ -23,14 +26,29 @@ final class MemoryChangeApplier {
     } else if (change instanceof Change.DeleteOlmSession c) {
       s.olmSessions.remove(new Key(c.senderKey(), c.sessionId()));
     } else if (change instanceof Change.PutInboundGroupSession c) {
-      s.inbound.put(new Key(c.session().roomId(), c.session().sessionId()), c.session());
+      InboundGroupSessionRecord r = c.session();
+      s.inbound
+          .computeIfAbsent(new Key(r.roomId(), r.sessionId()), k -> new TreeMap<>())
+          .put(r.senderKey(), r);
     } else if (change instanceof Change.DeleteInboundGroupSession c) {
-      s.inbound.remove(new Key(c.roomId(), c.sessionId()));
+      Key key = new Key(c.roomId(), c.sessionId());
+      TreeMap<String, InboundGroupSessionRecord> copies = s.inbound.get(key);
+      if (copies != null) {
+        copies.remove(c.senderKey());
+        if (copies.isEmpty()) {
+          s.inbound.remove(key);
+        }
+      }
     } else if (change instanceof Change.MarkInboundGroupSessionBackedUp c) {
-      s.inbound.computeIfPresent(
-          new Key(c.roomId(), c.sessionId()), (k, v) -> v.withBackedUp(true));
+      TreeMap<String, InboundGroupSessionRecord> copies =
+          s.inbound.get(new Key(c.roomId(), c.sessionId()));
+      if (copies != null) {
+        copies.computeIfPresent(c.senderKey(), (k, v) -> v.withBackedUp(true));
+      }
     } else if (change instanceof Change.ResetInboundGroupSessionBackup) {
-      s.inbound.replaceAll((k, v) -> v.backedUp() ? v.withBackedUp(false) : v);
+      s.inbound
+          .values()
+          .forEach(copies -> copies.replaceAll((k, v) -> v.backedUp() ? v.withBackedUp(false) : v));
     } else if (change instanceof Change.PutOutboundGroupSession c) {
       putOutbound(s, c.session());
     } else if (change instanceof Change.AdvanceOutboundGroupSession c) {
@@ -82,9 +100,19 @@ final class MemoryChangeApplier {
     } else if (change instanceof Change.DeleteOutgoingKeyRequest c) {
       s.keyRequests.remove(c.requestId());
     } else if (change instanceof Change.PutWithheld c) {
-      s.withheld.put(new Key(c.withheld().roomId(), c.withheld().sessionId()), c.withheld());
+      WithheldRecord w = c.withheld();
+      s.withheld
+          .computeIfAbsent(new Key(w.roomId(), w.sessionId()), k -> new TreeMap<>())
+          .put(w.senderKey(), w);
     } else if (change instanceof Change.DeleteWithheld c) {
-      s.withheld.remove(new Key(c.roomId(), c.sessionId()));
+      Key key = new Key(c.roomId(), c.sessionId());
+      TreeMap<String, WithheldRecord> notices = s.withheld.get(key);
+      if (notices != null) {
+        notices.remove(c.senderKey());
+        if (notices.isEmpty()) {
+          s.withheld.remove(key);
+        }
+      }
     } else if (change instanceof Change.PutSyncToken c) {
       s.syncToken = c.token();
     } else if (change instanceof Change.PutPendingRoomKeyBundle c) {

@@ -121,39 +121,51 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<InboundGroupSessionRecord> inboundGroupSession(String roomId, String sessionId) {
+  public Optional<InboundGroupSessionRecord> inboundGroupSession(
+      String roomId, String senderKey, String sessionId) {
     Key key = new Key(Objects.requireNonNull(roomId), Objects.requireNonNull(sessionId));
-    return read(s -> Optional.ofNullable(s.inbound.get(key)));
+    Objects.requireNonNull(senderKey, "senderKey");
+    return read(
+        s -> Optional.ofNullable(s.inbound.getOrDefault(key, EMPTY_INBOUND).get(senderKey)));
+  }
+
+  private static final java.util.TreeMap<String, InboundGroupSessionRecord> EMPTY_INBOUND =
+      new java.util.TreeMap<>();
+
+  @Override
+  public List<InboundGroupSessionRecord> inboundGroupSessions(String roomId, String sessionId) {
+    Key key = new Key(Objects.requireNonNull(roomId), Objects.requireNonNull(sessionId));
+    return read(s -> List.copyOf(s.inbound.getOrDefault(key, EMPTY_INBOUND).values()));
   }
 
   @Override
   public List<InboundGroupSessionRecord> inboundGroupSessionsToBackUp(int limit) {
     return read(
-        s ->
-            s.inbound.values().stream()
-                .filter(r -> !r.backedUp())
-                .limit(Math.max(0, limit))
-                .toList());
+        s -> s.inboundRecords().filter(r -> !r.backedUp()).limit(Math.max(0, limit)).toList());
   }
 
   @Override
   public List<InboundGroupSessionRecord> inboundGroupSessionsAfter(
-      String roomId, String sessionId, int limit) {
-    if ((roomId == null) != (sessionId == null)) {
-      throw new IllegalArgumentException("roomId and sessionId must both be null or both be set");
+      String roomId, String senderKey, String sessionId, int limit) {
+    if ((roomId == null) != (sessionId == null) || (roomId == null) != (senderKey == null)) {
+      throw new IllegalArgumentException(
+          "roomId, senderKey and sessionId must all be null or all be set");
     }
     java.util.Comparator<InboundGroupSessionRecord> order =
         java.util.Comparator.comparing(InboundGroupSessionRecord::roomId)
+            .thenComparing(InboundGroupSessionRecord::senderKey)
             .thenComparing(InboundGroupSessionRecord::sessionId);
     return read(
         s ->
-            s.inbound.values().stream()
+            s.inboundRecords()
                 .filter(
                     r ->
                         roomId == null
                             || r.roomId().compareTo(roomId) > 0
                             || (r.roomId().equals(roomId)
-                                && r.sessionId().compareTo(sessionId) > 0))
+                                && (r.senderKey().compareTo(senderKey) > 0
+                                    || (r.senderKey().equals(senderKey)
+                                        && r.sessionId().compareTo(sessionId) > 0))))
                 .sorted(order)
                 .limit(Math.max(0, limit))
                 .toList());
@@ -164,7 +176,7 @@ public final class MemoryCryptoStore implements CryptoStore {
     Objects.requireNonNull(roomId, "roomId");
     return read(
         s ->
-            s.inbound.values().stream()
+            s.inboundRecords()
                 .filter(r -> r.roomId().equals(roomId) && r.sharedHistory())
                 .sorted(Comparator.comparing(InboundGroupSessionRecord::sessionId))
                 .toList());
@@ -172,7 +184,7 @@ public final class MemoryCryptoStore implements CryptoStore {
 
   @Override
   public long inboundGroupSessionCount() {
-    return read(s -> (long) s.inbound.size());
+    return read(s -> s.inboundRecords().count());
   }
 
   @Override
@@ -255,9 +267,43 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<WithheldRecord> withheld(String roomId, String sessionId) {
+  public List<WithheldRecord> withheld(String roomId, String sessionId) {
     Key key = new Key(Objects.requireNonNull(roomId), Objects.requireNonNull(sessionId));
-    return read(s -> Optional.ofNullable(s.withheld.get(key)));
+    return read(
+        s -> {
+          var notices = s.withheld.get(key);
+          return notices == null ? List.of() : List.copyOf(notices.values());
+        });
+  }
+
+  @Override
+  public long withheldCount(String senderKey) {
+    return read(
+        s ->
+            s.withheld.values().stream()
+                .flatMap(notices -> notices.values().stream())
+                .filter(r -> senderKey == null || r.senderKey().equals(senderKey))
+                .count());
+  }
+
+  @Override
+  public List<WithheldRecord> oldestWithheld(String senderKey, int offset, int limit) {
+    if (offset < 0 || limit < 0) {
+      throw new IllegalArgumentException("offset and limit must not be negative");
+    }
+    return read(
+        s ->
+            s.withheld.values().stream()
+                .flatMap(notices -> notices.values().stream())
+                .filter(r -> senderKey == null || r.senderKey().equals(senderKey))
+                .sorted(
+                    java.util.Comparator.comparingLong(WithheldRecord::receivedAtMillis)
+                        .thenComparing(WithheldRecord::roomId)
+                        .thenComparing(WithheldRecord::senderKey)
+                        .thenComparing(WithheldRecord::sessionId))
+                .skip(offset)
+                .limit(limit)
+                .toList());
   }
 
   @Override

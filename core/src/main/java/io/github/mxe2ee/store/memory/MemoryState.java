@@ -24,14 +24,20 @@ final class MemoryState {
   AccountRecord account;
   String syncToken;
   final Map<Key, OlmSessionRecord> olmSessions;
-  final Map<Key, InboundGroupSessionRecord> inbound;
+
+  /** (room, session id) to the copies by sender key: a session is keyed by all three. */
+  final Map<Key, TreeMap<String, InboundGroupSessionRecord>> inbound;
+
   final Map<String, OutboundGroupSessionRecord> outbound;
   final Map<String, Map<UserDevice, Long>> sharedWith;
   final Map<Key, DeviceRecord> devices;
   final Map<String, CrossSigningIdentityRecord> identities;
   final TreeMap<String, TrackedUser> tracked;
   final TreeMap<String, OutgoingKeyRequest> keyRequests;
-  final Map<Key, WithheldRecord> withheld;
+
+  /** (room, session id) to the notices by the withholding device's Curve25519 key. */
+  final Map<Key, TreeMap<String, WithheldRecord>> withheld;
+
   final TreeMap<String, PendingRoomKeyBundle> bundles;
   final Map<String, byte[]> values;
 
@@ -49,20 +55,25 @@ final class MemoryState {
     values = new HashMap<>();
   }
 
+  /** Every inbound session record, in insertion order of their (room, session id). */
+  java.util.stream.Stream<InboundGroupSessionRecord> inboundRecords() {
+    return inbound.values().stream().flatMap(m -> m.values().stream());
+  }
+
   /** Returns a copy that can be changed without affecting this state (records are immutable). */
   MemoryState copy() {
     MemoryState c = new MemoryState();
     c.account = account;
     c.syncToken = syncToken;
     c.olmSessions.putAll(olmSessions);
-    c.inbound.putAll(inbound);
+    inbound.forEach((k, copies) -> c.inbound.put(k, new TreeMap<>(copies)));
     c.outbound.putAll(outbound);
     sharedWith.forEach((room, map) -> c.sharedWith.put(room, new HashMap<>(map)));
     c.devices.putAll(devices);
     c.identities.putAll(identities);
     c.tracked.putAll(tracked);
     c.keyRequests.putAll(keyRequests);
-    c.withheld.putAll(withheld);
+    withheld.forEach((k, notices) -> c.withheld.put(k, new TreeMap<>(notices)));
     c.bundles.putAll(bundles);
     c.values.putAll(values);
     return c;

@@ -21,7 +21,7 @@ import java.util.Properties;
  *   <li><b>Durable:</b> a save is one transaction; open refuses a server running with {@code
  *       fsync=off} or {@code synchronous_commit=off}, so a returned save has its WAL flushed.
  *   <li><b>One writer per device:</b> open takes a session-level advisory lock on the account and
- *       fails with {@link StoreException.Reason#IO} if another instance holds it; the lock dies
+ *       fails with {@link StoreException.Reason#LOCKED} if another instance holds it; the lock dies
  *       with the connection, so a crashed instance frees its devices. Each save also locks the
  *       account row ({@code SELECT ... FOR UPDATE}), serializing saves per account while other
  *       accounts proceed in parallel.
@@ -72,8 +72,8 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
    * Opens the store of {@code accountId} in the database at {@code jdbcUrl} ({@code
    * jdbc:postgresql://host:port/db?...}); credentials go in {@code properties} or the URL.
    *
-   * @throws StoreException IO if the server is unreachable, not durable, or another instance serves
-   *     this account; SCHEMA_TOO_NEW for a newer schema
+   * @throws StoreException IO if the server is unreachable or not durable, LOCKED if another
+   *     instance serves this account; SCHEMA_TOO_NEW for a newer schema
    */
   public static PostgresCryptoStore open(
       String jdbcUrl, Properties properties, AccountId accountId) {
@@ -143,8 +143,13 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
         }
         if (System.nanoTime() > deadline) {
           throw new StoreException(
-              StoreException.Reason.IO,
-              "account " + accountId + " in " + where + " is served by another instance");
+              StoreException.Reason.LOCKED,
+              "account "
+                  + accountId
+                  + " in "
+                  + where
+                  + " is served by another instance; stop the other bot process first, or give"
+                  + " this one its own device id");
         }
         try {
           Thread.sleep(LOCK_POLL_MS);
@@ -161,7 +166,7 @@ public final class PostgresCryptoStore extends SqlCryptoStore {
    * Reconnects if the last call lost the connection (server restart, network failure, the backend
    * terminated): a new connection, the durability check, and the account's advisory lock again,
    * waiting up to {@link #LOCK_WAIT_MS} as at open. The lost session's lock died with it; if
-   * another instance took the account meanwhile, the call fails with IO ("served by another
+   * another instance took the account meanwhile, the call fails with LOCKED ("served by another
    * instance") and the next one tries again. The call that saw the connection fail is not retried:
    * its save may or may not have committed, and the machine reloads from the store after a failed
    * save.

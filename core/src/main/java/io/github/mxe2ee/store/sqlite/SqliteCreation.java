@@ -23,9 +23,10 @@ final class SqliteCreation {
   static void createAtomically(Path file, SqliteMigrations migrations) {
     Path tmp = file.resolveSibling(file.getFileName() + ".creating-" + UUID.randomUUID());
     try {
-      if (file.getParent() != null) {
-        Files.createDirectories(file.getParent());
-      }
+      SqliteFiles.createParentDirectories(file);
+      // Owner-only from its first byte: SQLite keeps an existing file's mode, and gives the WAL
+      // and shared-memory files the database's mode, so the whole store stays 0600 under any umask.
+      SqliteFiles.createOwnerOnly(tmp);
       try (Connection conn = SqliteConnections.openFile(tmp, true)) {
         SqliteConnections.enableWal(conn, tmp.toString());
         migrations.migrate(conn, tmp.toString());

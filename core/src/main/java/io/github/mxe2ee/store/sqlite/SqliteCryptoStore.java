@@ -4,6 +4,7 @@ import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.store.internal.SqlCryptoStore;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,8 +33,9 @@ import java.util.Objects;
  * </ul>
  *
  * <p>Several instances (other accounts, other processes) may share a file; SQLite serializes
- * writers, waiting up to {@link #BUSY_TIMEOUT_MS}. Thread-safe: each instance owns one connection
- * and serializes its calls.
+ * writers, waiting up to {@link #BUSY_TIMEOUT_MS}. One account is served by one open instance at a
+ * time: see {@link #open(Path, AccountId)}. Thread-safe: each instance owns one connection and
+ * serializes its calls.
  */
 public final class SqliteCryptoStore extends SqlCryptoStore {
   /** How long a save waits for another writer on the same file before failing with IO. */
@@ -47,16 +49,29 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
    */
   public static final int PAGE_CACHE_KIB = 32 * 1024;
 
-  private SqliteCryptoStore(Connection conn, AccountId accountId, long accountRow, String where) {
+  /** This instance's claim on its account in the file; null for in-memory databases. */
+  private final SqliteAccountLock lock;
+
+  private SqliteCryptoStore(
+      Connection conn, AccountId accountId, long accountRow, String where, SqliteAccountLock lock) {
     super(conn, accountId, accountRow, where);
+    this.lock = lock;
   }
 
   /**
    * Opens the store of {@code accountId} in {@code file}, creating the file (and its parent
    * directories) if it does not exist.
    *
+   * <p>Operator safety (docs/SECURITY.md, "Operator safety"): a new file, its WAL and shared-memory
+   * files and the lock file are created owner-only (0600, parent directories 0700) whatever the
+   * umask; an existing store readable by others is tightened to owner-only with a logged warning.
+   * The account is locked in {@code <file>.lock} until {@link #close()} (see {@link
+   * SqliteAccountLock}): a second open of the same account, from this or another process, fails
+   * with LOCKED, while other accounts share the file.
+   *
    * @throws StoreException CORRUPT for an empty, truncated, foreign or corrupt file (left
-   *     untouched), SCHEMA_TOO_NEW for a newer schema, IO otherwise
+   *     untouched), SCHEMA_TOO_NEW for a newer schema, LOCKED if the account is in use elsewhere,
+   *     IO otherwise
    */
   public static SqliteCryptoStore open(Path file, AccountId accountId) {
     return open(file, accountId, SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR));
@@ -68,11 +83,26 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
     Path abs = file.toAbsolutePath();
     if (Files.exists(abs)) {
       SqliteFiles.checkHeader(abs);
+      SqliteFiles.tightenPermissions(abs);
     } else {
       SqliteCreation.createAtomically(abs, migrations);
     }
-    Connection conn = SqliteConnections.openFile(abs, false);
-    return finishOpen(conn, accountId, migrations, abs.toString(), true);
+    // One lock per file, whichever path (symlink, relative, "..") names it.
+    Path real;
+    try {
+      real = abs.toRealPath();
+    } catch (IOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot resolve crypto store file " + abs + ": " + e, e);
+    }
+    SqliteAccountLock lock = SqliteAccountLock.acquire(real, accountId);
+    try {
+      Connection conn = SqliteConnections.openFile(abs, false);
+      return finishOpen(conn, accountId, migrations, abs.toString(), true, lock);
+    } catch (RuntimeException e) {
+      lock.release();
+      throw e;
+    }
   }
 
   /**
@@ -91,7 +121,8 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
         accountId,
         SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR),
         "memory:" + name,
-        false);
+        false,
+        null);
   }
 
   private static SqliteCryptoStore finishOpen(
@@ -99,7 +130,8 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
       AccountId accountId,
       SqliteMigrations migrations,
       String where,
-      boolean wal) {
+      boolean wal,
+      SqliteAccountLock lock) {
     try {
       // Refuse foreign or newer files before anything (even the WAL switch) writes to them.
       migrations.check(conn, where);
@@ -108,7 +140,7 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
       }
       migrations.migrate(conn, where);
       long row = SqliteConnections.accountRow(conn, accountId);
-      return new SqliteCryptoStore(conn, accountId, row, where);
+      return new SqliteCryptoStore(conn, accountId, row, where, lock);
     } catch (SQLException e) {
       SqliteConnections.closeQuietly(conn);
       throw SqliteErrors.translate("opening crypto store " + where, e);
@@ -136,6 +168,18 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
       throw new StoreException(
           StoreException.Reason.CORRUPT,
           "crypto store " + where + " fails integrity_check: " + problems);
+    }
+  }
+
+  /** Closes the connection, then releases the account's lock (also if the close fails). */
+  @Override
+  public synchronized void close() {
+    try {
+      super.close();
+    } finally {
+      if (lock != null) {
+        lock.release();
+      }
     }
   }
 

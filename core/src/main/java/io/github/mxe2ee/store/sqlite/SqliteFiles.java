@@ -4,9 +4,17 @@ import io.github.mxe2ee.store.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Cheap checks of an existing database file before SQLite touches it, so that an empty, foreign or
@@ -27,6 +35,25 @@ final class SqliteFiles {
   static final int HEADER_SIZE = 100;
 
   private static final byte[] MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+  private static final System.Logger LOG = System.getLogger(SqliteFiles.class.getName());
+
+  /**
+   * The side files SQLite keeps next to a database: WAL, shared-memory index, rollback journal. It
+   * creates them with the database file's permission bits, so an owner-only database gets
+   * owner-only side files; {@link #tightenPermissions} also fixes ones left by older versions.
+   */
+  static final List<String> SIDE_FILE_SUFFIXES = List.of("-wal", "-shm", "-journal");
+
+  /** Group and other bits: none of them may be set on a store file. */
+  private static final Set<PosixFilePermission> NOT_OWNER =
+      EnumSet.of(
+          PosixFilePermission.GROUP_READ,
+          PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_EXECUTE,
+          PosixFilePermission.OTHERS_READ,
+          PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_EXECUTE);
 
   private SqliteFiles() {}
 
@@ -84,6 +111,113 @@ final class SqliteFiles {
               + size
               + "; restore it from a backup (the file was left untouched)");
     }
+  }
+
+  /** Whether {@code p}'s file system has POSIX permissions (false on Windows). */
+  static boolean posix(Path p) throws IOException {
+    Path existing = p;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    return existing != null
+        && Files.getFileStore(existing).supportsFileAttributeView(PosixFileAttributeView.class);
+  }
+
+  /** Creates missing parent directories of {@code file}, owner-only (0700) where POSIX. */
+  static void createParentDirectories(Path file) throws IOException {
+    Path dir = file.getParent();
+    if (dir == null || Files.isDirectory(dir)) {
+      return;
+    }
+    if (posix(dir)) {
+      Files.createDirectories(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } else {
+      Files.createDirectories(dir);
+    }
+  }
+
+  /**
+   * Creates {@code file} empty with permissions 0600 set at creation (the umask cannot widen them),
+   * or does nothing if it exists.
+   */
+  static void createOwnerOnly(Path file) throws IOException {
+    FileAttribute<?>[] attrs =
+        posix(file)
+            ? new FileAttribute<?>[] {
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+            }
+            : new FileAttribute<?>[0];
+    try {
+      Files.createFile(file, attrs);
+    } catch (FileAlreadyExistsException e) {
+      // Made by another process or an earlier run; its permissions are checked by the caller.
+    }
+  }
+
+  /**
+   * Removes group and other permission bits from the database and its side files (an existing store
+   * made by an older version under umask 022 is world-readable), logging a warning for each file
+   * changed. The owner's bits stay. Why tighten rather than refuse: the pickles inside are sealed
+   * under the pickle key, but device lists, room and session ids and sender keys are not, and
+   * refusing would stop every bot whose store was made before this check on upgrade, while the fix
+   * is safe and what the operator wants.
+   *
+   * @throws StoreException IO if a file readable by others cannot be changed (owned by another
+   *     user): the message says which and how to fix it
+   */
+  static void tightenPermissions(Path db) {
+    try {
+      if (!posix(db)) {
+        return;
+      }
+    } catch (IOException e) {
+      return;
+    }
+    tighten(db);
+    for (String suffix : SIDE_FILE_SUFFIXES) {
+      tighten(db.resolveSibling(db.getFileName() + suffix));
+    }
+  }
+
+  private static void tighten(Path file) {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot read permissions of crypto store file " + file, e);
+    }
+    Set<PosixFilePermission> tight = EnumSet.noneOf(PosixFilePermission.class);
+    tight.addAll(perms);
+    tight.removeAll(NOT_OWNER);
+    if (tight.equals(perms)) {
+      return;
+    }
+    try {
+      Files.setPosixFilePermissions(file, tight);
+    } catch (IOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO,
+          "crypto store file "
+              + file
+              + " has permissions "
+              + PosixFilePermissions.toString(perms)
+              + " (other local users can reach it) and cannot be changed by this process ("
+              + e
+              + "); run the bot as the file's owner, or fix it with: chmod 600 "
+              + file,
+          e);
+    }
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "crypto store file {0} had permissions {1}, reachable by other local users;"
+            + " tightened to {2}. Check who could have read it while it was open.",
+        file,
+        PosixFilePermissions.toString(perms),
+        PosixFilePermissions.toString(tight));
   }
 
   private static boolean hasPendingWal(Path file) {

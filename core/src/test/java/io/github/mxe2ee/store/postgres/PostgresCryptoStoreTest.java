@@ -80,7 +80,7 @@ class PostgresCryptoStoreTest extends CryptoStoreContractTest {
   @Test
   void sameAccount_cannotBeServedByTwoInstances() {
     StoreException e = assertThrows(StoreException.class, () -> open(ALICE));
-    assertEquals(StoreException.Reason.IO, e.reason());
+    assertEquals(StoreException.Reason.LOCKED, e.reason());
     assertTrue(e.getMessage().contains("served by another instance"), e.getMessage());
     store.close();
     store = open(ALICE);

@@ -47,8 +47,8 @@ class SqliteCapacityTest {
       List<InboundGroupSessionRecord> sample = new ArrayList<>();
       for (int i = 0; i < SESSIONS; i += SESSIONS / 1000) {
         InboundGroupSessionRecord r =
-            store
-                .inboundGroupSession(SessionFiller.roomId(i), SessionFiller.sessionId(i))
+            store.inboundGroupSessions(SessionFiller.roomId(i), SessionFiller.sessionId(i)).stream()
+                .findFirst()
                 .orElseThrow(AssertionError::new);
         if (sample.size() < 10) {
           sample.add(r);

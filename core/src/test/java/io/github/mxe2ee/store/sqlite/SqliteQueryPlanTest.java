@@ -50,7 +50,7 @@ class SqliteQueryPlanTest {
               .putAccount(new AccountRecord(pickle("a"), true))
               .putOlmSession(olm("K", "s", 1))
               .putInboundGroupSession(inbound(ROOM, "i", true, false))
-              .markInboundGroupSessionBackedUp(ROOM, "i")
+              .markInboundGroupSessionBackedUp(ROOM, "senderKey-i", "i")
               .resetInboundGroupSessionBackup()
               .putOutboundGroupSession(outbound(ROOM, "O", 1))
               .putOutboundSharedWith(ROOM, "O", d, 0)
@@ -66,18 +66,20 @@ class SqliteQueryPlanTest {
       s.save(
           new Changes()
               .deleteOlmSession("K", "s")
-              .deleteInboundGroupSession(ROOM, "i")
+              .deleteInboundGroupSession(ROOM, "senderKey-i", "i")
               .deleteOutboundGroupSession(ROOM)
               .deleteDevice("@u:example.org", "D")
               .deleteCrossSigningIdentity("@u:example.org")
               .deleteTrackedUser("@u:example.org")
               .deleteOutgoingKeyRequest("r")
-              .deleteWithheld(ROOM, "w")
+              .deleteWithheld(ROOM, "K", "w")
               .deletePendingRoomKeyBundle(ROOM)
               .deleteValue("k"));
       s.account();
       s.olmSessions("K");
-      s.inboundGroupSession(ROOM, "i");
+      s.inboundGroupSession(ROOM, "senderKey-i", "i");
+      s.inboundGroupSessions(ROOM, "i");
+      s.inboundGroupSessionsAfter(ROOM, "senderKey-i", "i", 10);
       s.inboundGroupSessionsToBackUp(10);
       s.sharedHistoryInboundGroupSessions(ROOM);
       s.inboundGroupSessionCount();

@@ -41,9 +41,17 @@ public final class PeerProcess implements AutoCloseable {
 
   /** Starts {@code node interop/node/SCRIPT}. */
   public static PeerProcess node(String script) {
+    return node(script, "node-" + script);
+  }
+
+  /**
+   * Starts {@code node interop/node/SCRIPT} with its stderr in {@code target/peer-LOGNAME.log}, so
+   * that several processes of one script keep separate logs.
+   */
+  public static PeerProcess node(String script, String logName) {
     Path root = ProjectPaths.root();
     requireFile(root.resolve("interop/node/node_modules"), "run scripts/install-peers.sh");
-    return start(root, "node-" + script, List.of("node", "interop/node/" + script));
+    return start(root, logName, List.of("node", "interop/node/" + script));
   }
 
   /** Starts {@code .venv/bin/python interop/python/SCRIPT}. */
@@ -81,13 +89,21 @@ public final class PeerProcess implements AutoCloseable {
    * @throws IllegalStateException when the peer exits, times out or answers another id
    */
   public JsonObject request(String op, JsonObject params) {
+    return request(op, params, REQUEST_TIMEOUT_S);
+  }
+
+  /**
+   * Like {@link #request(String, JsonObject)} with its own bound, for operations that wait inside
+   * the peer (a peer that is still busy with a timed-out request answers it before the next one).
+   */
+  public JsonObject request(String op, JsonObject params, long timeoutSeconds) {
     long id = nextId++;
     JsonObject req = params.copy().put("id", id).put("op", op);
     try {
       stdin.write(req.encode() + "\n");
       stdin.flush();
       CompletableFuture<String> line = CompletableFuture.supplyAsync(this::readLine);
-      String reply = line.get(REQUEST_TIMEOUT_S, TimeUnit.SECONDS);
+      String reply = line.get(timeoutSeconds, TimeUnit.SECONDS);
       if (reply == null) {
         throw new IllegalStateException("peer exited before answering " + op);
       }

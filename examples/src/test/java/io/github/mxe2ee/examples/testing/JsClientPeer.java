@@ -1,0 +1,180 @@
+package io.github.mxe2ee.examples.testing;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One device of a real Matrix client: {@code interop/node/js-client-peer.mjs} (matrix-js-sdk 43
+ * with its Rust crypto, keys in memory) against a homeserver, spoken to over JSON lines (see {@code
+ * docs/interop-protocol.md}, "matrix-js-sdk client peer").
+ *
+ * <p>Every method returns the reply's {@code result}; an {@code error} reply throws {@link
+ * PeerFailure} naming the operation, the error kind and message and the peer's log file ({@code
+ * target/peer-NAME.log}), whose tail is included. Not thread-safe. {@link #close()} ends the
+ * process (the device stays on the server).
+ */
+public final class JsClientPeer implements AutoCloseable {
+
+  /** Slack on top of a wait inside the peer before the Java side gives up on the reply. */
+  private static final long REPLY_SLACK_S = 30;
+
+  private final String name;
+  private final PeerProcess process;
+
+  private JsClientPeer(String name) {
+    this.name = name;
+    this.process = PeerProcess.node("js-client-peer.mjs", "js-client-" + name);
+  }
+
+  /**
+   * Starts a peer process; {@code name} names its log file ({@code
+   * target/peer-js-client-NAME.log}).
+   */
+  public static JsClientPeer start(String name) {
+    return new JsClientPeer(name);
+  }
+
+  /** An error reply of the peer, or a peer that died or did not answer in time. */
+  public static final class PeerFailure extends IllegalStateException {
+    private final String kind;
+
+    PeerFailure(String message, String kind) {
+      super(message);
+      this.kind = kind;
+    }
+
+    /** The protocol error kind ({@code timeout}, {@code http}, ...), or {@code null}. */
+    public String kind() {
+      return kind;
+    }
+  }
+
+  /** Sends one request and returns its result; the peer may wait up to {@code waitMs} inside. */
+  public JsonObject call(String op, JsonObject args, long waitMs) {
+    JsonObject reply;
+    try {
+      reply = process.request(op, args, waitMs / 1000 + REPLY_SLACK_S);
+    } catch (IllegalStateException e) {
+      throw new PeerFailure(name + ": " + op + ": " + e.getMessage() + logTail(), null);
+    }
+    JsonObject error = reply.getJsonObject("error");
+    if (error != null) {
+      throw new PeerFailure(
+          name + ": " + op + " failed: " + error.encode() + logTail(), error.getString("kind"));
+    }
+    return reply.getJsonObject("result", new JsonObject());
+  }
+
+  private JsonObject call(String op, JsonObject args) {
+    return call(op, args, 60_000);
+  }
+
+  /** Password login; returns {@code {user_id, device_id}}. */
+  public JsonObject login(String homeserver, String user, String password) {
+    return call(
+        "login",
+        new JsonObject().put("homeserver", homeserver).put("user", user).put("password", password));
+  }
+
+  /** Starts the client, its crypto and sync; returns after the first sync. */
+  public void startClient() {
+    call("start", new JsonObject(), 60_000);
+  }
+
+  /** Creates an encrypted room inviting {@code invite}; returns its id once known to the client. */
+  public String createEncryptedRoom(List<String> invite, String historyVisibility) {
+    JsonObject args = new JsonObject().put("invite", new JsonArray(invite));
+    if (historyVisibility != null) {
+      args.put("history_visibility", historyVisibility);
+    }
+    return call("create_room", args).getString("room_id");
+  }
+
+  /** Invites a user. */
+  public void invite(String roomId, String userId) {
+    call("invite", new JsonObject().put("room_id", roomId).put("user_id", userId));
+  }
+
+  /** Waits until {@code userId} is joined as seen by this client's sync. */
+  public void waitForJoin(String roomId, String userId, long timeoutMs) {
+    call(
+        "wait_for_member",
+        new JsonObject().put("room_id", roomId).put("user_id", userId).put("timeout_ms", timeoutMs),
+        timeoutMs);
+  }
+
+  /** Sends an encrypted {@code m.text}; returns its event id (refused if the room is plain). */
+  public String sendText(String roomId, String body) {
+    return call("send_text", new JsonObject().put("room_id", roomId).put("body", body))
+        .getString("event_id");
+  }
+
+  /**
+   * Waits for the first event matching every field of {@code match} (sender, type, msgtype, body,
+   * body_prefix, decryption, not_event_ids); returns the described event.
+   */
+  public JsonObject waitForEvent(String roomId, JsonObject match, long timeoutMs) {
+    JsonObject args = match.copy().put("room_id", roomId).put("timeout_ms", timeoutMs);
+    return call("wait_for_event", args, timeoutMs).getJsonObject("event");
+  }
+
+  /** All recorded timeline events of the room, described. */
+  public JsonArray events(String roomId) {
+    return call("events", new JsonObject().put("room_id", roomId)).getJsonArray("events");
+  }
+
+  /** This device: {@code user_id, device_id, ed25519, curve25519, fingerprint}. */
+  public JsonObject deviceInfo() {
+    return call("device_info", new JsonObject());
+  }
+
+  /** The devices this client knows of {@code userId}. */
+  public JsonArray userDevices(String userId) {
+    return call("user_devices", new JsonObject().put("user_id", userId)).getJsonArray("devices");
+  }
+
+  /**
+   * How this client judges a device: {@code signed_by_owner, cross_signing_verified,
+   * locally_verified, tofu, verified}, or null if it does not know the device.
+   */
+  public JsonObject deviceVerificationStatus(String userId, String deviceId) {
+    return call(
+            "device_verification_status",
+            new JsonObject().put("user_id", userId).put("device_id", deviceId))
+        .getJsonObject("status");
+  }
+
+  /**
+   * How this client judges a user's identity: {@code known, cross_signing_verified,
+   * was_cross_signing_verified, needs_user_approval, verified}.
+   */
+  public JsonObject userVerificationStatus(String userId) {
+    return call("user_verification_status", new JsonObject().put("user_id", userId));
+  }
+
+  /** Fault injection: holds the next {@code count} Olm to-device sends back for {@code ms}. */
+  public void delayToDevice(long ms, int count) {
+    call("delay_to_device", new JsonObject().put("ms", ms).put("count", count));
+  }
+
+  private String logTail() {
+    Path log = Path.of("target", "peer-js-client-" + name + ".log").toAbsolutePath();
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      List<String> tail = lines.subList(Math.max(0, lines.size() - 20), lines.size());
+      return "\n--- " + log + " (last lines) ---\n" + String.join("\n", tail);
+    } catch (IOException e) {
+      return " (log " + log + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    process.close();
+  }
+}
