@@ -1,7 +1,10 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -28,7 +31,10 @@ public class E2eeOptions {
   /** Default largest {@code /sync} body accepted (see {@link SyncBodyParser}). */
   public static final long DEFAULT_MAX_SYNC_BODY_BYTES = SyncBodyParser.DEFAULT_MAX_DOCUMENT_BYTES;
 
+  private String homeserverUrl;
+  private LoginOptions login;
   private String storePath = DEFAULT_STORE_PATH;
+  private String postgresUrl;
   private String pickleKeyFile = DEFAULT_PICKLE_KEY_FILE;
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
@@ -43,7 +49,10 @@ public class E2eeOptions {
 
   /** A copy of {@code other}. */
   public E2eeOptions(E2eeOptions other) {
+    this.homeserverUrl = other.homeserverUrl;
+    this.login = other.login == null ? null : new LoginOptions(other.login);
     this.storePath = other.storePath;
+    this.postgresUrl = other.postgresUrl;
     this.pickleKeyFile = other.pickleKeyFile;
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
@@ -83,6 +92,96 @@ public class E2eeOptions {
     return this;
   }
 
+  /**
+   * Reads options from a configuration file: YAML, or JSON (a {@code .json} file); the format and
+   * every field, with its default, are documented in {@code config/mxe2ee.yaml}.
+   *
+   * @throws io.github.mxe2ee.plugin.config.ConfigException for an unreadable or malformed file, an
+   *     unknown field or an invalid value; the message names the file and the field
+   */
+  public static E2eeOptions fromFile(Path file) {
+    return ConfigFiles.read(file);
+  }
+
+  /**
+   * Reads options from a configuration object of the same shape as the file.
+   *
+   * @throws io.github.mxe2ee.plugin.config.ConfigException for an unknown field or invalid value
+   */
+  public static E2eeOptions fromJson(JsonObject json) {
+    return ConfigFiles.fromJson(json);
+  }
+
+  /** The homeserver base URL for the plugin's own sync loop and verticle; null if not set. */
+  public String getHomeserverUrl() {
+    return homeserverUrl;
+  }
+
+  /** Sets the homeserver base URL, such as {@code https://matrix.example.org}. */
+  public E2eeOptions setHomeserverUrl(String homeserverUrl) {
+    this.homeserverUrl = homeserverUrl;
+    return this;
+  }
+
+  /** How the plugin's own sync loop logs in; null when the bot logs in itself. */
+  public LoginOptions getLogin() {
+    return login;
+  }
+
+  /** Sets how the plugin's own sync loop logs in. */
+  public E2eeOptions setLogin(LoginOptions login) {
+    this.login = login;
+    return this;
+  }
+
+  /**
+   * Sets the store from a location: {@code sqlite:PATH} (the default kind, one file) or a
+   * PostgreSQL URL ({@code postgresql://host:port/db?user=...} or {@code jdbc:postgresql://...}).
+   *
+   * @throws IllegalArgumentException for another scheme or an empty path
+   */
+  public E2eeOptions setStore(String location) {
+    Objects.requireNonNull(location, "location");
+    if (location.startsWith("sqlite:")) {
+      String path = location.substring("sqlite:".length());
+      if (path.isBlank()) {
+        throw new IllegalArgumentException("sqlite: store location needs a file path");
+      }
+      this.storePath = path;
+      this.postgresUrl = null;
+    } else if (location.startsWith("postgresql://") || location.startsWith("postgres://")) {
+      String rest = location.substring(location.indexOf("//") + 2);
+      refuseUserInfo(rest);
+      this.postgresUrl = "jdbc:postgresql://" + rest;
+    } else if (location.startsWith("jdbc:postgresql:")) {
+      refuseUserInfo(location.substring("jdbc:postgresql:".length()));
+      this.postgresUrl = location;
+    } else {
+      throw new IllegalArgumentException(
+          "store location must start with sqlite:, postgresql:// or jdbc:postgresql:");
+    }
+    return this;
+  }
+
+  /** The JDBC driver reads credentials from query parameters only, not from {@code user:pw@}. */
+  private static void refuseUserInfo(String rest) {
+    String authority = rest.startsWith("//") ? rest.substring(2) : rest;
+    int end = authority.indexOf('/');
+    if ((end < 0 ? authority : authority.substring(0, end)).contains("@")) {
+      throw new IllegalArgumentException(
+          "PostgreSQL store URL: put the credentials in query parameters"
+              + " (?user=NAME&password=SECRET), not before the host");
+    }
+  }
+
+  /**
+   * The JDBC URL of the PostgreSQL store, or null for SQLite at {@link #getStorePath()}. It may
+   * carry a password: never log it.
+   */
+  public String getPostgresUrl() {
+    return postgresUrl;
+  }
+
   /** The SQLite database file. */
   public String getStorePath() {
     return storePath;
@@ -91,6 +190,7 @@ public class E2eeOptions {
   /** Sets the SQLite database file. */
   public E2eeOptions setStorePath(String storePath) {
     this.storePath = Objects.requireNonNull(storePath, "storePath");
+    this.postgresUrl = null;
     return this;
   }
 
@@ -176,8 +276,12 @@ public class E2eeOptions {
 
   @Override
   public String toString() {
-    return "E2eeOptions[store="
-        + storePath
+    return "E2eeOptions[homeserver="
+        + homeserverUrl
+        + ", login="
+        + login
+        + ", store="
+        + (postgresUrl == null ? "sqlite:" + storePath : postgresUrl.split("\\?", 2)[0])
         + ", keyFile="
         + pickleKeyFile
         + ", key="

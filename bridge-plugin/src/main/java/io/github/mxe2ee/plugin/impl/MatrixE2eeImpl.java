@@ -18,6 +18,7 @@ import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
 import io.github.mxe2ee.store.PickleKeySource;
+import io.github.mxe2ee.store.postgres.PostgresCryptoStore;
 import io.github.mxe2ee.store.sqlite.SqliteCryptoStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -98,10 +99,11 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                           Path.of(options.getPickleKeyFile()),
                           random)
                       .load();
+              AccountId account = AccountId.of(session.userId(), session.deviceId());
               store =
-                  SqliteCryptoStore.open(
-                      Path.of(options.getStorePath()),
-                      AccountId.of(session.userId(), session.deviceId()));
+                  options.getPostgresUrl() != null
+                      ? PostgresCryptoStore.open(options.getPostgresUrl(), account)
+                      : SqliteCryptoStore.open(Path.of(options.getStorePath()), account);
               MachineConfig config =
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
                       .withSharingStrategy(options.getSharingStrategy());

@@ -1,0 +1,187 @@
+package io.github.mxe2ee.plugin.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.plugin.E2eeOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configuration file: the shipped example, every field, and every kind of refusal. */
+class ConfigFilesTest {
+  @TempDir Path dir;
+
+  private Path write(String name, String text) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text, StandardCharsets.UTF_8);
+    return p;
+  }
+
+  private ConfigException refused(String yaml) throws IOException {
+    Path p = write("bad.yaml", yaml);
+    ConfigException e = assertThrows(ConfigException.class, () -> E2eeOptions.fromFile(p));
+    assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
+    return e;
+  }
+
+  @Test
+  void shippedExampleLoadsWithItsDocumentedValues() {
+    E2eeOptions o = E2eeOptions.fromFile(Path.of("../config/mxe2ee.yaml"));
+    assertEquals("http://127.0.0.1:8008", o.getHomeserverUrl());
+    assertEquals("echobot", o.getLogin().getUser());
+    assertEquals("ECHOBOT", o.getLogin().getDeviceId());
+    assertEquals("mxe2ee.db", o.getStorePath());
+    assertNull(o.getPostgresUrl());
+    assertEquals(E2eeOptions.DEFAULT_PICKLE_KEY_FILE, o.getPickleKeyFile());
+    assertEquals(SharingStrategy.ALL_DEVICES, o.getSharingStrategy());
+    assertEquals(E2eeOptions.DEFAULT_MAX_PUMP_ROUNDS, o.getMaxPumpRounds());
+    assertFalse(o.isRefuseUnencrypted());
+    assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
+    assertEquals("echobot-dev-password", o.getAccountPassword());
+    assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
+  }
+
+  @Test
+  void emptySectionsKeepDefaults() throws IOException {
+    E2eeOptions o = E2eeOptions.fromFile(write("min.yaml", "encryption: {}\n"));
+    assertNull(o.getHomeserverUrl());
+    assertNull(o.getLogin());
+    assertEquals(E2eeOptions.DEFAULT_STORE_PATH, o.getStorePath());
+    assertEquals(E2eeOptions.DEFAULT_SHARING_STRATEGY, o.getSharingStrategy());
+  }
+
+  @Test
+  void everyFieldIsRead() throws IOException {
+    Path pw = write("pw", "s3cret\n");
+    Path key = write("key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n");
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "all.yaml",
+                "homeserver: https://hs.example\n"
+                    + "login: {user: '@bot:hs.example', password_file: '"
+                    + pw
+                    + "', device_id: '007'}\n"
+                    + "store: postgresql://db:5432/bot?user=bot&password=x\n"
+                    + "pickle_key: {file: k.key, base64_file: '"
+                    + key
+                    + "'}\n"
+                    + "encryption: {sharing_strategy: VERIFIED_ONLY, refuse_unencrypted: true}\n"
+                    + "requests: {max_rounds: 3}\n"
+                    + "identity: {recovery_key_file: /var/lib/bot/recovery}\n"
+                    + "sync: {max_body_bytes: 4096}\n"));
+    assertEquals("https://hs.example", o.getHomeserverUrl());
+    assertEquals("@bot:hs.example", o.getLogin().getUser());
+    assertEquals("s3cret", o.getLogin().getPassword());
+    assertEquals("007", o.getLogin().getDeviceId());
+    assertEquals("jdbc:postgresql://db:5432/bot?user=bot&password=x", o.getPostgresUrl());
+    assertEquals("k.key", o.getPickleKeyFile());
+    assertEquals("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", o.getPickleKeyBase64());
+    assertEquals(SharingStrategy.VERIFIED_ONLY, o.getSharingStrategy());
+    assertEquals(3, o.getMaxPumpRounds());
+    assertTrue(o.isRefuseUnencrypted());
+    assertEquals("/var/lib/bot/recovery", o.getRecoveryKeyFile());
+    assertEquals("s3cret", o.getAccountPassword());
+    assertEquals(4096, o.getMaxSyncBodyBytes());
+    String shown = o.toString();
+    assertFalse(shown.contains("s3cret"), shown);
+    assertFalse(shown.contains("password=x"), shown);
+    assertFalse(shown.contains("AAECAw"), shown);
+  }
+
+  @Test
+  void jsonFileAndJsonObjectAreAccepted() throws IOException {
+    String json =
+        "{\"homeserver\":\"http://h\",\"login\":{\"access_token\":\"t\",\"device_id\":\"D\"},"
+            + "\"store\":\"sqlite:/var/lib/bot/x.db\"}";
+    E2eeOptions fromFile = E2eeOptions.fromFile(write("c.json", json));
+    E2eeOptions fromObject = E2eeOptions.fromJson(new JsonObject(json));
+    for (E2eeOptions o : new E2eeOptions[] {fromFile, fromObject}) {
+      assertEquals("t", o.getLogin().getAccessToken());
+      assertEquals("/var/lib/bot/x.db", o.getStorePath());
+    }
+  }
+
+  @Test
+  void unknownFieldsAreNamedWithTheKnownOnes() throws IOException {
+    ConfigException top = refused("homeserver: http://h\nstor: sqlite:x.db\n");
+    assertEquals("stor", top.field());
+    assertTrue(top.getMessage().contains("known fields here: homeserver"), top.getMessage());
+    ConfigException nested = refused("encryption: {sharing: all_devices}\n");
+    assertEquals("encryption.sharing", nested.field());
+    assertTrue(nested.getMessage().contains("sharing_strategy"), nested.getMessage());
+    assertEquals("login.pasword", refused("login: {user: u, pasword: p}\n").field());
+  }
+
+  @Test
+  void wrongTypesAndValuesAreRefused() throws IOException {
+    assertEquals("homeserver", refused("homeserver: 8008\n").field());
+    assertEquals("homeserver", refused("homeserver: matrix.example.org\n").field());
+    assertEquals("login", refused("login: bot\n").field());
+    ConfigException yamlNumber = refused("login: {user: u, password: p, device_id: 007}\n");
+    assertEquals("login.device_id", yamlNumber.field());
+    assertTrue(yamlNumber.getMessage().contains("quote it"), yamlNumber.getMessage());
+    ConfigException strategy = refused("encryption: {sharing_strategy: everyone}\n");
+    assertTrue(strategy.getMessage().contains("all_devices, cross_signed_only, verified_only"));
+    assertEquals("requests.max_rounds", refused("requests: {max_rounds: 0}\n").field());
+    assertEquals("requests.max_rounds", refused("requests: {max_rounds: 2.5}\n").field());
+    assertEquals("sync.max_body_bytes", refused("sync: {max_body_bytes: 10}\n").field());
+    assertEquals(
+        "encryption.refuse_unencrypted",
+        refused("encryption: {refuse_unencrypted: always}\n").field());
+    assertEquals("store", refused("store: mysql://db/x\n").field());
+    assertEquals("store", refused("store: 'sqlite:'\n").field());
+    assertEquals("store", refused("store: postgresql://u:pw@db/x\n").field());
+    assertEquals("login", refused("login: {user: u}\n").field());
+    assertEquals("login.device_id", refused("login: {access_token: t, device_id: ''}\n").field());
+  }
+
+  @Test
+  void secretsAreNeverQuotedInErrors() throws IOException {
+    ConfigException both =
+        refused("login: {user: u, password: hunter2, password_file: /nonexistent/pw}\n");
+    assertFalse(both.getMessage().contains("hunter2"), both.getMessage());
+    ConfigException typed = refused("login: {user: u, password: 123456789}\n");
+    assertEquals("login.password", typed.field());
+    assertFalse(typed.getMessage().contains("123456789"), typed.getMessage());
+    ConfigException key = refused("pickle_key: {base64: [1, 2]}\n");
+    assertFalse(key.getMessage().contains("[1,2]"), key.getMessage());
+  }
+
+  @Test
+  void missingSecretFilesAreNamed() throws IOException {
+    ConfigException e = refused("login: {user: u, password_file: /nonexistent/pw}\n");
+    assertEquals("login.password_file", e.field());
+    assertTrue(e.getMessage().contains("/nonexistent/pw"), e.getMessage());
+    Path empty = write("empty", "\n");
+    assertEquals(
+        "login.password_file",
+        refused("login: {user: u, password_file: '" + empty + "'}\n").field());
+  }
+
+  @Test
+  void unreadableDocumentsNameTheFile() throws IOException {
+    Path missing = dir.resolve("nope.yaml");
+    ConfigException gone = assertThrows(ConfigException.class, () -> E2eeOptions.fromFile(missing));
+    assertTrue(gone.getMessage().contains("does not exist"), gone.getMessage());
+    assertTrue(refused("login: {user: u\n").getMessage().contains("not valid YAML (line"));
+    assertTrue(refused("").getMessage().contains("is empty"));
+    assertTrue(refused("- a\n- b\n").getMessage().contains("mapping"));
+    Path badJson = write("bad.json", "{\"store\": }");
+    ConfigException json = assertThrows(ConfigException.class, () -> E2eeOptions.fromFile(badJson));
+    assertTrue(json.getMessage().contains("not valid JSON"), json.getMessage());
+    assertTrue(
+        refused("a: ".repeat(0) + "[".repeat(100) + "]".repeat(100))
+            .getMessage()
+            .contains("not valid YAML"));
+  }
+}
