@@ -43,6 +43,8 @@ public class E2eeOptions {
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
+  private io.github.mxe2ee.plugin.media.MediaOptions media =
+      new io.github.mxe2ee.plugin.media.MediaOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -61,6 +63,18 @@ public class E2eeOptions {
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+    this.media = new io.github.mxe2ee.plugin.media.MediaOptions(other.media);
+  }
+
+  /** The options of encrypted attachments (size limits, timeouts, temporary directory). */
+  public io.github.mxe2ee.plugin.media.MediaOptions getMedia() {
+    return media;
+  }
+
+  /** Sets the options of encrypted attachments; copied. */
+  public E2eeOptions setMedia(io.github.mxe2ee.plugin.media.MediaOptions media) {
+    this.media = new io.github.mxe2ee.plugin.media.MediaOptions(media);
+    return this;
   }
 
   /**

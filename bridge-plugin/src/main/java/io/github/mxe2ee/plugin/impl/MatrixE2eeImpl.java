@@ -64,6 +64,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private CryptoStore store;
   private OlmMachine machine;
   private RequestPump pump;
+  private io.github.mxe2ee.plugin.media.Attachments attachments;
 
   /** Use {@link MatrixE2ee#create}. */
   public MatrixE2eeImpl(Vertx vertx, HomeserverClient client, E2eeOptions options) {
@@ -565,7 +566,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     if (e != null) {
       return Future.failedFuture(e);
     }
-    return isEncrypted(roomId)
+    return isRoomEncrypted(roomId)
         .compose(
             encrypted -> {
               if (encrypted) {
@@ -598,7 +599,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    * or fetched before), or else asked from the server ({@code GET .../state/m.room.encryption/}:
    * 404 means unencrypted; a found event is recorded, so it is asked only once).
    */
-  private Future<Boolean> isEncrypted(String roomId) {
+  @Override
+  public Future<Boolean> isRoomEncrypted(String roomId) {
     return onWorker("send()", () -> machine.isRoomEncrypted(roomId))
         .compose(
             known -> {
@@ -625,6 +627,15 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   }
 
   @Override
+  public synchronized io.github.mxe2ee.plugin.media.Attachments attachments() {
+    if (attachments == null) {
+      attachments =
+          new io.github.mxe2ee.plugin.media.Attachments(vertx, client, this, options.getMedia());
+    }
+    return attachments;
+  }
+
+  @Override
   public String fingerprint() {
     return state == State.STARTED && machine != null
         ? machine.identityKeys().ed25519().toBase64()
@@ -638,6 +649,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     }
     State before = state;
     state = State.CLOSED;
+    if (attachments != null) {
+      attachments.close();
+    }
     if (before == State.NEW) {
       closing = Future.succeededFuture();
       return closing;
