@@ -321,4 +321,33 @@ class AttachmentsDownloadTest {
     assertEquals(before, seen.size(), "no request was made");
     assertEquals(List.of(), filesIn(dir));
   }
+
+  @Test
+  void uploadOverTheLimit_isRefusedBeforeAnyRequest() throws Exception {
+    HomeserverClient hs =
+        new HomeserverClient(WebClient.create(vertx), "http://127.0.0.1:" + server.actualPort());
+    await(hs.login("bot", "pw", null));
+    Attachments small =
+        new Attachments(
+            vertx,
+            hs,
+            MatrixE2ee.create(vertx, hs, new E2eeOptions()),
+            new MediaOptions().setMaxUploadBytes(1000));
+    int before = seen.size();
+    Path big = dir.resolve("big.bin");
+    Files.write(big, random(1001));
+    MediaException e =
+        mediaFailure(small.sendFile("!room:localhost", big, new FileMessage("big.bin")));
+    assertEquals(MediaException.Reason.TOO_LARGE, e.reason());
+    e =
+        mediaFailure(
+            small.sendFile(
+                "!room:localhost",
+                new BufferStream(Buffer.buffer(random(1001))),
+                1001,
+                new FileMessage("big.bin")));
+    assertEquals(MediaException.Reason.TOO_LARGE, e.reason());
+    assertEquals(before, seen.size(), "nothing was uploaded");
+    await(small.close());
+  }
 }
