@@ -326,8 +326,8 @@ public final class Attachments {
 
   /**
    * Downloads a file, verifies it and only then decrypts it into {@code sink}, which is ended when
-   * the file has been written. The ciphertext waits in a temporary file (mode 0600 in {@link
-   * MediaOptions#getTempDir()}), deleted afterwards.
+   * the file has been written, and not ended when the call fails. The ciphertext waits in a
+   * temporary file (mode 0600 in {@link MediaOptions#getTempDir()}), deleted afterwards.
    *
    * @return the file's size; failed as {@link #downloadFile(JsonObject, Path, long)}, and then
    *     nothing was written to {@code sink} unless the temporary file changed between the check and
@@ -386,7 +386,10 @@ public final class Attachments {
                 checkHash(dec, uri);
               }
             });
-    return plain.pipeTo(sink).eventually(() -> in.close().recover(e -> Future.succeededFuture()));
+    // Not ended on failure: an ended stream would look like a complete file to its consumer.
+    io.vertx.core.streams.Pipe<Buffer> pipe = plain.pipe();
+    pipe.endOnFailure(false);
+    return pipe.to(sink).eventually(() -> in.close().recover(e -> Future.succeededFuture()));
   }
 
   private static Buffer transform(AttachmentDecryptor dec, Buffer chunk) {

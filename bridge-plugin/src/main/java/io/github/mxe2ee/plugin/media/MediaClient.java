@@ -8,12 +8,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.Pipe;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
 import java.util.Objects;
@@ -92,13 +94,34 @@ public final class MediaClient {
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
             .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
     return http.request(req)
-        .compose(r -> r.send(body))
+        .compose(r -> sendBody(r, body))
         .compose(resp -> readJson(UPLOAD_PATH, resp))
         .map(
             json -> {
               Object uri = json.getValue("content_uri");
               return MxcUri.parse(uri instanceof String u ? u : null);
             });
+  }
+
+  /**
+   * Streams {@code body} into the request. A failing body (a size mismatch, an encryption error, a
+   * read error) resets the request and fails the result with the body's exception: the request is
+   * never ended short of its {@code Content-Length}, which would leave the server waiting.
+   */
+  private static Future<HttpClientResponse> sendBody(
+      HttpClientRequest request, ReadStream<Buffer> body) {
+    Promise<HttpClientResponse> result = Promise.promise();
+    request.response().onComplete(result::tryComplete, result::tryFail);
+    Pipe<Buffer> pipe = body.pipe();
+    pipe.endOnFailure(false);
+    pipe.to(request)
+        .onFailure(
+            err -> {
+              if (result.tryFail(err)) {
+                request.reset(0, err);
+              }
+            });
+    return result.future();
   }
 
   /**

@@ -249,6 +249,7 @@ class AttachmentsDownloadTest {
     e = mediaFailure(attachments.downloadFile(file, sink));
     assertEquals(MediaException.Reason.HASH_MISMATCH, e.reason());
     assertEquals(0, sink.bytes.size(), "no plaintext reached the stream");
+    assertFalse(sink.ended, "a refused file is not presented as a complete one");
     assertEquals(List.of(target), filesIn(dir));
   }
 

@@ -94,4 +94,22 @@ class SendFileTest {
     assertEquals(1, uploads());
     assertTrue(hs.sends().isEmpty(), "no event without a valid upload");
   }
+
+  @Test
+  void streamThatBreaksItsAnnouncedSize_failsAndSendsNoEvent() throws Exception {
+    hs.stateStatus(path -> 200);
+    for (int actual : new int[] {100, 300}) {
+      Throwable t =
+          failure(
+              e2ee.attachments()
+                  .sendFile(
+                      ROOM,
+                      new BufferStream(io.vertx.core.buffer.Buffer.buffer(new byte[actual])),
+                      200,
+                      new FileMessage("a.bin")));
+      MediaException m = assertInstanceOf(MediaException.class, t, "actual " + actual);
+      assertEquals(MediaException.Reason.SIZE_MISMATCH, m.reason());
+    }
+    assertTrue(hs.sends().isEmpty(), "no event");
+  }
 }
