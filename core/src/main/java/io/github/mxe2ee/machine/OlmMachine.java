@@ -702,6 +702,24 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   /**
+   * Sets how long a missing room key is waited for before {@link #outgoingRequests} asks our own
+   * devices for it (issue 12, "late keys": a room key is sent to-device just before its first
+   * message and often arrives one sync after it; asking at once mostly asks for keys in flight).
+   * Default 0: at once. Measured with the configured clock from the decrypt that found the key
+   * missing; in memory only (a request stored before a restart is sent at once after it). {@link
+   * #requestRoomKey} is never delayed. The caller must call {@link #outgoingRequests} again after
+   * the delay.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public void setKeyRequestDelay(long delayMs) {
+    if (delayMs < 0) {
+      throw new IllegalArgumentException("delayMs must not be negative, was " + delayMs);
+    }
+    ctx.keyRequestDelayMs = delayMs;
+  }
+
+  /**
    * Asks our own devices for the room key of an event we cannot decrypt, now (also when a request
    * was already sent: a retry). The request stays in {@link #outgoingRequests} until acknowledged.
    *

@@ -68,4 +68,22 @@ class EngineAvailableSessionsTest extends EngineFixture {
     bob.reopen();
     assertEquals(AvailableSessions.NONE, bob.machine().takeAvailableSessions());
   }
+
+  @Test
+  void missingKey_isRequestedFromOwnDevicesOnlyAfterTheDelay() {
+    bob.machine().setKeyRequestDelay(3_000);
+    share(alice);
+    ObjectNode event = send(alice, "key in flight");
+    assertInstanceOf(
+        DecryptionResult.UnableToDecrypt.class, bob.machine().decryptRoomEvent(ROOM, event));
+    assertFalse(keyRequestSent(bob.pump(router)), "not asked while the key may be in flight");
+    clock.advanceMillis(2_999);
+    assertFalse(keyRequestSent(bob.pump(router)));
+    clock.advanceMillis(1);
+    assertTrue(keyRequestSent(bob.pump(router)), "asked once the delay has passed");
+  }
+
+  private static boolean keyRequestSent(List<ObjectNode> sent) {
+    return sent.stream().anyMatch(r -> "m.room_key_request".equals(r.path("event_type").asText()));
+  }
 }

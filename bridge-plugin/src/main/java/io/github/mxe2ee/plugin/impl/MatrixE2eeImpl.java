@@ -76,6 +76,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private RequestPump pump;
   private LateKeys lateKeys;
   private volatile Handler<JsonObject> lateHandler;
+  private final java.util.concurrent.atomic.AtomicBoolean keyRequestDrainScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Use {@link MatrixE2ee#create}. */
   public MatrixE2eeImpl(Vertx vertx, HomeserverClient client, E2eeOptions options) {
@@ -121,6 +123,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       .withSharingStrategy(options.getSharingStrategy());
               machine = OlmMachine.open(config, store);
               lateKeys = LateKeys.open(store, options.getLateKeys());
+              machine.setKeyRequestDelay(options.getLateKeys().getHoldMs());
               pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
               return null;
             },
@@ -414,6 +417,30 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   }
 
   /**
+   * The machine holds a missing key's request back for the hold time ({@link
+   * io.github.mxe2ee.plugin.latekeys.LateKeyOptions#getHoldMs()}); one timer then drains the
+   * requests, so the request goes out even if no other call drains before.
+   */
+  private void scheduleKeyRequests() {
+    if (keyRequestDrainScheduled.compareAndSet(false, true)) {
+      vertx.setTimer(
+          options.getLateKeys().getHoldMs() + 1,
+          t -> {
+            keyRequestDrainScheduled.set(false);
+            if (state == State.STARTED) {
+              pump.drain()
+                  .onFailure(
+                      err ->
+                          LOG.log(
+                              System.Logger.Level.WARNING,
+                              "key requests after the hold time not sent: {0}",
+                              err.toString()));
+            }
+          });
+    }
+  }
+
+  /**
    * Retries held events whose key arrived (docs/PLUGIN.md, "Late keys"): for {@code onSync} they
    * are released at once (at most once); for the loop when its batch is done (at least once).
    */
@@ -550,6 +577,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           if (result instanceof DecryptionResult.UnableToDecrypt u) {
             boolean held = lateKeys.onUndecryptable(roomId, event, u.reason());
             out.getJsonObject("mxe2ee").put("held", held);
+            if (held) {
+              scheduleKeyRequests();
+            }
           } else {
             lateKeys.onDecrypted(event);
           }
