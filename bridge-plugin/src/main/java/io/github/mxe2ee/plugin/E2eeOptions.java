@@ -3,6 +3,7 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -43,6 +44,7 @@ public class E2eeOptions {
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
+  private LateKeyOptions lateKeys = new LateKeyOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -61,6 +63,18 @@ public class E2eeOptions {
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+    this.lateKeys = new LateKeyOptions(other.lateKeys);
+  }
+
+  /** The late-key options (docs/PLUGIN.md, "Late keys"); never null, modifiable in place. */
+  public LateKeyOptions getLateKeys() {
+    return lateKeys;
+  }
+
+  /** Sets the late-key options (copied). */
+  public E2eeOptions setLateKeys(LateKeyOptions lateKeys) {
+    this.lateKeys = new LateKeyOptions(Objects.requireNonNull(lateKeys, "lateKeys"));
+    return this;
   }
 
   /**

@@ -23,6 +23,9 @@ final class Context {
   /** How often the bounds bit; outlives reloads after a failed step. */
   final BoundCounters counters = new BoundCounters();
 
+  /** See {@link OlmMachine#setKeyRequestDelay}; outlives reloads. */
+  long keyRequestDelayMs;
+
   private final byte[] pickleKey;
   private final AtomicLong requestCounter = new AtomicLong();
   private final String requestPrefix;
