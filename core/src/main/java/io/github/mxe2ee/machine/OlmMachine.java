@@ -180,17 +180,35 @@ public final class OlmMachine implements AutoCloseable {
     Changes changes = new Changes();
     T result;
     ctx.counters.beginStep();
+    long saveNanos = 0;
+    boolean saved = false;
     try {
       result = body.run(changes);
-      ctx.store.save(changes);
+      long start = System.nanoTime();
+      try {
+        ctx.store.save(changes);
+      } finally {
+        saveNanos = System.nanoTime() - start;
+      }
+      saved = true;
       keyRequests.afterSave();
     } catch (RuntimeException e) {
       load();
       throw e;
     } finally {
       ctx.counters.endStep();
+      ctx.events.endStep(saveNanos, saved, ctx.counters.snapshot());
     }
     return result;
+  }
+
+  /**
+   * Sets the observer that learns what the machine did (store save times, bound counters, room keys
+   * shared, withheld notices, key requests answered and refused), or {@link MachineObserver#NONE}
+   * (the default; also for null). Called from any thread; takes effect from the next step.
+   */
+  public void setObserver(MachineObserver observer) {
+    ctx.events.setObserver(observer);
   }
 
   /**
