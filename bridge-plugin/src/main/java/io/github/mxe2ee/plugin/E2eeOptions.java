@@ -3,6 +3,7 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -43,6 +44,7 @@ public class E2eeOptions {
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
+  private MeterRegistry meterRegistry;
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -61,6 +63,22 @@ public class E2eeOptions {
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+    this.meterRegistry = other.meterRegistry;
+  }
+
+  /**
+   * The Micrometer registry the plugin's meters go to (docs/METRICS.md), or null (the default):
+   * then the plugin keeps them on its own {@link io.micrometer.core.instrument.simple
+   * .SimpleMeterRegistry}, readable through {@link MatrixE2ee#metrics()}.
+   */
+  public MeterRegistry getMeterRegistry() {
+    return meterRegistry;
+  }
+
+  /** Sets the Micrometer registry for the plugin's meters (shared, not copied); null: its own. */
+  public E2eeOptions setMeterRegistry(MeterRegistry meterRegistry) {
+    this.meterRegistry = meterRegistry;
+    return this;
   }
 
   /**

@@ -14,6 +14,7 @@ import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.UnencryptedRoomException;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -57,6 +58,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private final HomeserverClient client;
   private final E2eeOptions options;
   private final SyncBodyParser parser;
+  private final Mxe2eeMetrics metrics;
   private volatile State state = State.NEW;
   private volatile boolean closedOnWorker;
   private Future<Void> closing;
@@ -71,6 +73,17 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     this.client = client;
     this.options = options;
     this.parser = new SyncBodyParser(options.getMaxSyncBodyBytes());
+    this.metrics = new Mxe2eeMetrics();
+    metrics.bindTo(
+        options.getMeterRegistry() != null
+            ? options.getMeterRegistry()
+            : new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    client.setRequestListener(metrics.requestListener());
+  }
+
+  @Override
+  public Mxe2eeMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -108,6 +121,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
                       .withSharingStrategy(options.getSharingStrategy());
               machine = OlmMachine.open(config, store);
+              machine.setObserver(metrics.machineObserver());
+              metrics.bindTrustCounters(machine.trustCounters());
               pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
               return null;
             },
@@ -298,6 +313,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     SyncView view = SyncView.of(body);
     if (mode != Mode.REPLAY) {
       SyncChanges meta = SyncChanges.fromSync(Json.toNode(view.e2eeMeta()));
+      metrics.oneTimeKeyCounts(meta.oneTimeKeyCounts());
       List<ObjectNode> toDevice = new ArrayList<>();
       for (JsonObject event : view.toDevice) {
         try {
@@ -467,7 +483,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     return failed;
   }
 
-  private static JsonObject failedEvent(JsonObject event, String reason) {
+  private JsonObject failedEvent(JsonObject event, String reason) {
+    metrics.undecryptable(reason);
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     out.put("mxe2ee", new JsonObject().put("decryption_failure", reason));
     return out;
@@ -476,6 +493,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
+      metrics.eventDecrypted();
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
         try {
           machine.updateTrackedUsers(List.of(sender));
@@ -493,6 +511,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      metrics.undecryptable(u.reason().name());
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
       if (u.withheldCode() != null) {
         info.put("withheld_code", u.withheldCode());
