@@ -29,6 +29,9 @@ public class E2eeOptions {
   /** Default: {@link MatrixE2ee#send} into an unencrypted room sends the event plain. */
   public static final boolean DEFAULT_REFUSE_UNENCRYPTED = false;
 
+  /** Default prefix of the event bus addresses of {@code plugin.bus.Mxe2eeVerticle}. */
+  public static final String DEFAULT_BUS_ADDRESS_PREFIX = "mxe2ee";
+
   /** Default largest {@code /sync} body accepted (see {@link SyncBodyParser}). */
   public static final long DEFAULT_MAX_SYNC_BODY_BYTES = SyncBodyParser.DEFAULT_MAX_DOCUMENT_BYTES;
 
@@ -45,6 +48,7 @@ public class E2eeOptions {
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
   private MeterRegistry meterRegistry;
+  private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -64,6 +68,31 @@ public class E2eeOptions {
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
     this.meterRegistry = other.meterRegistry;
+    this.busAddressPrefix = other.busAddressPrefix;
+  }
+
+  /**
+   * The prefix of the event bus addresses of {@link io.github.mxe2ee.plugin.bus.Mxe2eeVerticle}
+   * ({@link io.github.mxe2ee.plugin.bus.BusAddresses}); default {@value
+   * #DEFAULT_BUS_ADDRESS_PREFIX}.
+   */
+  public String getBusAddressPrefix() {
+    return busAddressPrefix;
+  }
+
+  /**
+   * Sets the event bus address prefix: letters, digits, {@code .}, {@code _} and {@code -}, 1 to 64
+   * characters, not starting or ending with a dot (two verticles in one Vert.x need two prefixes).
+   *
+   * @throws IllegalArgumentException otherwise
+   */
+  public E2eeOptions setBusAddressPrefix(String prefix) {
+    if (prefix == null || !prefix.matches("[A-Za-z0-9_-]([A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?")) {
+      throw new IllegalArgumentException(
+          "bus address prefix must be 1 to 64 of [A-Za-z0-9._-], not starting or ending with '.'");
+    }
+    this.busAddressPrefix = prefix;
+    return this;
   }
 
   /**

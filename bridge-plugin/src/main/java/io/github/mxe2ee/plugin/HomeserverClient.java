@@ -146,6 +146,42 @@ public final class HomeserverClient {
   }
 
   /**
+   * Uses an existing access token instead of a password login: asks {@code GET
+   * /_matrix/client/v3/account/whoami} (Client-Server API, "Current account information") who it
+   * belongs to and keeps the session.
+   *
+   * @param accessToken the token; kept in memory only, never printed
+   * @return the session; fails with {@link HomeserverException} if the server refuses the token or
+   *     names no device for it
+   */
+  public Future<Session> loginWithAccessToken(String accessToken) {
+    Objects.requireNonNull(accessToken, "accessToken");
+    String path = "/_matrix/client/v3/account/whoami";
+    long start = System.nanoTime();
+    return observed(
+            "GET",
+            path,
+            start,
+            client
+                .getAbs(baseUrl + path)
+                .bearerTokenAuthentication(accessToken)
+                .timeout(REQUEST_TIMEOUT_MS)
+                .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
+                .send())
+        .map(resp -> json(path, resp))
+        .map(
+            json -> {
+              Session s =
+                  new Session(
+                      required(path, json, "user_id"),
+                      required(path, json, "device_id"),
+                      accessToken);
+              session = s;
+              return s;
+            });
+  }
+
+  /**
    * One {@code /sync} request with the logged-in session.
    *
    * @param since the previous response's {@code next_batch}, or null for an initial sync
