@@ -115,6 +115,31 @@ class EventBusVerticleTest {
                       new JsonObject().put("msgtype", "m.notice").put("body", "bus: " + text)));
         });
 
+    // Every log line of the run, formatted as a handler would write it (JUL is the default
+    // System.Logger backend): checked at the end for plaintext and secrets.
+    java.util.List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          private final java.util.logging.SimpleFormatter f =
+              new java.util.logging.SimpleFormatter();
+
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logLines.add(f.format(r));
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    capture.setLevel(java.util.logging.Level.ALL);
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    java.util.logging.Level rootLevel = root.getLevel();
+    root.addHandler(capture);
+    root.setLevel(java.util.logging.Level.FINE);
+
     Mxe2eeVerticle verticle = new Mxe2eeVerticle();
     await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
 
@@ -165,6 +190,20 @@ class EventBusVerticleTest {
         registry.get(Mxe2eeMetrics.REQUESTS).tag("endpoint", "room_send").timer().count() >= 1);
 
     await(vertx.undeploy(verticle.deploymentID()));
+    root.removeHandler(capture);
+    root.setLevel(rootLevel);
+    String pickleKey =
+        java.util.Base64.getEncoder()
+            .withoutPadding()
+            .encodeToString(Files.readAllBytes(dir.resolve("pickle.key")));
+    assertTrue(
+        logLines.stream().anyMatch(l -> l.contains(roomId) && l.contains("decrypted (session ")),
+        "the decryption is logged with its ids: " + logLines);
+    for (String line : logLines) {
+      assertTrue(!line.contains(text), "no plaintext in logs: " + line);
+      assertTrue(!line.contains("bot-pass"), "no password in logs: " + line);
+      assertTrue(!line.contains(pickleKey), "no pickle key in logs: " + line);
+    }
   }
 
   private static String roomOf(Message<JsonObject> m) {

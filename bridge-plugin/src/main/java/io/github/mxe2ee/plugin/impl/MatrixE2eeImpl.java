@@ -478,6 +478,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         timeline.set(i, failedEvent(event, PROCESSING_ERROR));
       } else {
         timeline.set(i, decrypted(event, result));
+        logResult(roomId, event, result);
       }
     }
     return failed;
@@ -519,6 +520,39 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       out.put("mxe2ee", info);
     }
     return out;
+  }
+
+  /**
+   * One line per room event: ids only (room, event, Megolm session, sender, sender device), never
+   * content or keys. Decrypted at FINE; undecryptable at INFO, with the cause, so an operator can
+   * follow a missing key without turning on debug logs.
+   */
+  private static void logResult(String roomId, JsonObject event, DecryptionResult result) {
+    JsonObject content = event.getValue("content") instanceof JsonObject c ? c : new JsonObject();
+    String session = String.valueOf(content.getValue("session_id"));
+    String eventId = String.valueOf(event.getValue("event_id"));
+    if (result instanceof DecryptionResult.Decrypted d) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "room {0}: event {1} decrypted (session {2}, sender {3}, device {4}, trust {5})",
+          roomId,
+          eventId,
+          session,
+          String.valueOf(event.getValue("sender")),
+          d.senderDeviceId(),
+          d.trust());
+    } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "room {0}: event {1} undecryptable: {2}{3} (session {4}, sender {5}, device {6})",
+          roomId,
+          eventId,
+          u.reason(),
+          u.withheldCode() == null ? "" : " " + u.withheldCode(),
+          session,
+          String.valueOf(event.getValue("sender")),
+          String.valueOf(content.getValue("device_id")));
+    }
   }
 
   private void logDropped(SyncBodyParser.Result parsed) {
