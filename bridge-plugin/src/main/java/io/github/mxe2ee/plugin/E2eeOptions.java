@@ -3,6 +3,7 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -49,6 +50,7 @@ public class E2eeOptions {
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
   private MeterRegistry meterRegistry;
   private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
+  private LateKeyOptions lateKeys = new LateKeyOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -69,6 +71,7 @@ public class E2eeOptions {
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
     this.meterRegistry = other.meterRegistry;
     this.busAddressPrefix = other.busAddressPrefix;
+    this.lateKeys = new LateKeyOptions(other.lateKeys);
   }
 
   /**
@@ -107,6 +110,17 @@ public class E2eeOptions {
   /** Sets the Micrometer registry for the plugin's meters (shared, not copied); null: its own. */
   public E2eeOptions setMeterRegistry(MeterRegistry meterRegistry) {
     this.meterRegistry = meterRegistry;
+    return this;
+  }
+
+  /** The late-key options (docs/PLUGIN.md, "Late keys"); never null, modifiable in place. */
+  public LateKeyOptions getLateKeys() {
+    return lateKeys;
+  }
+
+  /** Sets the late-key options (copied). */
+  public E2eeOptions setLateKeys(LateKeyOptions lateKeys) {
+    this.lateKeys = new LateKeyOptions(Objects.requireNonNull(lateKeys, "lateKeys"));
     return this;
   }
 

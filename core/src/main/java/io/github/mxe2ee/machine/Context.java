@@ -26,6 +26,9 @@ final class Context {
   /** Observer calls of the step in progress, delivered after its save. */
   final StepEvents events = new StepEvents();
 
+  /** See {@link OlmMachine#setKeyRequestDelay}; outlives reloads. */
+  long keyRequestDelayMs;
+
   private final byte[] pickleKey;
   private final AtomicLong requestCounter = new AtomicLong();
   private final String requestPrefix;

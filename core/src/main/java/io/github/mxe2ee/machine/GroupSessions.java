@@ -58,6 +58,10 @@ final class GroupSessions {
   private final Map<String, Set<UserDevice>> withheldSent = new HashMap<>();
 
   private final ReplayGuard replay;
+
+  /** Sessions stored (new or better) by the current step; see {@link #takeStored()}. */
+  private final List<SessionRef> stored = new ArrayList<>();
+
   private java.util.function.BooleanSupplier ownMasterKeyHeld = () -> false;
 
   /** Tells trust computations whether we hold our own master key (set once CrossSigning exists). */
@@ -422,6 +426,7 @@ final class GroupSessions {
             ctx.seal(session.pickle(ctx.pickleKey())));
     changes.putInboundGroupSession(record);
     SessionRef ref = SessionRef.of(record);
+    stored.add(ref);
     inboundRecords.put(ref, record);
     List<InboundGroupSessionRecord> list = new ArrayList<>(inboundCopies(roomId, ref.sessionId()));
     list.removeIf(r -> r.senderKey().equals(senderKey));
@@ -429,6 +434,17 @@ final class GroupSessions {
     list.sort(java.util.Comparator.comparing(InboundGroupSessionRecord::senderKey));
     copies.put(new RoomSession(roomId, ref.sessionId()), List.copyOf(list));
     inbound.put(ref, session);
+  }
+
+  /**
+   * The sessions stored (new, or better than the stored copy) since the last call, then forgets
+   * them. Called by the machine after a step's save: a failed step's sessions are dropped with this
+   * object when the machine reloads.
+   */
+  List<SessionRef> takeStored() {
+    List<SessionRef> out = List.copyOf(stored);
+    stored.clear();
+    return out;
   }
 
   private void deleteInbound(InboundGroupSessionRecord r, Changes changes) {

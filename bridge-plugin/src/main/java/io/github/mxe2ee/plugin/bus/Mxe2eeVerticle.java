@@ -266,19 +266,20 @@ public final class Mxe2eeVerticle extends VerticleBase {
         }
       }
     }
+    for (JsonObject late : batch.late()) {
+      if (late.getValue("room_id") instanceof String roomId) {
+        publishLateEvent(roomId, late);
+      }
+    }
     return Future.succeededFuture();
   }
 
   /**
-   * Publishes an event decrypted after its key arrived late on {@code <prefix>.events.late} and
-   * counts it ({@code mxe2ee.late.keys.recovered}). The hook for the plugin's late-key re-emission;
-   * safe from any thread.
+   * Publishes an event decrypted after its key arrived late (docs/PLUGIN.md, "Late keys") on {@code
+   * <prefix>.events.late}; the plugin has counted it ({@code mxe2ee.late.keys.recovered}). Safe
+   * from any thread.
    */
   public void publishLateEvent(String roomId, JsonObject event) {
-    MatrixE2ee plugin = e2ee;
-    if (plugin != null) {
-      plugin.metrics().lateKeyRecovered();
-    }
     vertx
         .eventBus()
         .publish(
