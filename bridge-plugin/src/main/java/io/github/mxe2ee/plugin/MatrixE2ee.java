@@ -2,6 +2,7 @@ package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
 import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -100,6 +101,13 @@ public interface MatrixE2ee {
    * @return the event id; {@link IllegalStateException} before start or after close
    */
   Future<String> send(String roomId, String type, JsonObject content, String txnId);
+
+  /**
+   * The plugin's metrics (docs/METRICS.md): on the registry of {@link
+   * E2eeOptions#setMeterRegistry}, or on the plugin's own simple registry ({@code
+   * metrics().registry()}). Available from creation; never null.
+   */
+  Mxe2eeMetrics metrics();
 
   /** Our device's Ed25519 fingerprint (unpadded base64), after {@link #start()}; else null. */
   String fingerprint();

@@ -249,6 +249,7 @@ final class GroupSessions {
 
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
+    Map<String, Integer> withheldCodes = new java.util.TreeMap<>();
     boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
     byte[] sharedPayload = olm.sharedPayload("m.room_key", roomKey);
     for (String user : members) {
@@ -272,6 +273,7 @@ final class GroupSessions {
         if (code != null) {
           if (toldWithheld.add(ud)) {
             withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
+            withheldCodes.merge(code, 1, Integer::sum);
           }
         } else {
           keys.add(user, device.deviceId(), encrypted);
@@ -288,6 +290,7 @@ final class GroupSessions {
     }
     List<OutgoingRequest> all = new java.util.ArrayList<>(keyRequests);
     all.addAll(withheld.build());
+    withheldCodes.forEach((code, n) -> ctx.events.add(o -> o.withheldSent(code, n)));
     return all;
   }
 
@@ -309,6 +312,8 @@ final class GroupSessions {
     if (p == null) {
       return;
     }
+    int delivered = p.devices.size();
+    ctx.events.add(o -> o.roomKeysShared(p.roomId, delivered));
     boolean current =
         ctx.store
             .outboundGroupSession(p.roomId)

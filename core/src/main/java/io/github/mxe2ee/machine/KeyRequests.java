@@ -207,6 +207,7 @@ final class KeyRequests {
     ToDeviceBatcher batch = new ToDeviceBatcher(ctx, "m.room.encrypted");
     batch.add(sender, deviceId, encrypted);
     out.addAll(batch.build());
+    ctx.events.add(o -> o.keyRequestAnswered(sender, deviceId));
   }
 
   private void refuse(
@@ -237,6 +238,8 @@ final class KeyRequests {
     ToDeviceBatcher batch = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     batch.add(user, deviceId, c);
     out.addAll(batch.build());
+    ctx.events.add(o -> o.keyRequestRefused(code));
+    ctx.events.add(o -> o.withheldSent(code, 1));
   }
 
   /**

@@ -189,9 +189,17 @@ public final class OlmMachine implements AutoCloseable {
     Changes changes = new Changes();
     T result;
     ctx.counters.beginStep();
+    long saveNanos = 0;
+    boolean saved = false;
     try {
       result = body.run(changes);
-      ctx.store.save(changes);
+      long start = System.nanoTime();
+      try {
+        ctx.store.save(changes);
+      } finally {
+        saveNanos = System.nanoTime() - start;
+      }
+      saved = true;
       keyRequests.afterSave();
       noteAvailable(groups.takeStored());
     } catch (RuntimeException e) {
@@ -199,6 +207,7 @@ public final class OlmMachine implements AutoCloseable {
       throw e;
     } finally {
       ctx.counters.endStep();
+      ctx.events.endStep(saveNanos, saved, ctx.counters.snapshot());
     }
     return result;
   }
@@ -228,6 +237,15 @@ public final class OlmMachine implements AutoCloseable {
     available.clear();
     availableOverflowed = false;
     return out;
+  }
+
+  /**
+   * Sets the observer that learns what the machine did (store save times, bound counters, room keys
+   * shared, withheld notices, key requests answered and refused), or {@link MachineObserver#NONE}
+   * (the default; also for null). Called from any thread; takes effect from the next step.
+   */
+  public void setObserver(MachineObserver observer) {
+    ctx.events.setObserver(observer);
   }
 
   /**

@@ -160,6 +160,16 @@ public final class ConfigFiles {
           (int) pump.integer("max_rounds", options.getMaxPumpRounds(), 1, 1000));
       pump.finish();
     }
+    Section bus = root.section("bus");
+    if (bus != null) {
+      String prefix = bus.string("address_prefix", options.getBusAddressPrefix(), false);
+      try {
+        options.setBusAddressPrefix(prefix);
+      } catch (IllegalArgumentException e) {
+        throw bus.error("address_prefix", e.getMessage());
+      }
+      bus.finish();
+    }
     Section late = root.section("late_keys");
     if (late != null) {
       io.github.mxe2ee.plugin.latekeys.LateKeyOptions l = options.getLateKeys();

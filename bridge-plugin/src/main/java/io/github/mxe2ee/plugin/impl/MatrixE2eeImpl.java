@@ -16,6 +16,7 @@ import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
 import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
 import io.github.mxe2ee.plugin.latekeys.LateKeys;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -67,6 +68,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private final HomeserverClient client;
   private final E2eeOptions options;
   private final SyncBodyParser parser;
+  private final Mxe2eeMetrics metrics;
   private volatile State state = State.NEW;
   private volatile boolean closedOnWorker;
   private Future<Void> closing;
@@ -85,6 +87,17 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     this.client = client;
     this.options = options;
     this.parser = new SyncBodyParser(options.getMaxSyncBodyBytes());
+    this.metrics = new Mxe2eeMetrics();
+    metrics.bindTo(
+        options.getMeterRegistry() != null
+            ? options.getMeterRegistry()
+            : new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    client.setRequestListener(metrics.requestListener());
+  }
+
+  @Override
+  public Mxe2eeMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -122,6 +135,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
                       .withSharingStrategy(options.getSharingStrategy());
               machine = OlmMachine.open(config, store);
+              machine.setObserver(metrics.machineObserver());
+              metrics.bindTrustCounters(machine.trustCounters());
               lateKeys = LateKeys.open(store, options.getLateKeys());
               machine.setKeyRequestDelay(options.getLateKeys().getHoldMs());
               pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
@@ -255,6 +270,11 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
 
   /** Hands re-emitted events to the bot's late-decryption handler; its failure is logged. */
   private JsonObject emitLate(Object late) {
+    if (late instanceof JsonArray events) {
+      for (int i = 0; i < events.size(); i++) {
+        metrics.lateKeyRecovered();
+      }
+    }
     Handler<JsonObject> h = lateHandler;
     if (h != null && late instanceof JsonArray events) {
       for (Object o : events) {
@@ -363,6 +383,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     SyncView view = SyncView.of(body);
     if (mode != Mode.REPLAY) {
       SyncChanges meta = SyncChanges.fromSync(Json.toNode(view.e2eeMeta()));
+      metrics.oneTimeKeyCounts(meta.oneTimeKeyCounts());
       List<ObjectNode> toDevice = new ArrayList<>();
       for (JsonObject event : view.toDevice) {
         try {
@@ -592,12 +613,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               e.getClass().getSimpleName());
         }
         timeline.set(i, out);
+        logResult(roomId, event, result);
       }
     }
     return failed;
   }
 
-  private static JsonObject failedEvent(JsonObject event, String reason) {
+  private JsonObject failedEvent(JsonObject event, String reason) {
+    metrics.undecryptable(reason);
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     out.put("mxe2ee", new JsonObject().put("decryption_failure", reason));
     return out;
@@ -606,6 +629,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
+      metrics.eventDecrypted();
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
         try {
           machine.updateTrackedUsers(List.of(sender));
@@ -623,6 +647,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      metrics.undecryptable(u.reason().name());
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
       if (u.withheldCode() != null) {
         info.put("withheld_code", u.withheldCode());
@@ -630,6 +655,39 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       out.put("mxe2ee", info);
     }
     return out;
+  }
+
+  /**
+   * One line per room event: ids only (room, event, Megolm session, sender, sender device), never
+   * content or keys. Decrypted at FINE; undecryptable at INFO, with the cause, so an operator can
+   * follow a missing key without turning on debug logs.
+   */
+  private static void logResult(String roomId, JsonObject event, DecryptionResult result) {
+    JsonObject content = event.getValue("content") instanceof JsonObject c ? c : new JsonObject();
+    String session = String.valueOf(content.getValue("session_id"));
+    String eventId = String.valueOf(event.getValue("event_id"));
+    if (result instanceof DecryptionResult.Decrypted d) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "room {0}: event {1} decrypted (session {2}, sender {3}, device {4}, trust {5})",
+          roomId,
+          eventId,
+          session,
+          String.valueOf(event.getValue("sender")),
+          d.senderDeviceId(),
+          d.trust());
+    } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "room {0}: event {1} undecryptable: {2}{3} (session {4}, sender {5}, device {6})",
+          roomId,
+          eventId,
+          u.reason(),
+          u.withheldCode() == null ? "" : " " + u.withheldCode(),
+          session,
+          String.valueOf(event.getValue("sender")),
+          String.valueOf(content.getValue("device_id")));
+    }
   }
 
   private void logDropped(SyncBodyParser.Result parsed) {
