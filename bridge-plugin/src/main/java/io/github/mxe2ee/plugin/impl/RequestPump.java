@@ -4,6 +4,7 @@ import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
+import io.github.mxe2ee.plugin.http.Retrier;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.util.ArrayList;
@@ -17,24 +18,37 @@ import java.util.Set;
  * runs on the event loop. A failed request is reported to the machine, which produces it again
  * later where that makes sense.
  */
-final class RequestPump {
+final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Requests {
   private static final System.Logger LOG = System.getLogger(RequestPump.class.getName());
 
   private final WorkerExecutor worker;
   private final HomeserverClient client;
   private final OlmMachine machine;
   private final int maxRounds;
+  private final Retrier retrier;
   private final Set<String> inFlight = new HashSet<>();
 
-  RequestPump(WorkerExecutor worker, HomeserverClient client, OlmMachine machine, int maxRounds) {
+  /**
+   * @param retrier retries each request's rate limits and transient failures (every request the
+   *     machine makes is safe to repeat: to-device and send requests carry a fixed transaction id,
+   *     uploads and queries are idempotent, a repeated claim only uses up another one-time key)
+   */
+  RequestPump(
+      WorkerExecutor worker,
+      HomeserverClient client,
+      OlmMachine machine,
+      int maxRounds,
+      Retrier retrier) {
     this.worker = worker;
     this.client = client;
     this.machine = machine;
     this.maxRounds = maxRounds;
+    this.retrier = retrier;
   }
 
   /** Sends rounds of requests until the machine has nothing new or the round cap is reached. */
-  Future<Void> drain() {
+  @Override
+  public Future<Void> drain() {
     return round(0);
   }
 
@@ -60,7 +74,8 @@ final class RequestPump {
   }
 
   /** Sends {@code requests} (in parallel) and feeds each answer back. */
-  Future<Void> sendAll(List<OutgoingRequest> requests) {
+  @Override
+  public Future<Void> sendAll(List<OutgoingRequest> requests) {
     List<Future<Void>> all = new ArrayList<>();
     for (OutgoingRequest r : requests) {
       all.add(send(r));
@@ -69,11 +84,10 @@ final class RequestPump {
   }
 
   Future<Void> send(OutgoingRequest r) {
-    return client
-        .request(
-            r.method(),
-            r.path(),
-            r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson()))
+    io.vertx.core.json.JsonObject body =
+        r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson());
+    return retrier
+        .run(r.type().name(), () -> client.request(r.method(), r.path(), body))
         .transform(
             ar -> {
               inFlight.remove(r.requestId());
