@@ -6,11 +6,12 @@ import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.http.Retrier;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sends what the machine asks for and feeds the answers back (ARCHITECTURE.md, "A request pump
@@ -26,7 +27,9 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
   private final OlmMachine machine;
   private final int maxRounds;
   private final Retrier retrier;
-  private final Set<String> inFlight = new HashSet<>();
+
+  /** Requests being sent (by any drain) to the future that completes once fed back. */
+  private final Map<String, Future<Void>> inFlight = new ConcurrentHashMap<>();
 
   /**
    * @param retrier retries each request's rate limits and transient failures (every request the
@@ -46,7 +49,13 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
     this.retrier = retrier;
   }
 
-  /** Sends rounds of requests until the machine has nothing new or the round cap is reached. */
+  /**
+   * Sends rounds of requests until the machine has nothing new or the round cap is reached. A
+   * request that another drain already sends (the sync loop's and a send's drains run side by side)
+   * is waited for, not skipped: when this returns, every request the machine asked for when it was
+   * called has been answered and fed back, so a caller can rely on its effects (the devices of a
+   * user just tracked are known before the room key is shared).
+   */
   @Override
   public Future<Void> drain() {
     return round(0);
@@ -60,16 +69,25 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
         .executeBlocking(machine::outgoingRequests, true)
         .compose(
             requests -> {
-              List<OutgoingRequest> fresh = new ArrayList<>();
+              List<Future<Void>> waits = new ArrayList<>();
               for (OutgoingRequest r : requests) {
-                if (inFlight.add(r.requestId())) {
-                  fresh.add(r);
+                Promise<Void> mine = Promise.promise();
+                Future<Void> running = inFlight.putIfAbsent(r.requestId(), mine.future());
+                if (running == null) {
+                  send(r)
+                      .onComplete(
+                          ar -> {
+                            inFlight.remove(r.requestId());
+                            mine.handle(ar);
+                          });
+                  running = mine.future();
                 }
+                waits.add(running);
               }
-              if (fresh.isEmpty()) {
+              if (waits.isEmpty()) {
                 return Future.succeededFuture();
               }
-              return sendAll(fresh).compose(v -> round(n + 1));
+              return Future.join(waits).transform(ar -> round(n + 1));
             });
   }
 
@@ -90,7 +108,6 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
         .run(r.type().name(), () -> client.request(r.method(), r.path(), body))
         .transform(
             ar -> {
-              inFlight.remove(r.requestId());
               if (ar.succeeded()) {
                 return worker.executeBlocking(
                     () -> {
