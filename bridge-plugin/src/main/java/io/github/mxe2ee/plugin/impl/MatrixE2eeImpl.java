@@ -26,8 +26,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -379,6 +377,11 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    */
   private int room(SyncView.Room room, String statePart) {
     String roomId = room.roomId();
+    if (room.body().getValue("timeline") instanceof JsonObject t
+        && Boolean.TRUE.equals(t.getValue("limited"))) {
+      // A gap: with lazy-loaded members its membership changes may be missing; fetch again.
+      members.forget(roomId);
+    }
     int failed = followState(roomId, SyncView.state(room.body(), statePart));
     JsonArray timeline = SyncView.timeline(room.body());
     failed += followState(roomId, timeline);
@@ -595,9 +598,5 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             .eventually(() -> w.close())
             .mapEmpty();
     return closing;
-  }
-
-  private static String encode(String segment) {
-    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
   }
 }
