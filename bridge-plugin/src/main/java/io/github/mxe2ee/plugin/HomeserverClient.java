@@ -1,6 +1,7 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.plugin.http.BoundedBodyCodec;
+import io.github.mxe2ee.plugin.http.RequestListener;
 import io.github.mxe2ee.plugin.http.SyncBodyException;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.vertx.core.Future;
@@ -58,6 +59,7 @@ public final class HomeserverClient {
   private final SyncBodyParser syncParser;
   private volatile Session session;
   private volatile long requestTimeoutMs = REQUEST_TIMEOUT_MS;
+  private volatile RequestListener listener = RequestListener.NONE;
 
   /**
    * @param client the Web Client to send with; not closed by this class
@@ -77,6 +79,17 @@ public final class HomeserverClient {
     this.client = Objects.requireNonNull(client, "client");
     Objects.requireNonNull(baseUrl, "baseUrl");
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+  }
+
+  /**
+   * Sets who is told about every completed request (for metrics: {@link
+   * io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics#requestListener()}); null for nobody.
+   *
+   * @return this
+   */
+  public HomeserverClient setRequestListener(RequestListener listener) {
+    this.listener = listener == null ? RequestListener.NONE : listener;
+    return this;
   }
 
   /** The homeserver base URL without trailing slash. */
@@ -125,11 +138,16 @@ public final class HomeserverClient {
       body.put("device_id", deviceId);
     }
     String path = "/_matrix/client/v3/login";
-    return client
-        .postAbs(baseUrl + path)
-        .timeout(requestTimeoutMs)
-        .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
-        .sendJsonObject(body)
+    long start = System.nanoTime();
+    return observed(
+            "POST",
+            path,
+            start,
+            client
+                .postAbs(baseUrl + path)
+                .timeout(requestTimeoutMs)
+                .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
+                .sendJsonObject(body))
         .map(resp -> json(path, resp))
         .map(
             json -> {
@@ -138,6 +156,42 @@ public final class HomeserverClient {
                       required(path, json, "user_id"),
                       required(path, json, "device_id"),
                       required(path, json, "access_token"));
+              session = s;
+              return s;
+            });
+  }
+
+  /**
+   * Uses an existing access token instead of a password login: asks {@code GET
+   * /_matrix/client/v3/account/whoami} (Client-Server API, "Current account information") who it
+   * belongs to and keeps the session.
+   *
+   * @param accessToken the token; kept in memory only, never printed
+   * @return the session; fails with {@link HomeserverException} if the server refuses the token or
+   *     names no device for it
+   */
+  public Future<Session> loginWithAccessToken(String accessToken) {
+    Objects.requireNonNull(accessToken, "accessToken");
+    String path = "/_matrix/client/v3/account/whoami";
+    long start = System.nanoTime();
+    return observed(
+            "GET",
+            path,
+            start,
+            client
+                .getAbs(baseUrl + path)
+                .bearerTokenAuthentication(accessToken)
+                .timeout(requestTimeoutMs)
+                .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
+                .send())
+        .map(resp -> json(path, resp))
+        .map(
+            json -> {
+              Session s =
+                  new Session(
+                      required(path, json, "user_id"),
+                      required(path, json, "device_id"),
+                      accessToken);
               session = s;
               return s;
             });
@@ -188,8 +242,9 @@ public final class HomeserverClient {
     if (filter != null) {
       req.addQueryParam("filter", filter);
     }
-    return req.as(new BoundedBodyCodec(syncParser.maxDocumentBytes()))
-        .send()
+    long start = System.nanoTime();
+    return observed(
+            "GET", path, start, req.as(new BoundedBodyCodec(syncParser.maxDocumentBytes())).send())
         .map(resp -> parsed(path, resp, syncParser))
         .map(
             result -> {
@@ -293,7 +348,33 @@ public final class HomeserverClient {
             .bearerTokenAuthentication(s.accessToken)
             .timeout(requestTimeoutMs)
             .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
-    return body == null ? req.send() : req.sendJsonObject(body);
+    long start = System.nanoTime();
+    return observed(method, path, start, body == null ? req.send() : req.sendJsonObject(body));
+  }
+
+  /**
+   * Tells the {@link RequestListener} when {@code answer} completes; a listener error is ignored.
+   */
+  private <T> Future<HttpResponse<T>> observed(
+      String method, String path, long start, Future<HttpResponse<T>> answer) {
+    RequestListener l = listener;
+    if (l == RequestListener.NONE) {
+      return answer;
+    }
+    int q = path.indexOf('?');
+    String bare = q < 0 ? path : path.substring(0, q);
+    return answer.andThen(
+        ar -> {
+          try {
+            l.completed(
+                method,
+                bare,
+                ar.succeeded() ? ar.result().statusCode() : 0,
+                System.nanoTime() - start);
+          } catch (RuntimeException ignored) {
+            // Metrics never break a request.
+          }
+        });
   }
 
   /** The body of a (non-2xx) answer as a JSON object within the bounds, or null. */

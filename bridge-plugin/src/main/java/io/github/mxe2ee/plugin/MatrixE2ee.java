@@ -1,7 +1,10 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
+import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
@@ -127,6 +130,13 @@ public interface MatrixE2ee {
    */
   Future<String> send(String roomId, String type, JsonObject content, String txnId);
 
+  /**
+   * The plugin's metrics (docs/METRICS.md): on the registry of {@link
+   * E2eeOptions#setMeterRegistry}, or on the plugin's own simple registry ({@code
+   * metrics().registry()}). Available from creation; never null.
+   */
+  Mxe2eeMetrics metrics();
+
   /** Our device's Ed25519 fingerprint (unpadded base64), after {@link #start()}; else null. */
   String fingerprint();
 
@@ -136,4 +146,26 @@ public interface MatrixE2ee {
    * Calls made after it fail with {@link IllegalStateException}.
    */
   Future<Void> close();
+
+  /**
+   * Sets the handler of late decryptions (docs/PLUGIN.md, "Late keys"), replacing any earlier one;
+   * null removes it. An encrypted timeline event whose key was missing is delivered undecryptable
+   * (with {@code mxe2ee.decryption_failure} {@code MISSING_SESSION} or {@code UNKNOWN_INDEX} and
+   * {@code mxe2ee.held: true}) and held; when its key arrives later (room key, forwarded key,
+   * backup or key-file import), it is decrypted and passed to this handler, on the Vert.x context
+   * of the call that processed the key, as the event would have been decrypted in {@link #onSync}
+   * plus {@code room_id} and {@code mxe2ee.late: true}. Each held event is passed at most once;
+   * held events are bounded ({@link io.github.mxe2ee.plugin.latekeys.LateKeyOptions}) and survive a
+   * restart. Bots on {@link io.github.mxe2ee.plugin.bot.SyncLoop} also get them in {@link
+   * io.github.mxe2ee.plugin.bot.SyncBatch#late()}, with the loop's at-least-once guarantee.
+   *
+   * @return this
+   */
+  MatrixE2ee onLateDecryption(Handler<JsonObject> handler);
+
+  /**
+   * Undecryptable events by cause, events held for a late key, dropped and re-emitted; all 0 before
+   * {@link #start()}. Safe from any thread.
+   */
+  LateKeyStats lateKeyStats();
 }

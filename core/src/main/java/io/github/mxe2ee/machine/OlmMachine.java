@@ -78,6 +78,15 @@ public final class OlmMachine implements AutoCloseable {
   /** Claims that replace wedged sessions: their new sessions announce themselves with m.dummy. */
   private final java.util.Set<String> unwedgeClaims = new java.util.HashSet<>();
 
+  /**
+   * Sessions stored by saved steps and not yet taken ({@link #takeAvailableSessions}); in memory,
+   * outliving reloads (a failed step adds nothing: its sessions were not saved).
+   */
+  private final java.util.Set<AvailableSessions.Session> available =
+      new java.util.LinkedHashSet<>();
+
+  private boolean availableOverflowed;
+
   /** SAS verifications (in memory only); outlive reloads like the replay guard. */
   private final Verifications verifications;
 
@@ -183,17 +192,63 @@ public final class OlmMachine implements AutoCloseable {
     Changes changes = new Changes();
     T result;
     ctx.counters.beginStep();
+    long saveNanos = 0;
+    boolean saved = false;
     try {
       result = body.run(changes);
-      ctx.store.save(changes);
+      long start = System.nanoTime();
+      try {
+        ctx.store.save(changes);
+      } finally {
+        saveNanos = System.nanoTime() - start;
+      }
+      saved = true;
       keyRequests.afterSave();
+      noteAvailable(groups.takeStored());
     } catch (RuntimeException e) {
       load();
       throw e;
     } finally {
       ctx.counters.endStep();
+      ctx.events.endStep(saveNanos, saved, ctx.counters.snapshot());
     }
     return result;
+  }
+
+  private void noteAvailable(List<GroupSessions.SessionRef> stored) {
+    for (GroupSessions.SessionRef r : stored) {
+      if (available.size() >= AvailableSessions.MAX_TRACKED_SESSIONS) {
+        availableOverflowed = true;
+        return;
+      }
+      available.add(new AvailableSessions.Session(r.roomId(), r.senderKey(), r.sessionId()));
+    }
+  }
+
+  /**
+   * The Megolm sessions that became decryptable (or decryptable from an earlier message index) in
+   * the steps saved since the last call, from any source (room keys, forwarded keys, key files,
+   * backups), and forgets them: a caller that holds undecryptable events retries only those of
+   * these sessions (issue 12, "late keys"). In memory only: after a restart, nothing is listed, and
+   * a caller should retry everything it held once.
+   */
+  public AvailableSessions takeAvailableSessions() {
+    if (available.isEmpty() && !availableOverflowed) {
+      return AvailableSessions.NONE;
+    }
+    AvailableSessions out = new AvailableSessions(available, availableOverflowed);
+    available.clear();
+    availableOverflowed = false;
+    return out;
+  }
+
+  /**
+   * Sets the observer that learns what the machine did (store save times, bound counters, room keys
+   * shared, withheld notices, key requests answered and refused), or {@link MachineObserver#NONE}
+   * (the default; also for null). Called from any thread; takes effect from the next step.
+   */
+  public void setObserver(MachineObserver observer) {
+    ctx.events.setObserver(observer);
   }
 
   /**
@@ -713,6 +768,24 @@ public final class OlmMachine implements AutoCloseable {
         keyRequests.want(roomId, sessionId, changes);
       }
     }
+  }
+
+  /**
+   * Sets how long a missing room key is waited for before {@link #outgoingRequests} asks our own
+   * devices for it (issue 12, "late keys": a room key is sent to-device just before its first
+   * message and often arrives one sync after it; asking at once mostly asks for keys in flight).
+   * Default 0: at once. Measured with the configured clock from the decrypt that found the key
+   * missing; in memory only (a request stored before a restart is sent at once after it). {@link
+   * #requestRoomKey} is never delayed. The caller must call {@link #outgoingRequests} again after
+   * the delay.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public void setKeyRequestDelay(long delayMs) {
+    if (delayMs < 0) {
+      throw new IllegalArgumentException("delayMs must not be negative, was " + delayMs);
+    }
+    ctx.keyRequestDelayMs = delayMs;
   }
 
   /**

@@ -173,6 +173,53 @@ public final class ConfigFiles {
       options.setRetryPolicy(new RetryPolicy(attempts, initial, max, total, d.jitter()));
       pump.finish();
     }
+    Section bus = root.section("bus");
+    if (bus != null) {
+      String prefix = bus.string("address_prefix", options.getBusAddressPrefix(), false);
+      try {
+        options.setBusAddressPrefix(prefix);
+      } catch (IllegalArgumentException e) {
+        throw bus.error("address_prefix", e.getMessage());
+      }
+      bus.finish();
+    }
+    Section late = root.section("late_keys");
+    if (late != null) {
+      io.github.mxe2ee.plugin.latekeys.LateKeyOptions l = options.getLateKeys();
+      l.setHoldMs(
+          late.integer(
+              "hold_ms",
+              l.getHoldMs(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_HOLD_MS));
+      l.setMaxHeldEvents(
+          (int)
+              late.integer(
+                  "max_held_events",
+                  l.getMaxHeldEvents(),
+                  0,
+                  io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_EVENTS));
+      l.setMaxHeldBytes(
+          late.integer(
+              "max_held_bytes",
+              l.getMaxHeldBytes(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_BYTES));
+      l.setMaxHeldEventsPerRoom(
+          (int)
+              late.integer(
+                  "max_held_events_per_room",
+                  l.getMaxHeldEventsPerRoom(),
+                  0,
+                  io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_EVENTS));
+      l.setMaxHeldBytesPerRoom(
+          late.integer(
+              "max_held_bytes_per_room",
+              l.getMaxHeldBytesPerRoom(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_BYTES));
+      late.finish();
+    }
     root.finish();
     return options;
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.E2eeOptions;
+import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,30 @@ class ConfigFilesTest {
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
     assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
+    assertEquals(LateKeyOptions.DEFAULT_HOLD_MS, o.getLateKeys().getHoldMs());
+    assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_EVENTS, o.getLateKeys().getMaxHeldEvents());
+    assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_BYTES, o.getLateKeys().getMaxHeldBytes());
+    assertEquals(
+        LateKeyOptions.DEFAULT_MAX_HELD_EVENTS_PER_ROOM, o.getLateKeys().getMaxHeldEventsPerRoom());
+    assertEquals(
+        LateKeyOptions.DEFAULT_MAX_HELD_BYTES_PER_ROOM, o.getLateKeys().getMaxHeldBytesPerRoom());
+  }
+
+  @Test
+  void lateKeysSectionIsRead_andItsBoundsChecked() throws IOException {
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "late.yaml",
+                "late_keys:\n  hold_ms: 1500\n  max_held_events: 7\n  max_held_bytes: 9000\n"
+                    + "  max_held_events_per_room: 2\n  max_held_bytes_per_room: 4000\n"));
+    assertEquals(1500, o.getLateKeys().getHoldMs());
+    assertEquals(7, o.getLateKeys().getMaxHeldEvents());
+    assertEquals(9000, o.getLateKeys().getMaxHeldBytes());
+    assertEquals(2, o.getLateKeys().getMaxHeldEventsPerRoom());
+    assertEquals(4000, o.getLateKeys().getMaxHeldBytesPerRoom());
+    assertTrue(refused("late_keys:\n  hold_ms: 600000\n").getMessage().contains("hold_ms"));
+    assertTrue(refused("late_keys:\n  hold: 1\n").getMessage().contains("hold"));
   }
 
   @Test
