@@ -44,6 +44,8 @@ public class E2eeOptions {
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
+  private io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy =
+      io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT;
   private String recoveryKeyFile;
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
@@ -65,6 +67,7 @@ public class E2eeOptions {
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
     this.maxPumpRounds = other.maxPumpRounds;
+    this.retryPolicy = other.retryPolicy;
     this.recoveryKeyFile = other.recoveryKeyFile;
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
@@ -299,6 +302,22 @@ public class E2eeOptions {
       throw new IllegalArgumentException("maxPumpRounds must be at least 1");
     }
     this.maxPumpRounds = maxPumpRounds;
+    return this;
+  }
+
+  /** When failed homeserver requests of sends and of the request pump are retried. */
+  public io.github.mxe2ee.plugin.http.RetryPolicy getRetryPolicy() {
+    return retryPolicy;
+  }
+
+  /**
+   * Sets when failed homeserver requests of {@link MatrixE2ee#send} and of the machine's request
+   * pump are retried (rate limits, transient errors); default {@link
+   * io.github.mxe2ee.plugin.http.RetryPolicy#DEFAULT}, {@link
+   * io.github.mxe2ee.plugin.http.RetryPolicy#NONE} for none.
+   */
+  public E2eeOptions setRetryPolicy(io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy) {
+    this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
     return this;
   }
 

@@ -58,6 +58,7 @@ public final class HomeserverClient {
   private final String baseUrl;
   private final SyncBodyParser syncParser;
   private volatile Session session;
+  private volatile long requestTimeoutMs = REQUEST_TIMEOUT_MS;
   private volatile RequestListener listener = RequestListener.NONE;
 
   /**
@@ -96,6 +97,21 @@ public final class HomeserverClient {
     return baseUrl;
   }
 
+  /**
+   * Sets how long a request other than {@code /sync} may take before it is abandoned with a timeout
+   * (a transient failure that {@link io.github.mxe2ee.plugin.http.RetryPolicy} retries); default
+   * {@link #REQUEST_TIMEOUT_MS}.
+   *
+   * @return this
+   */
+  public HomeserverClient setRequestTimeoutMs(long timeoutMs) {
+    if (timeoutMs < 1) {
+      throw new IllegalArgumentException("timeoutMs must be positive, was " + timeoutMs);
+    }
+    this.requestTimeoutMs = timeoutMs;
+    return this;
+  }
+
   /** The logged-in session, or null before a successful {@link #login}. */
   public Session session() {
     return session;
@@ -129,7 +145,7 @@ public final class HomeserverClient {
             start,
             client
                 .postAbs(baseUrl + path)
-                .timeout(REQUEST_TIMEOUT_MS)
+                .timeout(requestTimeoutMs)
                 .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
                 .sendJsonObject(body))
         .map(resp -> json(path, resp))
@@ -165,7 +181,7 @@ public final class HomeserverClient {
             client
                 .getAbs(baseUrl + path)
                 .bearerTokenAuthentication(accessToken)
-                .timeout(REQUEST_TIMEOUT_MS)
+                .timeout(requestTimeoutMs)
                 .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
                 .send())
         .map(resp -> json(path, resp))
@@ -330,7 +346,7 @@ public final class HomeserverClient {
         client
             .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
             .bearerTokenAuthentication(s.accessToken)
-            .timeout(REQUEST_TIMEOUT_MS)
+            .timeout(requestTimeoutMs)
             .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
     long start = System.nanoTime();
     return observed(method, path, start, body == null ? req.send() : req.sendJsonObject(body));
@@ -391,14 +407,51 @@ public final class HomeserverClient {
     }
     JsonObject body = parsed == null ? null : parsed.body();
     if (resp.statusCode() / 100 != 2) {
-      String errcode = body == null ? null : body.getString("errcode");
-      String error = body == null ? "no body" : body.getString("error", "no error message");
-      throw new HomeserverException(path, resp.statusCode(), errcode, error);
+      String errcode =
+          body == null ? null : body.getValue("errcode") instanceof String c ? c : null;
+      String error =
+          body == null
+              ? "no body"
+              : body.getValue("error") instanceof String m ? m : "no error message";
+      throw new HomeserverException(
+          path,
+          resp.statusCode(),
+          errcode,
+          error,
+          retryAfterMs(body, resp.getHeader("Retry-After")));
     }
     if (body == null) {
       throw new HomeserverException(path, resp.statusCode(), null, "empty body, expected JSON");
     }
     return parsed;
+  }
+
+  /**
+   * The wait a failed answer asks for (Client-Server API, "Rate limiting"): the body's {@code
+   * retry_after_ms} (a non-negative integer), else the {@code Retry-After} header (RFC 9110 section
+   * 10.2.3: delay seconds or an HTTP date); -1 if neither is usable.
+   */
+  static long retryAfterMs(JsonObject body, String header) {
+    if (body != null
+        && body.getValue("retry_after_ms") instanceof Number n
+        && !(n instanceof Double || n instanceof Float)
+        && n.longValue() >= 0) {
+      return n.longValue();
+    }
+    if (header == null || header.isBlank()) {
+      return -1;
+    }
+    String h = header.trim();
+    try {
+      if (h.chars().allMatch(Character::isDigit) && h.length() <= 9) {
+        return Long.parseLong(h) * 1000;
+      }
+      java.time.ZonedDateTime at =
+          java.time.ZonedDateTime.parse(h, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      return Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private static String required(String path, JsonObject json, String field) {

@@ -90,9 +90,12 @@ public final class OlmMachine implements AutoCloseable {
   /** SAS verifications (in memory only); outlive reloads like the replay guard. */
   private final Verifications verifications;
 
+  private final UnsentRoomEvents unsent;
+
   private OlmMachine(Context ctx) {
     this.ctx = ctx;
     this.ownDevice = new OwnDeviceCheck(ctx);
+    this.unsent = new UnsentRoomEvents(ctx);
     load();
     this.verifications =
         new Verifications(
@@ -618,6 +621,54 @@ public final class OlmMachine implements AutoCloseable {
   public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content) {
     ownDevice.ensureNoConflict();
     return step(changes -> groups.encrypt(roomId, type, content, changes));
+  }
+
+  /**
+   * Encrypts a room event for {@code PUT /rooms/{roomId}/send/m.room.encrypted/{txnId}} so that one
+   * transaction id has one ciphertext: the first call for (room, {@code txnId}) encrypts (as {@link
+   * #encryptRoomEvent(String, String, ObjectNode)}) and saves the ciphertext in the same step as
+   * the index advance; later calls, also after a restart, return that ciphertext unchanged (and
+   * ignore {@code type} and {@code content}, as the homeserver ignores a repeated transaction's
+   * body) until {@link #forgetUnsentRoomEvent} or until it is a day old. At most {@value
+   * UnsentRoomEvents#MAX_ENTRIES} such ciphertexts are kept; the oldest go first.
+   *
+   * @throws IllegalStateException if no room key was shared for the room yet and none is stored
+   */
+  public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content, String txnId) {
+    Objects.requireNonNull(txnId, "txnId");
+    ownDevice.ensureNoConflict();
+    return step(
+        changes -> {
+          Optional<ObjectNode> stored = unsent.get(roomId, txnId);
+          if (stored.isPresent()) {
+            return stored.get();
+          }
+          ObjectNode encrypted = groups.encrypt(roomId, type, content, changes);
+          unsent.put(roomId, txnId, encrypted, changes);
+          return encrypted;
+        });
+  }
+
+  /** Whether a ciphertext for (room, {@code txnId}) is stored (see {@link #encryptRoomEvent}). */
+  public boolean hasUnsentRoomEvent(String roomId, String txnId) {
+    return unsent.get(roomId, txnId).isPresent();
+  }
+
+  /**
+   * Forgets the stored ciphertext of (room, {@code txnId}): the homeserver answered its send, or
+   * the send was given up. Does nothing if there is none.
+   */
+  public void forgetUnsentRoomEvent(String roomId, String txnId) {
+    run(changes -> unsent.remove(roomId, txnId, changes));
+  }
+
+  /**
+   * The room's {@code history_visibility} as last recorded by {@link #onHistoryVisibility}, if any
+   * (the spec's default when absent is {@code shared}).
+   */
+  public Optional<String> historyVisibility(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return Optional.ofNullable(RoomSettings.load(ctx, roomId).historyVisibility());
   }
 
   /**

@@ -4,19 +4,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.machine.DecryptionResult;
 import io.github.mxe2ee.machine.MachineConfig;
 import io.github.mxe2ee.machine.OlmMachine;
-import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.machine.SyncChanges;
 import io.github.mxe2ee.machine.SyncCheckpoint;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.MatrixE2ee;
-import io.github.mxe2ee.plugin.UnencryptedRoomException;
+import io.github.mxe2ee.plugin.http.Retrier;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
 import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
 import io.github.mxe2ee.plugin.latekeys.LateKeys;
 import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
+import io.github.mxe2ee.plugin.send.RoomMembers;
+import io.github.mxe2ee.plugin.send.RoomSender;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -29,8 +30,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -76,6 +75,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private CryptoStore store;
   private OlmMachine machine;
   private RequestPump pump;
+  private volatile RoomSender sender;
+  private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
   private volatile Handler<JsonObject> lateHandler;
   private final java.util.concurrent.atomic.AtomicBoolean keyRequestDrainScheduled =
@@ -139,7 +140,18 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               metrics.bindTrustCounters(machine.trustCounters());
               lateKeys = LateKeys.open(store, options.getLateKeys());
               machine.setKeyRequestDelay(options.getLateKeys().getHoldMs());
-              pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
+              Retrier retrier = new Retrier(vertx, options.getRetryPolicy());
+              pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds(), retrier);
+              sender =
+                  new RoomSender(
+                      client,
+                      retrier,
+                      this::onWorker,
+                      pump,
+                      machine,
+                      members,
+                      options.isRefuseUnencrypted(),
+                      Json::toNode);
               return null;
             },
             true)
@@ -495,6 +507,11 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    */
   private int room(SyncView.Room room, String statePart) {
     String roomId = room.roomId();
+    if (room.body().getValue("timeline") instanceof JsonObject t
+        && Boolean.TRUE.equals(t.getValue("limited"))) {
+      // A gap: with lazy-loaded members its membership changes may be missing; fetch again.
+      members.forget(roomId);
+    }
     int failed = followState(roomId, SyncView.state(room.body(), statePart));
     JsonArray timeline = SyncView.timeline(room.body());
     failed += followState(roomId, timeline);
@@ -519,8 +536,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                   content.getValue("history_visibility") instanceof String v ? v : "shared");
           case "m.room.member" -> {
             Object membership = content.getValue("membership");
+            members.onMember(roomId, stateKey, String.valueOf(membership));
             if ("leave".equals(membership) || "ban".equals(membership)) {
               machine.invalidateGroupSession(roomId);
+              if (stateKey.equals(machine.userId())) {
+                members.forget(roomId);
+              }
             } else if ("join".equals(membership) || "invite".equals(membership)) {
               machine.updateTrackedUsers(List.of(stateKey));
             }
@@ -708,38 +729,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     if (e != null) {
       return Future.failedFuture(e);
     }
-    String path = "/_matrix/client/v3/rooms/" + encode(roomId) + "/joined_members";
-    return client
-        .request("GET", path, null)
-        .compose(
-            body -> {
-              List<String> members =
-                  new ArrayList<>(body.getJsonObject("joined", new JsonObject()).fieldNames());
-              return onWorker(
-                      "encrypt()",
-                      () -> {
-                        machine.updateTrackedUsers(members);
-                        return null;
-                      })
-                  .compose(v -> pump.drain())
-                  .compose(v -> onWorker("encrypt()", () -> machine.getMissingSessions(members)))
-                  .compose(this::sendIfPresent)
-                  .compose(v -> onWorker("encrypt()", () -> machine.shareRoomKey(roomId, members)))
-                  .compose(pump::sendAll)
-                  .compose(
-                      v ->
-                          onWorker(
-                              "encrypt()",
-                              () -> {
-                                ObjectNode encrypted =
-                                    machine.encryptRoomEvent(roomId, type, Json.toNode(content));
-                                return Json.toVertx(encrypted);
-                              }));
-            });
-  }
-
-  private Future<Void> sendIfPresent(Optional<OutgoingRequest> request) {
-    return request.map(pump::send).orElse(Future.succeededFuture());
+    return sender.encrypt(roomId, type, content);
   }
 
   @Override
@@ -753,63 +743,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     if (e != null) {
       return Future.failedFuture(e);
     }
-    return isEncrypted(roomId)
-        .compose(
-            encrypted -> {
-              if (encrypted) {
-                return encrypt(roomId, type, content)
-                    .compose(c -> put(roomId, "m.room.encrypted", txnId, c));
-              }
-              if (options.isRefuseUnencrypted()) {
-                return Future.failedFuture(new UnencryptedRoomException(roomId));
-              }
-              return put(roomId, type, txnId, content);
-            });
-  }
-
-  private Future<String> put(String roomId, String type, String txnId, JsonObject content) {
-    return client
-        .request(
-            "PUT",
-            "/_matrix/client/v3/rooms/"
-                + encode(roomId)
-                + "/send/"
-                + encode(type)
-                + "/"
-                + encode(txnId),
-            content)
-        .map(resp -> resp.getString("event_id"));
-  }
-
-  /**
-   * Whether the room is encrypted: known from its state ({@code m.room.encryption} seen in a sync
-   * or fetched before), or else asked from the server ({@code GET .../state/m.room.encryption/}:
-   * 404 means unencrypted; a found event is recorded, so it is asked only once).
-   */
-  private Future<Boolean> isEncrypted(String roomId) {
-    return onWorker("send()", () -> machine.isRoomEncrypted(roomId))
-        .compose(
-            known -> {
-              if (known) {
-                return Future.succeededFuture(true);
-              }
-              String path =
-                  "/_matrix/client/v3/rooms/" + encode(roomId) + "/state/m.room.encryption/";
-              return client
-                  .request("GET", path, null)
-                  .compose(
-                      content ->
-                          onWorker(
-                              "send()",
-                              () -> {
-                                machine.onRoomEncryption(roomId, Json.toNode(content));
-                                return true;
-                              }),
-                      err ->
-                          err instanceof HomeserverException h && h.statusCode() == 404
-                              ? Future.succeededFuture(false)
-                              : Future.failedFuture(err));
-            });
+    return sender.send(roomId, type, content, txnId);
   }
 
   @Override
@@ -852,9 +786,5 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             .eventually(() -> w.close())
             .mapEmpty();
     return closing;
-  }
-
-  private static String encode(String segment) {
-    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
   }
 }

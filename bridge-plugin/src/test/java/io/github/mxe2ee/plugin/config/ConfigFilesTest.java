@@ -45,6 +45,7 @@ class ConfigFilesTest {
     assertEquals(E2eeOptions.DEFAULT_PICKLE_KEY_FILE, o.getPickleKeyFile());
     assertEquals(SharingStrategy.ALL_DEVICES, o.getSharingStrategy());
     assertEquals(E2eeOptions.DEFAULT_MAX_PUMP_ROUNDS, o.getMaxPumpRounds());
+    assertEquals(io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT, o.getRetryPolicy());
     assertFalse(o.isRefuseUnencrypted());
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
@@ -121,6 +122,25 @@ class ConfigFilesTest {
     assertFalse(shown.contains("s3cret"), shown);
     assertFalse(shown.contains("password=x"), shown);
     assertFalse(shown.contains("AAECAw"), shown);
+  }
+
+  @Test
+  void retryPolicyIsRead_andAnInvertedBackoffRangeRefused() throws IOException {
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "retry.yaml",
+                "requests: {retry_max_attempts: 3, retry_initial_backoff_ms: 100,"
+                    + " retry_max_backoff_ms: 900, retry_max_total_ms: 5000}\n"));
+    assertEquals(
+        new io.github.mxe2ee.plugin.http.RetryPolicy(
+            3, 100, 900, 5000, io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT_JITTER),
+        o.getRetryPolicy());
+    assertEquals(
+        "requests.retry_max_backoff_ms",
+        refused("requests: {retry_initial_backoff_ms: 1000, retry_max_backoff_ms: 10}\n").field());
+    assertEquals(
+        "requests.retry_max_attempts", refused("requests: {retry_max_attempts: 0}\n").field());
   }
 
   @Test
