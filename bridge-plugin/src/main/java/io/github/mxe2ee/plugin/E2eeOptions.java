@@ -50,6 +50,8 @@ public class E2eeOptions {
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
+  private io.github.mxe2ee.plugin.media.MediaOptions media =
+      new io.github.mxe2ee.plugin.media.MediaOptions();
   private MeterRegistry meterRegistry;
   private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
   private LateKeyOptions lateKeys = new LateKeyOptions();
@@ -72,9 +74,21 @@ public class E2eeOptions {
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+    this.media = new io.github.mxe2ee.plugin.media.MediaOptions(other.media);
     this.meterRegistry = other.meterRegistry;
     this.busAddressPrefix = other.busAddressPrefix;
     this.lateKeys = new LateKeyOptions(other.lateKeys);
+  }
+
+  /** The options of encrypted attachments (size limits, timeouts, temporary directory). */
+  public io.github.mxe2ee.plugin.media.MediaOptions getMedia() {
+    return media;
+  }
+
+  /** Sets the options of encrypted attachments; copied. */
+  public E2eeOptions setMedia(io.github.mxe2ee.plugin.media.MediaOptions media) {
+    this.media = new io.github.mxe2ee.plugin.media.MediaOptions(media);
+    return this;
   }
 
   /**

@@ -131,6 +131,23 @@ public interface MatrixE2ee {
   Future<String> send(String roomId, String type, JsonObject content, String txnId);
 
   /**
+   * Whether the room is encrypted: known from its state ({@code m.room.encryption} seen in a sync
+   * or fetched before), else asked from the server once ({@code GET
+   * /rooms/{roomId}/state/m.room.encryption/}, 404 meaning no).
+   *
+   * @return failed with {@link IllegalStateException} before start or after close
+   */
+  Future<Boolean> isRoomEncrypted(String roomId);
+
+  /**
+   * Encrypted attachments: {@link io.github.mxe2ee.plugin.media.Attachments#sendFile} and {@link
+   * io.github.mxe2ee.plugin.media.Attachments#downloadFile}, streaming, with the limits of {@link
+   * E2eeOptions#getMedia()} (docs/ATTACHMENTS.md). The same instance on every call; its HTTP client
+   * is closed by {@link #close()}.
+   */
+  io.github.mxe2ee.plugin.media.Attachments attachments();
+
+  /**
    * The plugin's metrics (docs/METRICS.md): on the registry of {@link
    * E2eeOptions#setMeterRegistry}, or on the plugin's own simple registry ({@code
    * metrics().registry()}). Available from creation; never null.

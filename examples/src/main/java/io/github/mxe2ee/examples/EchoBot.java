@@ -6,6 +6,9 @@ import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.bot.SyncBatch;
 import io.github.mxe2ee.plugin.bot.SyncLoop;
 import io.github.mxe2ee.plugin.bot.SyncLoopOptions;
+import io.github.mxe2ee.plugin.media.Attachments;
+import io.github.mxe2ee.plugin.media.FileMessage;
+import io.github.mxe2ee.plugin.media.SentFile;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -24,11 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Example encrypted echo bot: logs in with a password, starts the mxe2ee plugin ({@link
  * MatrixE2ee}), joins the rooms it is invited to, and answers every text message in an encrypted
- * room with an encrypted {@code m.notice} "echo: ..." (messages from the initial sync are history
- * and are not answered). A message whose room key arrived late is answered when the plugin re-emits
- * it ({@link SyncBatch#late()}), with the same transaction id. It logs event ids, never content.
- * Its keys live in a SQLite store under {@link #DEFAULT_STORE_DIR}, with the pickle key in a 0600
- * key file beside it.
+ * room with an encrypted {@code m.notice} "echo: ..." and every encrypted file ({@code m.image},
+ * {@code m.file}, {@code m.video}, {@code m.audio}) with the same bytes sent back as a new
+ * encrypted file (messages from the initial sync are history and are not answered). A message whose
+ * room key arrived late is answered when the plugin re-emits it ({@link SyncBatch#late()}), with
+ * the same transaction id. It logs event ids, never content. Its keys live in a SQLite store under
+ * {@link #DEFAULT_STORE_DIR}, with the pickle key in a 0600 key file beside it.
  *
  * <p>Run it with {@code bash scripts/demo.sh}, which starts the dev homeserver and passes {@code
  * --homeserver}; settings are resolved by {@link EchoBotConfig}. Ctrl-C (SIGINT) stops the loop,
@@ -69,6 +73,7 @@ public final class EchoBot {
   private volatile boolean stopped;
   private volatile MatrixE2ee e2ee;
   private volatile SyncLoop loop;
+  private volatile Path workDir = Path.of(DEFAULT_STORE_DIR);
   private final AtomicLong echoCount = new AtomicLong();
 
   /**
@@ -101,6 +106,7 @@ public final class EchoBot {
             session -> {
               LOG.log(System.Logger.Level.INFO, "logged in as {0}", session);
               Path dir = Path.of(DEFAULT_STORE_DIR, session.userId() + "_" + session.deviceId());
+              workDir = dir;
               return vertx
                   .executeBlocking(() -> Files.createDirectories(dir))
                   .compose(
@@ -177,6 +183,11 @@ public final class EchoBot {
   /** Completes after the first successful {@code /sync}. */
   public Future<Void> firstSync() {
     return firstSync.future();
+  }
+
+  /** The bot's plugin once {@link #start()} completed, else null. */
+  public MatrixE2ee e2ee() {
+    return e2ee;
   }
 
   /** Number of echoes sent so far. */
@@ -301,6 +312,38 @@ public final class EchoBot {
     return chain;
   }
 
+  /** The message types whose encrypted file the bot echoes as a file. */
+  static final java.util.Set<String> FILE_MSGTYPES =
+      java.util.Set.of("m.image", "m.file", "m.video", "m.audio");
+
+  /**
+   * Echoes a file message: downloads and decrypts the file ({@code content.file}, its hash checked
+   * before the bytes are used) into a temporary file of the bot's store directory, then sends the
+   * same bytes back as a new encrypted file (new key) with the same {@code msgtype}, name and MIME
+   * type. The transaction id is {@link #echoTxnId}, so a replayed batch does not echo twice.
+   */
+  private Future<String> echoFile(
+      String roomId, String eventId, JsonObject content, JsonObject file) {
+    Path tmp = workDir.resolve("echo-" + java.util.UUID.randomUUID() + ".bin");
+    String name = content.getValue("body") instanceof String b ? b : "file";
+    String mime =
+        content.getValue("info") instanceof JsonObject info
+                && info.getValue("mimetype") instanceof String m
+            ? m
+            : FileMessage.DEFAULT_MIME_TYPE;
+    FileMessage message =
+        new FileMessage(name)
+            .setMimeType(mime)
+            .setMsgtype((String) content.getValue("msgtype"))
+            .setTxnId(echoTxnId(eventId));
+    Attachments attachments = e2ee.attachments();
+    return attachments
+        .downloadFile(file, tmp)
+        .compose(size -> attachments.sendFile(roomId, tmp, message))
+        .map(SentFile::eventId)
+        .eventually(() -> vertx.fileSystem().delete(tmp.toString()).otherwiseEmpty());
+  }
+
   /**
    * Answers the events re-emitted because their room key arrived late (docs/PLUGIN.md, "Late keys")
    * like timeline events: same transaction id, so each message is echoed once.
@@ -315,7 +358,10 @@ public final class EchoBot {
     return chain;
   }
 
-  /** Echoes one decrypted text message not sent by the bot; anything else is skipped. */
+  /**
+   * Echoes one decrypted message not sent by the bot: a text as an {@code m.notice}, a file message
+   * ({@link #FILE_MSGTYPES}) as the same bytes in a new encrypted file; anything else is skipped.
+   */
   private Future<Void> echoEvent(String roomId, JsonObject ev) {
     String me = hs.session().userId();
     // Fields are type-checked, never cast: any sender chooses their event's JSON.
@@ -328,10 +374,16 @@ public final class EchoBot {
         || !(ev.getValue("event_id") instanceof String eventId)) {
       return Future.succeededFuture();
     }
-    JsonObject reply = new JsonObject().put("msgtype", "m.notice").put("body", "echo: " + text);
     boolean late = Boolean.TRUE.equals(info.getValue("late"));
-    return e2ee.send(roomId, "m.room.message", reply, echoTxnId(eventId))
-        .<Void>map(
+    Future<String> sent;
+    if (FILE_MSGTYPES.contains(content.getValue("msgtype"))
+        && content.getValue("file") instanceof JsonObject file) {
+      sent = echoFile(roomId, eventId, content, file);
+    } else {
+      JsonObject reply = new JsonObject().put("msgtype", "m.notice").put("body", "echo: " + text);
+      sent = e2ee.send(roomId, "m.room.message", reply, echoTxnId(eventId));
+    }
+    return sent.<Void>map(
             id -> {
               echoCount.incrementAndGet();
               LOG.log(

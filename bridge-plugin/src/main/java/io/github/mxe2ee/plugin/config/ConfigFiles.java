@@ -155,6 +155,17 @@ public final class ConfigFiles {
           sync.integer("max_body_bytes", options.getMaxSyncBodyBytes(), 1024, 1L << 30));
       sync.finish();
     }
+    Section media = root.section("media");
+    if (media != null) {
+      io.github.mxe2ee.plugin.media.MediaOptions m = options.getMedia();
+      long max = io.github.mxe2ee.plugin.media.MediaOptions.MAX_LIMIT_BYTES;
+      m.setMaxUploadBytes(media.integer("max_upload_bytes", m.getMaxUploadBytes(), 1, max));
+      m.setMaxDownloadBytes(media.integer("max_download_bytes", m.getMaxDownloadBytes(), 1, max));
+      m.setIdleTimeoutMs(media.integer("idle_timeout_ms", m.getIdleTimeoutMs(), 1, 3_600_000));
+      m.setTempDir(media.string("temp_dir", m.getTempDir(), false));
+      options.setMedia(m);
+      media.finish();
+    }
     Section pump = root.section("requests");
     if (pump != null) {
       options.setMaxPumpRounds(

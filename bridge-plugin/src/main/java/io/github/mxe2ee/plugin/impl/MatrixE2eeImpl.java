@@ -75,6 +75,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private CryptoStore store;
   private OlmMachine machine;
   private RequestPump pump;
+  private io.github.mxe2ee.plugin.media.Attachments attachments;
   private volatile RoomSender sender;
   private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
@@ -747,6 +748,24 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   }
 
   @Override
+  public Future<Boolean> isRoomEncrypted(String roomId) {
+    IllegalStateException e = notUsable("isRoomEncrypted()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    return sender.isEncrypted(roomId);
+  }
+
+  @Override
+  public synchronized io.github.mxe2ee.plugin.media.Attachments attachments() {
+    if (attachments == null) {
+      attachments =
+          new io.github.mxe2ee.plugin.media.Attachments(vertx, client, this, options.getMedia());
+    }
+    return attachments;
+  }
+
+  @Override
   public String fingerprint() {
     return state == State.STARTED && machine != null
         ? machine.identityKeys().ed25519().toBase64()
@@ -760,6 +779,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     }
     State before = state;
     state = State.CLOSED;
+    if (attachments != null) {
+      attachments.close();
+    }
     if (before == State.NEW) {
       closing = Future.succeededFuture();
       return closing;

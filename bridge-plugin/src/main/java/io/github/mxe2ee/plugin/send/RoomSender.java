@@ -246,7 +246,7 @@ public final class RoomSender {
    * or fetched before), or else asked from the server ({@code GET .../state/m.room.encryption/}:
    * 404 means unencrypted; a found event is recorded, so it is asked only once).
    */
-  private Future<Boolean> isEncrypted(String roomId) {
+  public Future<Boolean> isEncrypted(String roomId) {
     return worker
         .call("send()", () -> machine.isRoomEncrypted(roomId))
         .compose(

@@ -50,6 +50,12 @@ class ConfigFilesTest {
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
     assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
+    assertEquals(
+        io.github.mxe2ee.plugin.media.MediaOptions.DEFAULT_MAX_UPLOAD_BYTES,
+        o.getMedia().getMaxUploadBytes());
+    assertEquals(
+        io.github.mxe2ee.plugin.media.MediaOptions.DEFAULT_MAX_DOWNLOAD_BYTES,
+        o.getMedia().getMaxDownloadBytes());
     assertEquals(LateKeyOptions.DEFAULT_HOLD_MS, o.getLateKeys().getHoldMs());
     assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_EVENTS, o.getLateKeys().getMaxHeldEvents());
     assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_BYTES, o.getLateKeys().getMaxHeldBytes());
@@ -104,7 +110,9 @@ class ConfigFilesTest {
                     + "encryption: {sharing_strategy: VERIFIED_ONLY, refuse_unencrypted: true}\n"
                     + "requests: {max_rounds: 3}\n"
                     + "identity: {recovery_key_file: /var/lib/bot/recovery}\n"
-                    + "sync: {max_body_bytes: 4096}\n"));
+                    + "sync: {max_body_bytes: 4096}\n"
+                    + "media: {max_upload_bytes: 10, max_download_bytes: 20,"
+                    + " idle_timeout_ms: 30, temp_dir: /tmp/x}\n"));
     assertEquals("https://hs.example", o.getHomeserverUrl());
     assertEquals("@bot:hs.example", o.getLogin().getUser());
     assertEquals("s3cret", o.getLogin().getPassword());
@@ -118,6 +126,11 @@ class ConfigFilesTest {
     assertEquals("/var/lib/bot/recovery", o.getRecoveryKeyFile());
     assertEquals("s3cret", o.getAccountPassword());
     assertEquals(4096, o.getMaxSyncBodyBytes());
+    assertEquals(10, o.getMedia().getMaxUploadBytes());
+    assertEquals(20, o.getMedia().getMaxDownloadBytes());
+    assertEquals(30, o.getMedia().getIdleTimeoutMs());
+    assertEquals("/tmp/x", o.getMedia().getTempDir());
+    assertEquals("media.max_download_bytes", refused("media: {max_download_bytes: 0}\n").field());
     String shown = o.toString();
     assertFalse(shown.contains("s3cret"), shown);
     assertFalse(shown.contains("password=x"), shown);

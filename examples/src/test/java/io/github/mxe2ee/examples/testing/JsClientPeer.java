@@ -162,6 +162,32 @@ public final class JsClientPeer implements AutoCloseable {
     call("delay_to_device", new JsonObject().put("ms", ms).put("count", count));
   }
 
+  /**
+   * Encrypts {@code data} as an {@code EncryptedFile}, uploads it and sends it in an {@code
+   * m.room.message} of {@code msgtype}; returns {@code {event_id, encrypted, file}} (the file with
+   * its key).
+   */
+  public JsonObject uploadEncryptedFile(
+      String roomId, byte[] data, String name, String mimetype, String msgtype) {
+    return call(
+        "upload_encrypted_file",
+        new JsonObject()
+            .put("room_id", roomId)
+            .put("data_base64", java.util.Base64.getEncoder().encodeToString(data))
+            .put("name", name)
+            .put("mimetype", mimetype)
+            .put("msgtype", msgtype));
+  }
+
+  /**
+   * Downloads an {@code EncryptedFile}, checks its hash and decrypts it, as matrix-js-sdk's client
+   * code does; a hash mismatch fails with a {@link PeerFailure} of kind {@code hash_mismatch}.
+   */
+  public byte[] downloadDecrypt(JsonObject file) {
+    JsonObject r = call("download_decrypt", new JsonObject().put("file", file));
+    return java.util.Base64.getDecoder().decode(r.getString("data_base64"));
+  }
+
   private String logTail() {
     Path log = Path.of("target", "peer-js-client-" + name + ".log").toAbsolutePath();
     try {
