@@ -115,6 +115,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .compose(v -> pump.drain())
         .transform(this::failOnIdentityConflict)
         .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options))
+        .compose(v -> startKeyBackup())
         .onComplete(
             ar -> {
               synchronized (this) {
@@ -126,6 +127,28 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                 releaseAfterFailedStart();
               }
             });
+  }
+
+  /**
+   * Key backup on by default (docs/KEY_BACKUP.md); the restore of a store that lacks the backup
+   * runs in the background through the request pump, so start() does not wait for it.
+   */
+  private Future<Void> startKeyBackup() {
+    return io.github.mxe2ee.plugin.backup.KeyBackupBootstrap.runIfConfigured(
+            worker, client, machine, options)
+        .onSuccess(
+            end -> {
+              if (end instanceof io.github.mxe2ee.machine.BackupStep.Enabled) {
+                pump.drain()
+                    .onComplete(
+                        ar ->
+                            LOG.log(
+                                System.Logger.Level.INFO,
+                                "key backup restore: {0} room keys restored since start",
+                                machine.roomKeysRestoredFromBackup()));
+              }
+            })
+        .mapEmpty();
   }
 
   /**
