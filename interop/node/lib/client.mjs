@@ -452,7 +452,10 @@ export class JsClient {
    * the backup key from secret storage, and restores every room key of the backup.
    */
   async restoreFromRecovery() {
-    const crypto = this.requireStarted().getCrypto();
+    const client = this.requireStarted();
+    const crypto = client.getCrypto();
+    // The Rust crypto imports cross-signing keys only against the published identity it knows.
+    await crypto.getUserDeviceInfo([client.getUserId()], true);
     await crypto.bootstrapCrossSigning({});
     await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
     const result = await crypto.restoreKeyBackup();

@@ -103,8 +103,8 @@ public final class JsClientPeer implements AutoCloseable {
   }
 
   /**
-   * What Element does with the recovery key on a new device: imports the cross-signing keys and
-   * the backup key from secret storage and restores the backup; returns {@code total} and {@code
+   * What Element does with the recovery key on a new device: imports the cross-signing keys and the
+   * backup key from secret storage and restores the backup; returns {@code total} and {@code
    * imported}.
    */
   public JsonObject restoreFromRecovery() {
