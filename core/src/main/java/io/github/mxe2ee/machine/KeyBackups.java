@@ -230,6 +230,32 @@ final class KeyBackups {
     return new RoomKeyImportResult(restored.keys().size() + restored.failed(), imported);
   }
 
+  /**
+   * The lookup of one session's key, now: the request {@link #want} queued for it (taken out of the
+   * queue), or the same request again while it waits for its answer; empty if the session was
+   * looked up already, is over the bounds, or backup is off.
+   */
+  Optional<OutgoingRequest> lookupNow(String roomId, String sessionId) {
+    String k = roomId + "|" + sessionId;
+    for (OutgoingRequest r : restores.values()) {
+      if (roomId.equals(r.backupRoomId()) && sessionId.equals(r.backupSessionId())) {
+        return Optional.of(r);
+      }
+    }
+    if (!lookedUp.contains(k)) {
+      want(roomId, sessionId);
+    }
+    String[] s = lookups.remove(k);
+    Optional<String> version = version();
+    if (s == null || version.isEmpty()) {
+      return Optional.empty();
+    }
+    OutgoingRequest r =
+        OutgoingRequest.backupKeysGet(ctx.newRequestId(), version.get(), s[0], s[1]);
+    restores.put(r.requestId(), r);
+    return Optional.of(r);
+  }
+
   /** True if {@code requestId} is a restore of ours waiting for its answer. */
   boolean ownsRestore(String requestId) {
     return restores.containsKey(requestId);

@@ -737,6 +737,24 @@ public final class OlmMachine implements AutoCloseable {
     run(changes -> backups.disable(changes));
   }
 
+  /**
+   * For the decrypt-failure path: the request that looks up, in the enabled key backup, the session
+   * of an event we could not decrypt (once per session and machine lifetime; see {@link
+   * #bootstrapKeyBackup}). Send it and feed the answer to {@link #markRequestAsSent} (a 404 to
+   * {@link #markRequestAsFailed}): the key is imported, unauthenticated, and the event can be
+   * decrypted again. The same request is also in {@link #outgoingRequests} until answered.
+   *
+   * @return empty if backup is off, we lack its key, the event names no session, or the session was
+   *     looked up already
+   */
+  public Optional<OutgoingRequest> keyBackupLookup(String roomId, ObjectNode event) {
+    String sessionId = event.path("content").path("session_id").asText(null);
+    if (sessionId == null || !MachineLimits.saneId(sessionId) || !MachineLimits.saneId(roomId)) {
+      return Optional.empty();
+    }
+    return backups.lookupNow(roomId, sessionId);
+  }
+
   /** Room keys imported from the server-side backup since this machine was opened. */
   public long roomKeysRestoredFromBackup() {
     return ctx.counters.roomKeysRestoredFromBackup;

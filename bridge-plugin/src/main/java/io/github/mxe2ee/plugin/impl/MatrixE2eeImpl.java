@@ -471,6 +471,13 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         }
       }
     }
+    try {
+      // A missing key may be in the key backup: looked up now, so this batch gets the plaintext.
+      results = new ArrayList<>(results);
+      io.github.mxe2ee.plugin.backup.BackupLookup.retry(machine, client, roomId, events, results);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "key backup lookup in {0} failed: {1}", roomId, e);
+    }
     for (int j = 0; j < positions.size(); j++) {
       int i = positions.get(j);
       JsonObject event = timeline.getJsonObject(i);
