@@ -206,6 +206,10 @@ class KeyBackupEchoBotTest {
         roomId,
         new JsonObject().put("sender", botId).put("body", "echo: only in the backup"),
         WAIT_MS);
+    JsonObject flushed = alice.call("flush_to_device", new JsonObject(), 30_000);
+    assertTrue(
+        flushed.getInteger("flushed") >= 1,
+        "the room key for the new device was still held back when the echo came: " + flushed);
     await(bot3.close());
   }
 
