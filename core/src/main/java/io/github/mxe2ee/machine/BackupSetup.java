@@ -279,7 +279,9 @@ final class BackupSetup {
     }
     String algorithm = serverVersion.path("algorithm").asText("");
     if (!BackupEncryptionKey.ALGORITHM.equals(algorithm)) {
-      untrust(v, "it uses the algorithm " + algorithm + ", not " + BackupEncryptionKey.ALGORITHM);
+      // The server's text goes into a log line: shown only if it is a sane, short identifier.
+      String shown = MachineLimits.saneId(algorithm) ? algorithm : "(unreadable)";
+      untrust(v, "it uses the algorithm " + shown + ", not " + BackupEncryptionKey.ALGORITHM);
       return;
     }
     JsonNode authData = serverVersion.get("auth_data");
