@@ -58,6 +58,8 @@ export class JsClient {
     /** Fault injection state for to-device sends, see delayToDevice. */
     this.toDeviceFault = null;
     this.heldToDevice = new Set();
+    /** Decrypted to-device messages received since start: ids only, never keys (toDeviceReceived). */
+    this.toDeviceLog = [];
   }
 
   // ---------------------------------------------------------------- session
@@ -124,6 +126,18 @@ export class JsClient {
     this.client = client;
     this.installToDeviceInterceptor(client.http);
     await client.initRustCrypto({ useIndexedDB: false });
+    client.on(sdk.ClientEvent.ReceivedToDeviceMessage, ({ message, encryptionInfo }) => {
+      if (this.toDeviceLog.length >= 10_000) return; // bounded: a test's worth
+      const c = message?.content ?? {};
+      this.toDeviceLog.push({
+        type: message?.type ?? null,
+        sender: message?.sender ?? null,
+        encrypted: encryptionInfo != null,
+        sender_device: encryptionInfo?.senderDevice ?? null,
+        room_id: typeof c.room_id === "string" ? c.room_id : null,
+        session_id: typeof c.session_id === "string" ? c.session_id : null,
+      });
+    });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStartOfTimeline) => {
       if (!room || toStartOfTimeline) return;
       let list = this.timelines.get(room.roomId);
@@ -285,6 +299,15 @@ export class JsClient {
   async invite(roomId, userId) {
     await this.requireStarted().invite(roomId, userId);
     return {};
+  }
+
+  /**
+   * The to-device messages received since start (after decryption), optionally of one type, as
+   * {type, sender, encrypted, sender_device, room_id, session_id}: ids only, never key material.
+   */
+  toDeviceReceived(type) {
+    this.requireStarted();
+    return { messages: this.toDeviceLog.filter((m) => type === undefined || m.type === type) };
   }
 
   async join(roomId, timeoutMs = 30_000) {
