@@ -82,7 +82,16 @@ const OPS = {
     return requireClient().start({
       initialSyncLimit: int(a, "initial_sync_limit", 50, { min: 0, max: 1000 }),
       timeoutMs: int(a, "timeout_ms", 60_000),
+      recoveryKey: str(a, "recovery_key", { optional: true }),
     });
+  },
+
+  async key_backup_status() {
+    return requireClient().keyBackupStatus();
+  },
+
+  async restore_from_recovery() {
+    return requireClient().restoreFromRecovery();
   },
 
   async create_room(a) {

@@ -7,7 +7,7 @@
 import "./node-env.mjs";
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as sdk from "matrix-js-sdk";
-import { EventShieldColour, EventShieldReason } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { EventShieldColour, EventShieldReason, decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 /** An error with a stable `kind` for the protocol; `extra` fields are copied into the error reply. */
 export class ClientError extends Error {
@@ -101,15 +101,27 @@ export class JsClient {
    * Creates the MatrixClient, its Rust crypto (in-memory store) and starts syncing; resolves after the
    * first sync was processed.
    */
-  async start({ initialSyncLimit = 50, timeoutMs = 60_000 } = {}) {
+  async start({ initialSyncLimit = 50, timeoutMs = 60_000, recoveryKey = undefined } = {}) {
     const s = this.requireSession();
     if (this.started) throw new ClientError("bad_state", "already started");
+    // With a recovery key, this client opens the account's secret storage like Element does when
+    // the user types the key: every secret-storage key request is answered with it.
+    const cryptoCallbacks =
+      recoveryKey === undefined
+        ? {}
+        : {
+            getSecretStorageKey: async ({ keys }) => {
+              const keyId = Object.keys(keys)[0];
+              return [keyId, decodeRecoveryKey(recoveryKey)];
+            },
+          };
     const client = sdk.createClient({
       baseUrl: this.baseUrl,
       userId: s.userId,
       deviceId: s.deviceId,
       accessToken: s.accessToken,
       timelineSupport: true,
+      cryptoCallbacks,
     });
     this.client = client;
     this.installToDeviceInterceptor(client.http);
@@ -437,6 +449,41 @@ export class JsClient {
   }
 
   // ---------------------------------------------------------------- crypto knobs
+
+  /**
+   * The account's current key backup as this client's crypto sees it: the version, its algorithm,
+   * and isKeyBackupTrusted (trusted = signed by a key this client trusts; matches_decryption_key =
+   * the backup key this client holds, e.g. from secret storage, is the version's).
+   */
+  async keyBackupStatus() {
+    const crypto = this.requireStarted().getCrypto();
+    const info = await crypto.getKeyBackupInfo();
+    if (info === null) return { version: null };
+    const trust = await crypto.isKeyBackupTrusted(info);
+    return {
+      version: info.version ?? null,
+      algorithm: info.algorithm,
+      count: info.count ?? null,
+      trusted: trust.trusted,
+      matches_decryption_key: trust.matchesDecryptionKey,
+    };
+  }
+
+  /**
+   * What Element does when the user enters the recovery key on a new device (needs start with
+   * recovery_key): imports the cross-signing keys from secret storage (bootstrapCrossSigning), loads
+   * the backup key from secret storage, and restores every room key of the backup.
+   */
+  async restoreFromRecovery() {
+    const client = this.requireStarted();
+    const crypto = client.getCrypto();
+    // The Rust crypto imports cross-signing keys only against the published identity it knows.
+    await crypto.getUserDeviceInfo([client.getUserId()], true);
+    await crypto.bootstrapCrossSigning({});
+    await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+    const result = await crypto.restoreKeyBackup();
+    return { total: result.total, imported: result.imported };
+  }
 
   /** Enables or disables m.room_key_request for undecryptable events (matrix-js-sdk's default: off). */
   setRoomKeyRequests(enabled) {

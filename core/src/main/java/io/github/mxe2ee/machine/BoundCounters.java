@@ -21,6 +21,14 @@ final class BoundCounters {
   long duplicatesIgnored;
   long eventsFailed;
 
+  /** Room keys imported from the server-side backup (not a bound; read by the machine). */
+  long roomKeysRestoredFromBackup;
+
+  /** Secrets sent to our verified devices, and secret requests not answered. */
+  long secretsShared;
+
+  long secretRequestsRefused;
+
   private MachineStats atStepStart = snapshot();
 
   MachineStats snapshot() {

@@ -31,6 +31,38 @@ final class KeyBackups {
   private static final String VERSION = "backup.version";
   private static final String PUBLIC_KEY = "backup.public_key";
 
+  /** The backup's private key, sealed with the pickle key (kept to restore and to share). */
+  private static final String PRIVATE_KEY = "backup.private_key";
+
+  /** The version whose whole content this store has restored (or created empty). */
+  private static final String RESTORED = "backup.restored";
+
+  /**
+   * Most one-session restores in flight at once: each is one small {@code GET}; a backlog of
+   * undecryptable events asks a few at a time instead of flooding the server.
+   */
+  static final int MAX_SESSION_RESTORES_IN_FLIGHT = 8;
+
+  /**
+   * Most sessions looked up in the backup per machine lifetime (each once): bounds the memory an
+   * attacker can make us use by sending events that name made-up sessions.
+   */
+  static final int MAX_SESSION_LOOKUPS = 10_000;
+
+  /** The private key after it was loaded or set in this machine's life, or null. */
+  private BackupDecryptionKey decryptionKey;
+
+  /** Whether a full restore was produced in this machine's life (once per run, at most). */
+  private boolean fullRestoreProduced;
+
+  /** Sessions (room, session id) to look up, not yet asked; and those asked once. */
+  private final java.util.LinkedHashMap<String, String[]> lookups = new java.util.LinkedHashMap<>();
+
+  private final java.util.Set<String> lookedUp = new java.util.HashSet<>();
+
+  /** Restore requests waiting for their response, by request id. */
+  private final Map<String, OutgoingRequest> restores = new java.util.LinkedHashMap<>();
+
   private final Context ctx;
   private final GroupSessions groups;
 
@@ -57,6 +89,181 @@ final class KeyBackups {
     changes.putValue(VERSION, version.getBytes(StandardCharsets.UTF_8));
     changes.putValue(PUBLIC_KEY, key.publicKey().toBase64().getBytes(StandardCharsets.UTF_8));
     inFlight = null;
+    fullRestoreProduced = false;
+  }
+
+  /**
+   * The backup's private key this store holds (from a backup it created or trusted), or empty. It
+   * decrypts restores and answers {@code m.secret.request} for {@code m.megolm_backup.v1}.
+   */
+  Optional<BackupDecryptionKey> decryptionKey() {
+    if (decryptionKey == null) {
+      ctx.store
+          .value(PRIVATE_KEY)
+          .ifPresent(
+              pickled -> {
+                byte[] raw =
+                    io.github.mxe2ee.crypto.PickleCipher.mxe2ee(ctx.pickleKey())
+                        .decrypt(new String(pickled, StandardCharsets.US_ASCII));
+                try {
+                  decryptionKey = BackupDecryptionKey.fromBytes(raw);
+                } finally {
+                  java.util.Arrays.fill(raw, (byte) 0);
+                }
+              });
+    }
+    return Optional.ofNullable(decryptionKey);
+  }
+
+  /** Keeps {@code key} (sealed with the pickle key) as the backup's private key. */
+  void saveDecryptionKey(BackupDecryptionKey key, Changes changes) {
+    byte[] raw = key.exposeSecretBytes();
+    try {
+      String sealed = io.github.mxe2ee.crypto.PickleCipher.mxe2ee(ctx.pickleKey()).encrypt(raw);
+      changes.putValue(PRIVATE_KEY, sealed.getBytes(StandardCharsets.US_ASCII));
+    } finally {
+      java.util.Arrays.fill(raw, (byte) 0);
+    }
+    decryptionKey = key;
+  }
+
+  /** Records that {@code version}'s content is all in this store (a backup we just created). */
+  void markRestored(String version, Changes changes) {
+    changes.putValue(RESTORED, version.getBytes(StandardCharsets.UTF_8));
+  }
+
+  // ------------------------------------------------------------ restore
+
+  /**
+   * Asks the backup for the key of one session an event needed and we lack (once per session and
+   * machine lifetime, at most {@value #MAX_SESSION_LOOKUPS}); produced by {@link #restoreRequests}.
+   * Does nothing unless backup is enabled and we hold its private key.
+   */
+  void want(String roomId, String sessionId) {
+    if (version().isEmpty() || decryptionKey().isEmpty()) {
+      return;
+    }
+    String k = roomId + "|" + sessionId;
+    if (lookedUp.size() >= MAX_SESSION_LOOKUPS || !lookedUp.add(k)) {
+      return;
+    }
+    lookups.put(k, new String[] {roomId, sessionId});
+  }
+
+  /**
+   * Restores due now: the whole backup once if this store has not restored the enabled version yet,
+   * and one-session lookups, at most {@value #MAX_SESSION_RESTORES_IN_FLIGHT} in flight. The same
+   * unanswered requests are returned again until answered.
+   */
+  List<OutgoingRequest> restoreRequests() {
+    Optional<String> version = version();
+    if (version.isEmpty() || decryptionKey().isEmpty()) {
+      return List.of();
+    }
+    boolean restored =
+        ctx.store
+            .value(RESTORED)
+            .map(b -> new String(b, StandardCharsets.UTF_8).equals(version.get()))
+            .orElse(false);
+    if (!restored && !fullRestoreProduced) {
+      fullRestoreProduced = true;
+      OutgoingRequest all =
+          OutgoingRequest.backupKeysGet(ctx.newRequestId(), version.get(), null, null);
+      restores.put(all.requestId(), all);
+    }
+    long oneSession = restores.values().stream().filter(r -> r.backupRoomId() != null).count();
+    Iterator<String[]> it = lookups.values().iterator();
+    while (oneSession < MAX_SESSION_RESTORES_IN_FLIGHT && it.hasNext()) {
+      String[] s = it.next();
+      it.remove();
+      OutgoingRequest r =
+          OutgoingRequest.backupKeysGet(ctx.newRequestId(), version.get(), s[0], s[1]);
+      restores.put(r.requestId(), r);
+      oneSession++;
+    }
+    return new ArrayList<>(restores.values());
+  }
+
+  /**
+   * The answer to a restore: its keys are imported (unauthenticated, better copies only, see {@link
+   * GroupSessions#importRoomKeys}) and count as backed up. Keys that do not decrypt are skipped.
+   *
+   * @return what was imported, or null if {@code requestId} is not a restore of ours
+   */
+  RoomKeyImportResult onRestored(
+      String requestId, JsonNode response, GroupSessions groups, Changes changes) {
+    OutgoingRequest r = restores.remove(requestId);
+    if (r == null || decryptionKey().isEmpty()) {
+      return null;
+    }
+    JsonNode rooms = response;
+    if (r.backupRoomId() != null) {
+      ObjectNode wrapped = Context.object();
+      wrapped
+          .putObject("rooms")
+          .putObject(r.backupRoomId())
+          .putObject("sessions")
+          .set(r.backupSessionId(), response);
+      rooms = wrapped;
+    }
+    Restored restored;
+    try {
+      restored = decrypt(decryptionKey().get(), rooms);
+    } catch (IllegalArgumentException e) {
+      return new RoomKeyImportResult(0, 0);
+    }
+    boolean current = r.backupVersion().equals(version().orElse(null));
+    int imported = 0;
+    for (ExportedRoomKey k : restored.keys()) {
+      if (groups.importRoomKeys(List.of(k), changes).imported() == 1) {
+        imported++;
+        if (current) {
+          // The copy we now hold is the backup's own: no need to upload it back.
+          changes.markInboundGroupSessionBackedUp(
+              k.roomId(), k.senderKey().toBase64(), k.sessionId());
+        }
+      }
+    }
+    if (current && r.backupRoomId() == null) {
+      markRestored(r.backupVersion(), changes);
+    }
+    return new RoomKeyImportResult(restored.keys().size() + restored.failed(), imported);
+  }
+
+  /**
+   * The lookup of one session's key, now: the request {@link #want} queued for it (taken out of the
+   * queue), or the same request again while it waits for its answer; empty if the session was
+   * looked up already, is over the bounds, or backup is off.
+   */
+  Optional<OutgoingRequest> lookupNow(String roomId, String sessionId) {
+    String k = roomId + "|" + sessionId;
+    for (OutgoingRequest r : restores.values()) {
+      if (roomId.equals(r.backupRoomId()) && sessionId.equals(r.backupSessionId())) {
+        return Optional.of(r);
+      }
+    }
+    if (!lookedUp.contains(k)) {
+      want(roomId, sessionId);
+    }
+    String[] s = lookups.remove(k);
+    Optional<String> version = version();
+    if (s == null || version.isEmpty()) {
+      return Optional.empty();
+    }
+    OutgoingRequest r =
+        OutgoingRequest.backupKeysGet(ctx.newRequestId(), version.get(), s[0], s[1]);
+    restores.put(r.requestId(), r);
+    return Optional.of(r);
+  }
+
+  /** True if {@code requestId} is a restore of ours waiting for its answer. */
+  boolean ownsRestore(String requestId) {
+    return restores.containsKey(requestId);
+  }
+
+  /** A restore failed (a 404 is a session the backup lacks); it is not asked again in this run. */
+  void onRestoreFailed(String requestId) {
+    restores.remove(requestId);
   }
 
   /** Stops backing up. */

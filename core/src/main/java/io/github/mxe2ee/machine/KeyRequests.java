@@ -247,7 +247,7 @@ final class KeyRequests {
    * overall limits per minute. Only a reply that is allowed is recorded, so the tables hold at most
    * the overall limit of recent entries (idle ones are dropped when they grow).
    */
-  private boolean allowReply(String user, String deviceId) {
+  boolean allowReply(String user, String deviceId) {
     long now = ctx.now();
     MachineLimits limits = ctx.limits;
     trim(allReplies, now);

@@ -70,6 +70,11 @@ public final class OlmMachine implements AutoCloseable {
   /** The identity bootstrap run in progress, or null. In memory: a restart starts a new run. */
   private IdentitySetup identitySetup;
 
+  /** The key backup bootstrap run in progress, or null. In memory, like {@link #identitySetup}. */
+  private BackupSetup backupSetup;
+
+  private SecretRequests secretRequests;
+
   /** Requests produced while processing input, waiting to be sent. */
   private final Map<String, OutgoingRequest> queued = new LinkedHashMap<>();
 
@@ -117,7 +122,9 @@ public final class OlmMachine implements AutoCloseable {
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
     backups = new KeyBackups(ctx, groups);
+    secretRequests = new SecretRequests(ctx, devices, olm, crossSigning, backups, keyRequests);
     identitySetup = null;
+    backupSetup = null;
   }
 
   /**
@@ -302,7 +309,7 @@ public final class OlmMachine implements AutoCloseable {
           List<ReceivedToDevice> out = new ArrayList<>();
           List<OutgoingRequest> replies = new ArrayList<>();
           ToDeviceHandler handler =
-              new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests);
+              new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests, secretRequests);
           for (ObjectNode event : sync.toDeviceEvents()) {
             ReceivedToDevice received = handler.handle(event, changes, replies);
             out.add(received);
@@ -395,6 +402,7 @@ public final class OlmMachine implements AutoCloseable {
           if (backup != null) {
             out.add(backup);
           }
+          out.addAll(backups.restoreRequests());
           return out;
         });
   }
@@ -416,6 +424,10 @@ public final class OlmMachine implements AutoCloseable {
     }
     if (identitySetup != null && identitySetup.owns(requestId)) {
       identitySetup.onSent(identitySetup.pending(requestId), response);
+      return;
+    }
+    if (backupSetup != null && backupSetup.owns(requestId)) {
+      backupSetup.onSent(backupSetup.pending(requestId), response);
       return;
     }
     run(
@@ -453,7 +465,19 @@ public final class OlmMachine implements AutoCloseable {
               keyRequests.onToDeviceSent(requestId, changes);
             }
             case KEYS_BACKUP -> backups.onSent(requestId, changes);
-            case SIGNATURE_UPLOAD, SIGNING_KEYS_UPLOAD, ACCOUNT_DATA_GET, ACCOUNT_DATA_PUT -> {}
+            case BACKUP_KEYS_GET -> {
+              RoomKeyImportResult restored =
+                  backups.onRestored(requestId, response, groups, changes);
+              if (restored != null) {
+                ctx.counters.roomKeysRestoredFromBackup += restored.imported();
+              }
+            }
+            case SIGNATURE_UPLOAD,
+                SIGNING_KEYS_UPLOAD,
+                ACCOUNT_DATA_GET,
+                ACCOUNT_DATA_PUT,
+                BACKUP_VERSION_GET,
+                BACKUP_VERSION_CREATE -> {}
           }
         });
   }
@@ -471,6 +495,10 @@ public final class OlmMachine implements AutoCloseable {
       identitySetup.onFailed(identitySetup.pending(requestId), status, error);
       return;
     }
+    if (backupSetup != null && backupSetup.owns(requestId)) {
+      backupSetup.onFailed(backupSetup.pending(requestId), status, error);
+      return;
+    }
     run(
         changes -> {
           queued.remove(requestId);
@@ -481,6 +509,7 @@ public final class OlmMachine implements AutoCloseable {
             case KEYS_UPLOAD -> account.onUploadFailure(requestId, status, error, changes);
             case KEYS_QUERY -> devices.onQueryFailure(requestId);
             case KEYS_BACKUP -> backups.onFailed(requestId, error, changes);
+            case BACKUP_KEYS_GET -> backups.onRestoreFailed(requestId);
             default -> {}
           }
         });
@@ -766,6 +795,7 @@ public final class OlmMachine implements AutoCloseable {
       String sessionId = event.path("content").path("session_id").asText(null);
       if (sessionId != null) {
         keyRequests.want(roomId, sessionId, changes);
+        backups.want(roomId, sessionId);
       }
     }
   }
@@ -829,6 +859,38 @@ public final class OlmMachine implements AutoCloseable {
   /** Stops backing up room keys. Also happens when the server reports the version gone. */
   public void disableKeyBackup() {
     run(changes -> backups.disable(changes));
+  }
+
+  /**
+   * For the decrypt-failure path: the request that looks up, in the enabled key backup, the session
+   * of an event we could not decrypt (once per session and machine lifetime; see {@link
+   * #bootstrapKeyBackup}). Send it and feed the answer to {@link #markRequestAsSent} (a 404 to
+   * {@link #markRequestAsFailed}): the key is imported, unauthenticated, and the event can be
+   * decrypted again. The same request is also in {@link #outgoingRequests} until answered.
+   *
+   * @return empty if backup is off, we lack its key, the event names no session, or the session was
+   *     looked up already
+   */
+  public Optional<OutgoingRequest> keyBackupLookup(String roomId, ObjectNode event) {
+    String sessionId = event.path("content").path("session_id").asText(null);
+    if (sessionId == null || !MachineLimits.saneId(sessionId) || !MachineLimits.saneId(roomId)) {
+      return Optional.empty();
+    }
+    return backups.lookupNow(roomId, sessionId);
+  }
+
+  /** Room keys imported from the server-side backup since this machine was opened. */
+  public long roomKeysRestoredFromBackup() {
+    return ctx.counters.roomKeysRestoredFromBackup;
+  }
+
+  /**
+   * Secrets sent to our own verified devices in answer to {@code m.secret.request}, and secret
+   * requests not answered (another user, a device not verified, a secret we do not hold), since
+   * this machine was opened.
+   */
+  public long[] secretRequestCounts() {
+    return new long[] {ctx.counters.secretsShared, ctx.counters.secretRequestsRefused};
   }
 
   /** The backup version room keys go to, if backup is enabled. */
@@ -922,6 +984,46 @@ public final class OlmMachine implements AutoCloseable {
           IdentityStep next = identitySetup.next(changes);
           if (!(next instanceof IdentityStep.Send)) {
             identitySetup = null;
+          }
+          return next;
+        });
+  }
+
+  /**
+   * Turns server-side key backup on (docs/KEY_BACKUP.md; spec {@code end_to_end_encryption.md},
+   * "Server-side key backups"), one step per call like {@link #bootstrapIdentity}, which must have
+   * finished first: the first call of a run reads the server's current backup version and the
+   * backup key in secret storage; each later call returns the next requests, until {@link
+   * BackupStep.Enabled} or {@link BackupStep.Disabled}. Idempotent and resumable: a new run (the
+   * call after the end, or after a restart) only does what is missing.
+   *
+   * <p>If the server has no version: the backup key in secret storage (else the one in this store,
+   * else a new one) is saved in this store, written to secret storage under {@code recoveryKey} if
+   * it is not there, and only then a version is created whose {@code auth_data} is signed by this
+   * device and our master key. If the server has a version: it is used only if its {@code
+   * auth_data} is signed by our master key or a verified own device and its public key is the
+   * backup key in secret storage; otherwise nothing is uploaded ({@link BackupStep.Disabled}, a
+   * backup enabled before is switched off) and nothing is replaced.
+   *
+   * <p>Once enabled, {@link #outgoingRequests} uploads room keys ({@link RequestType#KEYS_BACKUP}),
+   * restores the whole backup once into a store that has not restored this version ({@link
+   * RequestType#BACKUP_KEYS_GET}, for a new device or a lost store), and looks up the key of each
+   * session an event lacks (once per session, a few at a time). Restored keys are unauthenticated.
+   *
+   * @param recoveryKey the secret storage key; held in memory for the run only
+   */
+  public BackupStep bootstrapKeyBackup(io.github.mxe2ee.secrets.SecretStorageKey recoveryKey) {
+    Objects.requireNonNull(recoveryKey, "recoveryKey");
+    ownDevice.ensureNoConflict();
+    return step(
+        changes -> {
+          if (backupSetup == null) {
+            backupSetup =
+                new BackupSetup(ctx, account, devices, crossSigning, backups, recoveryKey);
+          }
+          BackupStep next = backupSetup.next(changes);
+          if (!(next instanceof BackupStep.Send)) {
+            backupSetup = null;
           }
           return next;
         });

@@ -25,6 +25,11 @@ public final class OutgoingRequest {
 
   private final String accountDataType;
 
+  /** For a one-session {@link RequestType#BACKUP_KEYS_GET} only (set by its factory); else null. */
+  private String backupRoomId;
+
+  private String backupSessionId;
+
   /**
    * @param requestId unique id, also the transaction id for {@link RequestType#TO_DEVICE}
    * @param type which endpoint
@@ -65,9 +70,42 @@ public final class OutgoingRequest {
     if ((type == RequestType.TO_DEVICE) != (eventType != null)) {
       throw new IllegalArgumentException("eventType is required for to-device requests only");
     }
-    if ((type == RequestType.KEYS_BACKUP) != (backupVersion != null)) {
+    boolean versioned = type == RequestType.KEYS_BACKUP || type == RequestType.BACKUP_KEYS_GET;
+    if (versioned != (backupVersion != null)) {
       throw new IllegalArgumentException("backupVersion is required for key backup requests only");
     }
+  }
+
+  /**
+   * A {@link RequestType#BACKUP_KEYS_GET} request: {@code GET /room_keys/keys?version=} for every
+   * key of the backup ({@code roomId} and {@code sessionId} null), or {@code GET
+   * /room_keys/keys/{roomId}/{sessionId}?version=} for one session's.
+   */
+  public static OutgoingRequest backupKeysGet(
+      String requestId, String backupVersion, String roomId, String sessionId) {
+    if ((roomId == null) != (sessionId == null)) {
+      throw new IllegalArgumentException("roomId and sessionId go together");
+    }
+    OutgoingRequest r =
+        new OutgoingRequest(
+            requestId,
+            RequestType.BACKUP_KEYS_GET,
+            Context.object(),
+            null,
+            Objects.requireNonNull(backupVersion, "backupVersion"));
+    r.backupRoomId = roomId;
+    r.backupSessionId = sessionId;
+    return r;
+  }
+
+  /** For a one-session {@link RequestType#BACKUP_KEYS_GET}: the room id; else null. */
+  public String backupRoomId() {
+    return backupRoomId;
+  }
+
+  /** For a one-session {@link RequestType#BACKUP_KEYS_GET}: the session id; else null. */
+  public String backupSessionId() {
+    return backupSessionId;
   }
 
   /**
@@ -166,7 +204,16 @@ public final class OutgoingRequest {
     if (type == RequestType.TO_DEVICE) {
       return type.path() + "/" + encode(eventType) + "/" + encode(requestId);
     }
-    if (type == RequestType.KEYS_BACKUP) {
+    if (type == RequestType.BACKUP_KEYS_GET && backupRoomId != null) {
+      return type.path()
+          + "/"
+          + encode(backupRoomId)
+          + "/"
+          + encode(backupSessionId)
+          + "?version="
+          + encode(backupVersion);
+    }
+    if (type == RequestType.KEYS_BACKUP || type == RequestType.BACKUP_KEYS_GET) {
       return type.path() + "?version=" + encode(backupVersion);
     }
     return type.path();
@@ -200,6 +247,8 @@ public final class OutgoingRequest {
         && body.equals(r.body)
         && Objects.equals(eventType, r.eventType)
         && Objects.equals(backupVersion, r.backupVersion)
+        && Objects.equals(backupRoomId, r.backupRoomId)
+        && Objects.equals(backupSessionId, r.backupSessionId)
         && Objects.equals(accountDataType, r.accountDataType);
   }
 

@@ -33,7 +33,24 @@ public enum RequestType {
    */
   ACCOUNT_DATA_GET("GET", "/_matrix/client/v3/user"),
   /** {@code PUT /_matrix/client/v3/user/{userId}/account_data/{type}}: writes one event. */
-  ACCOUNT_DATA_PUT("PUT", "/_matrix/client/v3/user");
+  ACCOUNT_DATA_PUT("PUT", "/_matrix/client/v3/user"),
+  /**
+   * {@code GET /_matrix/client/v3/room_keys/version}: the current key backup version ({@code
+   * key_backup.yaml}); a 404 {@code M_NOT_FOUND} means there is none and is fed back with {@code
+   * markRequestAsFailed}.
+   */
+  BACKUP_VERSION_GET("GET", "/_matrix/client/v3/room_keys/version"),
+  /**
+   * {@code POST /_matrix/client/v3/room_keys/version}: creates a backup version; the answer is
+   * {@code {"version": ...}}.
+   */
+  BACKUP_VERSION_CREATE("POST", "/_matrix/client/v3/room_keys/version"),
+  /**
+   * {@code GET /_matrix/client/v3/room_keys/keys[/{roomId}/{sessionId}]?version=...}: room keys
+   * from the backup, all of them or one session's ({@link OutgoingRequest#path()} has the full
+   * path); a 404 means the backup has no such key.
+   */
+  BACKUP_KEYS_GET("GET", "/_matrix/client/v3/room_keys/keys");
 
   private final String method;
   private final String path;

@@ -26,6 +26,7 @@ final class ToDeviceHandler {
   private final OlmSessions olm;
   private final GroupSessions groups;
   private final KeyRequests keyRequests;
+  private final SecretRequests secretRequests;
 
   /** Devices whose Olm channel is wedged and may be replaced now, by user. */
   private final Map<String, List<DeviceKeys>> wedged = new LinkedHashMap<>();
@@ -42,13 +43,15 @@ final class ToDeviceHandler {
       DeviceTracker devices,
       OlmSessions olm,
       GroupSessions groups,
-      KeyRequests keyRequests) {
+      KeyRequests keyRequests,
+      SecretRequests secretRequests) {
     this.ctx = ctx;
     this.account = account;
     this.devices = devices;
     this.olm = olm;
     this.groups = groups;
     this.keyRequests = keyRequests;
+    this.secretRequests = secretRequests;
     this.withheld = new WithheldLimiter(ctx);
   }
 
@@ -93,6 +96,10 @@ final class ToDeviceHandler {
       case "m.room.encrypted" -> encrypted(event, sender, (ObjectNode) content, changes, replies);
       case "m.room_key_request" -> {
         keyRequests.onRequest(event, changes, replies);
+        yield plaintext(type, sender, (ObjectNode) content);
+      }
+      case "m.secret.request" -> {
+        secretRequests.onRequest(event, changes, replies);
         yield plaintext(type, sender, (ObjectNode) content);
       }
       case "m.room_key.withheld" -> {

@@ -20,11 +20,13 @@ final class InMemoryKeyBackups {
   /** One user's backup: its version, auth data and keys by room and session. */
   private static final class Backup {
     final String version;
+    final String algorithm;
     final ObjectNode authData;
     final Map<String, Map<String, ObjectNode>> keys = new TreeMap<>();
 
-    Backup(String version, ObjectNode authData) {
+    Backup(String version, String algorithm, ObjectNode authData) {
       this.version = version;
+      this.algorithm = algorithm;
       this.authData = authData;
     }
   }
@@ -34,9 +36,42 @@ final class InMemoryKeyBackups {
 
   /** {@code POST /room_keys/version}: a new current version for {@code userId}. */
   String createVersion(String userId, ObjectNode authData) {
+    return createVersion(userId, "m.megolm_backup.v1.curve25519-aes-sha2", authData);
+  }
+
+  /** {@code POST /room_keys/version} with the algorithm given. */
+  String createVersion(String userId, String algorithm, ObjectNode authData) {
     String version = Integer.toString(++versions);
-    backups.put(userId, new Backup(version, authData.deepCopy()));
+    backups.put(userId, new Backup(version, algorithm, authData.deepCopy()));
     return version;
+  }
+
+  int versionsCreated() {
+    return versions;
+  }
+
+  /** {@code GET /room_keys/version}: the current version, or 404 {@code M_NOT_FOUND}. */
+  ObjectNode currentVersion(String userId) {
+    Backup backup = backups.get(userId);
+    if (backup == null) {
+      throw new RouterException(404, "M_NOT_FOUND", "No backup found");
+    }
+    ObjectNode out = JSON.objectNode();
+    out.put("algorithm", backup.algorithm);
+    out.set("auth_data", backup.authData.deepCopy());
+    out.put("count", count(backup));
+    out.put("etag", Integer.toString(count(backup)));
+    out.put("version", backup.version);
+    return out;
+  }
+
+  /** {@code GET /room_keys/keys/{roomId}/{sessionId}?version=}: one KeyBackupData, or 404. */
+  ObjectNode getSession(String userId, String version, String roomId, String sessionId) {
+    ObjectNode data = current(userId, version).keys.getOrDefault(roomId, Map.of()).get(sessionId);
+    if (data == null) {
+      throw new RouterException(404, "M_NOT_FOUND", "No room_keys found");
+    }
+    return data.deepCopy();
   }
 
   /** {@code PUT /room_keys/keys?version=}: stores the keys, keeping the better copy of each. */

@@ -206,6 +206,25 @@ public final class InMemoryRouter {
       case "signing_keys_upload" -> signingKeysUpload(userId, deviceId, body);
       case "signature_upload" -> signaturesUpload(userId, deviceId, body);
       case "keys_backup" -> keyBackups.put(userId, text(request, "version", "request"), body);
+      case "backup_version_get" -> keyBackups.currentVersion(userId);
+      case "backup_version_create" -> {
+        ObjectNode response = JSON.objectNode();
+        response.put(
+            "version",
+            keyBackups.createVersion(
+                userId,
+                text(body, "algorithm", "room_keys/version"),
+                object(body, "auth_data", "room_keys/version")));
+        yield response;
+      }
+      case "backup_keys_get" ->
+          request.has("room_id")
+              ? keyBackups.getSession(
+                  userId,
+                  text(request, "version", "request"),
+                  text(request, "room_id", "request"),
+                  text(request, "session_id", "request"))
+              : keyBackups.get(userId, text(request, "version", "request"));
       case "account_data_get" -> {
         ObjectNode content = accountData(userId, text(request, "account_data_type", "request"));
         if (content == null) {
@@ -254,8 +273,12 @@ public final class InMemoryRouter {
       wrapped.put("event_type", request.eventType());
       wrapped.put("txn_id", request.requestId());
     }
-    if (request.type() == RequestType.KEYS_BACKUP) {
+    if (request.backupVersion() != null) {
       wrapped.put("version", request.backupVersion());
+    }
+    if (request.backupRoomId() != null) {
+      wrapped.put("room_id", request.backupRoomId());
+      wrapped.put("session_id", request.backupSessionId());
     }
     if (request.accountDataType() != null) {
       wrapped.put("account_data_type", request.accountDataType());
@@ -287,6 +310,20 @@ public final class InMemoryRouter {
   /** {@code POST /room_keys/version}: a new current key backup version for {@code userId}. */
   public synchronized String createKeyBackupVersion(String userId, ObjectNode authData) {
     return keyBackups.createVersion(userId, authData);
+  }
+
+  /** {@code GET /room_keys/version}: the current version's metadata, or null if none. */
+  public synchronized ObjectNode keyBackupVersion(String userId) {
+    try {
+      return keyBackups.currentVersion(userId);
+    } catch (RouterException e) {
+      return null;
+    }
+  }
+
+  /** How many backup versions were ever created on this server (any user). */
+  public synchronized int keyBackupVersionsCreated() {
+    return keyBackups.versionsCreated();
   }
 
   /** {@code GET /room_keys/keys?version=}: the user's backed-up keys of that version. */

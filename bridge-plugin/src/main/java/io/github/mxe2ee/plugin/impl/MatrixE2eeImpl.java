@@ -159,6 +159,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .compose(v -> pump.drain())
         .transform(this::failOnIdentityConflict)
         .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options))
+        .compose(v -> startKeyBackup())
         .onComplete(
             ar -> {
               synchronized (this) {
@@ -170,6 +171,28 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                 releaseAfterFailedStart();
               }
             });
+  }
+
+  /**
+   * Key backup on by default (docs/KEY_BACKUP.md); the restore of a store that lacks the backup
+   * runs in the background through the request pump, so start() does not wait for it.
+   */
+  private Future<Void> startKeyBackup() {
+    return io.github.mxe2ee.plugin.backup.KeyBackupBootstrap.runIfConfigured(
+            worker, client, machine, options)
+        .onSuccess(
+            end -> {
+              if (end instanceof io.github.mxe2ee.machine.BackupStep.Enabled) {
+                pump.drain()
+                    .onComplete(
+                        ar ->
+                            LOG.log(
+                                System.Logger.Level.INFO,
+                                "key backup restore: {0} room keys restored since start",
+                                machine.roomKeysRestoredFromBackup()));
+              }
+            })
+        .mapEmpty();
   }
 
   /**
@@ -600,6 +623,13 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           results.add(null);
         }
       }
+    }
+    try {
+      // A missing key may be in the key backup: looked up now, so this batch gets the plaintext.
+      results = new ArrayList<>(results);
+      io.github.mxe2ee.plugin.backup.BackupLookup.retry(machine, client, roomId, events, results);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "key backup lookup in {0} failed: {1}", roomId, e);
     }
     for (int j = 0; j < positions.size(); j++) {
       int i = positions.get(j);

@@ -137,6 +137,10 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
                   ar.cause().getMessage());
               com.fasterxml.jackson.databind.node.ObjectNode error =
                   com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+              if (ar.cause() instanceof HomeserverException h && h.errcode() != null) {
+                // The machine acts on some codes (M_WRONG_ROOM_KEYS_VERSION disables backup).
+                error.put("errcode", h.errcode());
+              }
               error.put("error", String.valueOf(ar.cause().getMessage()));
               return worker.executeBlocking(
                   () -> {

@@ -86,6 +86,31 @@ public final class JsClientPeer implements AutoCloseable {
     call("start", new JsonObject(), 60_000);
   }
 
+  /**
+   * Starts the client like {@link #startClient()}, with a recovery key that opens the account's
+   * secret storage (as if the user typed it into Element).
+   */
+  public void startClient(String recoveryKey) {
+    call("start", new JsonObject().put("recovery_key", recoveryKey), 60_000);
+  }
+
+  /**
+   * The account's current key backup as the client sees it: {@code version} (null if none), {@code
+   * algorithm}, {@code trusted}, {@code matches_decryption_key}.
+   */
+  public JsonObject keyBackupStatus() {
+    return call("key_backup_status", new JsonObject());
+  }
+
+  /**
+   * What Element does with the recovery key on a new device: imports the cross-signing keys and the
+   * backup key from secret storage and restores the backup; returns {@code total} and {@code
+   * imported}.
+   */
+  public JsonObject restoreFromRecovery() {
+    return call("restore_from_recovery", new JsonObject(), 120_000);
+  }
+
   /** Creates an encrypted room inviting {@code invite}; returns its id once known to the client. */
   public String createEncryptedRoom(List<String> invite, String historyVisibility) {
     JsonObject args = new JsonObject().put("invite", new JsonArray(invite));
