@@ -3,6 +3,7 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.verification.VerificationOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -43,6 +44,7 @@ public class E2eeOptions {
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
+  private VerificationOptions verification = new VerificationOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -61,6 +63,18 @@ public class E2eeOptions {
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
+    this.verification = new VerificationOptions(other.verification);
+  }
+
+  /** Who may verify the bot by SAS, and the comparison timeout (default: own user, 5 minutes). */
+  public VerificationOptions getVerification() {
+    return verification;
+  }
+
+  /** Sets the verification policy (a copy is kept). */
+  public E2eeOptions setVerification(VerificationOptions verification) {
+    this.verification = new VerificationOptions(Objects.requireNonNull(verification));
+    return this;
   }
 
   /**

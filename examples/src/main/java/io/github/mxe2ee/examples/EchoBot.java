@@ -68,6 +68,7 @@ public final class EchoBot {
   private volatile MatrixE2ee e2ee;
   private volatile SyncLoop loop;
   private final AtomicLong echoCount = new AtomicLong();
+  private volatile SasConfirmer sas;
 
   /**
    * @param vertx the Vert.x instance to run on; not closed by {@link #stop()}
@@ -112,6 +113,8 @@ public final class EchoBot {
                                     .setPickleKeyFile(dir.resolve("pickle.key").toString())
                                     .setRecoveryKeyFile(recoveryKeyFile(session.userId()))
                                     .setAccountPassword(config.password()));
+                        sas = new SasConfirmer(session.userId());
+                        e2ee.verificationHandler(sas::onVerification);
                         return e2ee.start();
                       })
                   .map(
@@ -234,7 +237,9 @@ public final class EchoBot {
     long n = syncCount.incrementAndGet();
     logEvents(body, n);
     firstSync.tryComplete();
-    return joinInvites(body).compose(v -> batch.initial() ? Future.succeededFuture() : echo(body));
+    return joinInvites(body)
+        .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
+        .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body));
   }
 
   /**

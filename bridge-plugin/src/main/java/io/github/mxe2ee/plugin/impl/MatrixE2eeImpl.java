@@ -14,6 +14,8 @@ import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.UnencryptedRoomException;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
+import io.github.mxe2ee.plugin.verification.Verification;
+import io.github.mxe2ee.plugin.verification.VerificationService;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -21,6 +23,7 @@ import io.github.mxe2ee.store.PickleKeySource;
 import io.github.mxe2ee.store.postgres.PostgresCryptoStore;
 import io.github.mxe2ee.store.sqlite.SqliteCryptoStore;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -64,6 +67,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private CryptoStore store;
   private OlmMachine machine;
   private RequestPump pump;
+  private VerificationService verifier;
+  private volatile Handler<Verification> verificationHandler;
+  private long verificationTimer = -1;
 
   /** Use {@link MatrixE2ee#create}. */
   public MatrixE2eeImpl(Vertx vertx, HomeserverClient client, E2eeOptions options) {
@@ -109,6 +115,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       .withSharingStrategy(options.getSharingStrategy());
               machine = OlmMachine.open(config, store);
               pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
+              verifier =
+                  new VerificationService(
+                      this::onWorker,
+                      machine,
+                      pump::drain,
+                      options.getVerification(),
+                      session.userId());
+              verifier.setHandler(verificationHandler);
               return null;
             },
             true)
@@ -120,6 +134,10 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               synchronized (this) {
                 if (state == State.STARTING) {
                   state = ar.succeeded() ? State.STARTED : State.CLOSED;
+                }
+                if (state == State.STARTED) {
+                  verificationTimer =
+                      vertx.setPeriodic(VERIFICATION_TICK_MS, id -> verificationTick());
                 }
               }
               if (ar.failed()) {
@@ -177,6 +195,40 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     };
   }
 
+  /**
+   * Period of the verification tick: while a verification is live, flows that time out and
+   * comparisons left unanswered are handled without waiting for the next sync.
+   */
+  static final long VERIFICATION_TICK_MS = 2_000;
+
+  private void verificationTick() {
+    if (state == State.STARTED && verifier.hasLiveFlows()) {
+      pump.drain().compose(v -> verifier.settle());
+    }
+  }
+
+  @Override
+  public MatrixE2ee verificationHandler(Handler<Verification> handler) {
+    this.verificationHandler = handler;
+    VerificationService v = verifier;
+    if (v != null) {
+      v.setHandler(handler);
+    }
+    return this;
+  }
+
+  @Override
+  public Future<List<Verification>> verifications() {
+    IllegalStateException e = notUsable("verifications()");
+    return e != null ? Future.failedFuture(e) : verifier.list();
+  }
+
+  @Override
+  public Future<Verification> startVerification(String userId, String deviceId) {
+    IllegalStateException e = notUsable("startVerification()");
+    return e != null ? Future.failedFuture(e) : verifier.start(userId, deviceId);
+  }
+
   private <T> Future<T> onWorker(String what, Callable<T> call) {
     IllegalStateException e = notUsable(what);
     if (e != null) {
@@ -217,7 +269,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.ON_SYNC, false);
             })
-        .compose(result -> pump.drain().map(result));
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result));
   }
 
   /**
@@ -234,7 +286,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.LOOP, initial);
             })
-        .compose(result -> pump.drain().map(result));
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result));
   }
 
   /**
@@ -638,6 +690,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     }
     State before = state;
     state = State.CLOSED;
+    if (verificationTimer >= 0) {
+      vertx.cancelTimer(verificationTimer);
+    }
     if (before == State.NEW) {
       closing = Future.succeededFuture();
       return closing;
