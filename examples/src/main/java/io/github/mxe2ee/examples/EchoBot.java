@@ -180,6 +180,11 @@ public final class EchoBot {
     return firstSync.future();
   }
 
+  /** The plugin, once {@link #start()} created it (null before); for tests and tools. */
+  MatrixE2ee e2ee() {
+    return e2ee;
+  }
+
   /** Number of echoes sent so far. */
   public long echoCount() {
     return echoCount.get();

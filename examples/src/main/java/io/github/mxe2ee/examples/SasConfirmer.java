@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  *
  * <p>Why only the own user, only encrypted: the confirmation stands for the operator's "they
  * match"; a plain message could be made up by the homeserver, an encrypted one comes from a device
- * logged in as the bot's user. Event loop only.
+ * logged in as the bot's user. Thread-safe (the plugin's handler and the sync loop may run on
+ * different event loops).
  */
 final class SasConfirmer {
   private static final System.Logger LOG = System.getLogger(EchoBot.class.getName());
@@ -48,7 +49,7 @@ final class SasConfirmer {
   }
 
   /** The plugin's verification handler. */
-  void onVerification(Verification v) {
+  synchronized void onVerification(Verification v) {
     if (v.state() == SasState.KEYS_EXCHANGED && !v.decimals().isEmpty()) {
       if (waiting.size() >= MAX_WAITING && !waiting.containsKey(v.flowId())) {
         v.cancel();
@@ -97,7 +98,7 @@ final class SasConfirmer {
   }
 
   /** Confirms the waiting flow whose decimals are {@code typed}; else cancels every waiting one. */
-  private Future<Void> onCommand(String typed) {
+  private synchronized Future<Void> onCommand(String typed) {
     String numbers = String.join(" ", typed.split("\\s+"));
     if (waiting.isEmpty()) {
       LOG.log(System.Logger.Level.INFO, "{0}: no verification is waiting", COMMAND);
