@@ -808,6 +808,15 @@ public final class OlmMachine implements AutoCloseable {
         });
   }
 
+  /**
+   * The master key of {@code userId}'s cross-signing identity as last received from the server
+   * (validated and stored), if any. For our own user, compare with {@link #hasCrossSigningKeys()}:
+   * true means we hold its private key.
+   */
+  public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> masterKey(String userId) {
+    return Optional.ofNullable(devices.identity(userId)).map(id -> id.master().publicKey());
+  }
+
   /** True if we hold the private master key of our identity. */
   public boolean hasCrossSigningKeys() {
     return crossSigning.holdsMasterKey();
