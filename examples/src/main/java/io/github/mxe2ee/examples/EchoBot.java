@@ -38,6 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * stopped at any moment (even {@code kill -9}) and restarted answers each message exactly once (see
  * {@link SyncLoop} for the precise guarantee). A failed echo or join is logged and skipped.
  *
+ * <p>Verification: the bot accepts SAS verifications from its own user (the plugin's default
+ * policy), logs {@code SAS <flow id>: <decimals> <emoji names>} when one shows its strings, and
+ * confirms it when a device of its own user sends {@code !confirm <the decimals>} in an encrypted
+ * room ({@link SasConfirmer}; README, "Verify the bot").
+ *
  * <p>Threading: {@link #start()} and {@link #stop()} may be called from any thread; the loop runs
  * on the Vert.x event loop of the Web Client. Errors: a failed login fails {@link #start()}; a
  * failed {@code /sync} is logged and retried after {@link #RETRY_DELAY_MS}, doubling up to a
