@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       the operator makes both sides done; the client sees the bot verified, the bot cross-signs
  *       the operator device (another user sees it signed by its owner);
  *   <li>the verified operator device asks for the key of a message it cannot read and gets it; the
- *       unverified one asks and gets {@code m.room_key.withheld} {@code m.unverified}.
+ *       unverified one asks and gets {@code m.room_key.withheld} {@code m.unverified};
+ *   <li>the bot starts a SAS with that device again and the operator confirms: both done, signed.
  * </ol>
  */
 class SasEchoBotTest {
@@ -240,6 +241,20 @@ class SasEchoBotTest {
                     "decrypted".equals(e.getString("decryption"))
                         && "echo: hello bot".equals(e.getJsonObject("content").getString("body"))),
         "the unverified device still cannot read the bot's message");
+
+    // 5. The other direction to the end: the bot starts, the operator confirms.
+    Verification second = startFromBot(unverifiedDevice);
+    unverified.waitVerificationRequest(WAIT_MS);
+    unverified.acceptVerification(second.flowId());
+    JsonObject secondSas = unverified.waitSas(second.flowId(), WAIT_MS);
+    assertEquals(expectedLine(second.flowId(), secondSas), awaitLog("SAS " + second.flowId()));
+    unverified.sendText(roomId, "!confirm " + decimals(secondSas));
+    unverified.confirmSas(second.flowId());
+    JsonObject secondEnd = unverified.waitVerificationEnd(second.flowId(), WAIT_MS);
+    assertEquals("done", secondEnd.getString("phase"), secondEnd.encode());
+    awaitBotDone(second.flowId(), unverifiedDevice);
+    assertTrue(unverified.deviceVerificationStatus(botId, "SASBOT").getBoolean("verified"));
+    awaitSignedByOwner(human, unverifiedDevice);
   }
 
   /** The bot starts a SAS with its own {@code device}, once it knows the device. */
