@@ -44,6 +44,7 @@ public final class VerificationService implements Verification.Actions {
   private final Supplier<Future<Void>> drain;
   private final VerificationOptions options;
   private final String ownUserId;
+  private final java.util.function.LongSupplier nanoTime;
   private volatile Handler<Verification> handler;
   private volatile int live;
 
@@ -65,6 +66,18 @@ public final class VerificationService implements Verification.Actions {
       Supplier<Future<Void>> drain,
       VerificationOptions options,
       String ownUserId) {
+    this(worker, machine, drain, options, ownUserId, System::nanoTime);
+  }
+
+  /** As above, with the monotonic clock (nanoseconds) injected: for tests. */
+  VerificationService(
+      Worker worker,
+      OlmMachine machine,
+      Supplier<Future<Void>> drain,
+      VerificationOptions options,
+      String ownUserId,
+      java.util.function.LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
     this.worker = worker;
     this.machine = machine;
     this.drain = drain;
@@ -210,7 +223,7 @@ public final class VerificationService implements Verification.Actions {
     List<Verification> changed = new ArrayList<>();
     Set<String> present = new HashSet<>();
     int liveNow = 0;
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     for (SasVerification f : machine.verifications().all()) {
       String k = key(f);
       present.add(k);
