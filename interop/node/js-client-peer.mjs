@@ -108,6 +108,10 @@ const OPS = {
     return requireClient().join(str(a, "room_id"), int(a, "timeout_ms", 30_000));
   },
 
+  async to_device_received(a) {
+    return requireClient().toDeviceReceived(str(a, "type", { optional: true }));
+  },
+
   async wait_for_member(a) {
     return requireClient().waitForMember(
       str(a, "room_id"),

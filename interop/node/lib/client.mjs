@@ -69,7 +69,9 @@ export class JsClient {
     this.verifications = new Map();
     /** Flow ids of verification requests received, in arrival order, not yet taken by waitVerificationRequest. */
     this.incomingVerifications = [];
-    /** To-device events received (as the SDK emits them, decrypted), the last 500. */
+    /** To-device events received (as the SDK emits them, decrypted), the last 500 (waitForToDevice). */
+    this.toDeviceEvents = [];
+    /** Decrypted to-device messages received since start: ids only, never keys (toDeviceReceived). */
     this.toDeviceLog = [];
   }
 
@@ -126,13 +128,25 @@ export class JsClient {
     this.installToDeviceInterceptor(client.http);
     await client.initRustCrypto({ useIndexedDB: false });
     client.on(sdk.ClientEvent.ToDeviceEvent, (ev) => {
-      this.toDeviceLog.push({ type: ev.getType(), sender: ev.getSender(), content: ev.getContent() });
-      if (this.toDeviceLog.length > 500) this.toDeviceLog.shift();
+      this.toDeviceEvents.push({ type: ev.getType(), sender: ev.getSender(), content: ev.getContent() });
+      if (this.toDeviceEvents.length > 500) this.toDeviceEvents.shift();
     });
     client.on(CryptoEvent.VerificationRequestReceived, (request) => {
       if (!request.transactionId || request.roomId) return; // to-device flows only
       this.trackVerification(request);
       this.incomingVerifications.push(request.transactionId);
+    });
+    client.on(sdk.ClientEvent.ReceivedToDeviceMessage, ({ message, encryptionInfo }) => {
+      if (this.toDeviceLog.length >= 10_000) return; // bounded: a test's worth
+      const c = message?.content ?? {};
+      this.toDeviceLog.push({
+        type: message?.type ?? null,
+        sender: message?.sender ?? null,
+        encrypted: encryptionInfo != null,
+        sender_device: encryptionInfo?.senderDevice ?? null,
+        room_id: typeof c.room_id === "string" ? c.room_id : null,
+        session_id: typeof c.session_id === "string" ? c.session_id : null,
+      });
     });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStartOfTimeline) => {
       if (!room || toStartOfTimeline) return;
@@ -295,6 +309,15 @@ export class JsClient {
   async invite(roomId, userId) {
     await this.requireStarted().invite(roomId, userId);
     return {};
+  }
+
+  /**
+   * The to-device messages received since start (after decryption), optionally of one type, as
+   * {type, sender, encrypted, sender_device, room_id, session_id}: ids only, never key material.
+   */
+  toDeviceReceived(type) {
+    this.requireStarted();
+    return { messages: this.toDeviceLog.filter((m) => type === undefined || m.type === type) };
   }
 
   async join(roomId, timeoutMs = 30_000) {
@@ -572,7 +595,7 @@ export class JsClient {
     this.requireStarted();
     return pollUntil(
       () => {
-        const found = this.toDeviceLog.filter((e) => e.type === eventType);
+        const found = this.toDeviceEvents.filter((e) => e.type === eventType);
         return found.length > 0 ? { events: found } : undefined;
       },
       timeoutMs,

@@ -40,17 +40,23 @@ import java.util.stream.Stream;
  * </ol>
  *
  * For each it prints the wall time, the heap in use after a full GC, the growth of the database
- * (file plus WAL), and the to-device messages the machine queued in reply. It uses only API present
- * before the bounds of issue 11, so the same source measures the code before and after.
+ * (file plus WAL), and the to-device messages the machine queued in reply. With {@code --ordinary},
+ * it also times what an ordinary message costs while the flood goes on: after every sync of the
+ * flood, the bot decrypts one ordinary Megolm event and encrypts its answer; the time of that sync
+ * step plus that decrypt and encrypt is the delay the flood adds to a message that arrives in the
+ * same sync (network excluded), printed as median and maximum over all syncs. It uses only API
+ * present before the bounds of issue 11, so the same source measures the code before and after.
  *
- * <p>Usage: {@code FloodBenchmark [devices keyRequests withheld preKeys]} (defaults 10000 100000
- * 100000 10000).
+ * <p>Usage: {@code FloodBenchmark [--ordinary] [devices keyRequests withheld preKeys]} (defaults
+ * 10000 100000 100000 10000).
  */
 public final class FloodBenchmark {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final int BATCH = 1_000;
   private static final String BOT = "@bot:localhost";
   private static final String MALLORY = "@mallory:evil.example";
+  private static final String ROOM = "!ordinary:localhost";
+  private static boolean ordinary;
 
   private final Path dir;
   private final Path db;
@@ -59,6 +65,8 @@ public final class FloodBenchmark {
   private final Map<String, Map<String, ObjectNode>> served = new LinkedHashMap<>();
   private ObjectNode firstUpload;
   private long replies;
+  private ObjectNode ordinaryEvent;
+  private final List<Long> ordinaryNanos = new ArrayList<>();
 
   private FloodBenchmark(String name) throws IOException {
     dir = Files.createTempDirectory("mxe2ee-flood-" + name);
@@ -68,6 +76,19 @@ public final class FloodBenchmark {
     key[0] = 1;
     machine = OlmMachine.open(MachineConfig.of(BOT, "BOTDEVICE", key), store);
     pump();
+    if (ordinary) {
+      // A room session of the bot's own: the machine keeps its inbound copy, so the bot can
+      // decrypt the event it encrypted, the same work as for a message from someone else.
+      machine.shareRoomKey(ROOM, List.of());
+      ObjectNode body = MAPPER.createObjectNode().put("msgtype", "m.text").put("body", "hello");
+      ordinaryEvent = event("m.room.encrypted", BOT, encrypt(body));
+      ordinaryEvent.put("event_id", "$ordinary").put("room_id", ROOM);
+      ordinaryEvent.put("origin_server_ts", System.currentTimeMillis());
+    }
+  }
+
+  private ObjectNode encrypt(ObjectNode content) {
+    return machine.encryptRoomEvent(ROOM, "m.room.message", content);
   }
 
   /** A remote device made from a real Olm account, with self-signed device keys. */
@@ -142,6 +163,7 @@ public final class FloodBenchmark {
 
   private void feed(List<ObjectNode> events, java.util.Set<String> seen) {
     for (int i = 0; i < events.size(); i += BATCH) {
+      long t0 = System.nanoTime();
       machine.receiveSyncChanges(
           new SyncChanges(
               events.subList(i, Math.min(events.size(), i + BATCH)),
@@ -150,8 +172,28 @@ public final class FloodBenchmark {
               null,
               null,
               null));
+      if (ordinaryEvent != null) {
+        var result = machine.decryptRoomEvent(ROOM, ordinaryEvent);
+        if (!(result instanceof io.github.mxe2ee.machine.DecryptionResult.Decrypted)) {
+          throw new IllegalStateException("the ordinary event did not decrypt: " + result);
+        }
+        encrypt(MAPPER.createObjectNode().put("msgtype", "m.notice").put("body", "echo: hello"));
+        ordinaryNanos.add(System.nanoTime() - t0);
+      }
       countReplies(seen);
     }
+  }
+
+  /** Median and maximum of the ordinary message's delay, or "-" without {@code --ordinary}. */
+  private String ordinaryDelay() {
+    if (ordinaryNanos.isEmpty()) {
+      return "-";
+    }
+    List<Long> sorted = new ArrayList<>(ordinaryNanos);
+    sorted.sort(null);
+    return String.format(
+        "%,d ms / %,d ms",
+        sorted.get(sorted.size() / 2) / 1_000_000, sorted.get(sorted.size() - 1) / 1_000_000);
   }
 
   private static ObjectNode event(String type, String sender, ObjectNode content) {
@@ -201,20 +243,23 @@ public final class FloodBenchmark {
     long heap = heapAfterGc() - heap0;
     long growth = bot.storeBytes() - store0;
     System.out.printf(
-        "| %s | %,d ms | %+.1f MiB | %+.1f MiB | %,d |%n",
-        name, ms, heap / 1048576.0, growth / 1048576.0, bot.replies);
+        "| %s | %,d ms | %+.1f MiB | %+.1f MiB | %,d | %s |%n",
+        name, ms, heap / 1048576.0, growth / 1048576.0, bot.replies, bot.ordinaryDelay());
     bot.close();
   }
 
   /** Runs the three floods and prints one Markdown table row each. */
   public static void main(String[] args) throws Exception {
-    int devices = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    int keyRequests = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
-    int withheld = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
-    int preKeys = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
+    List<String> rest = new ArrayList<>(List.of(args));
+    ordinary = rest.remove("--ordinary");
+    int devices = rest.size() > 0 ? Integer.parseInt(rest.get(0)) : 10_000;
+    int keyRequests = rest.size() > 1 ? Integer.parseInt(rest.get(1)) : 100_000;
+    int withheld = rest.size() > 2 ? Integer.parseInt(rest.get(2)) : 100_000;
+    int preKeys = rest.size() > 3 ? Integer.parseInt(rest.get(3)) : 10_000;
     System.out.println(
-        "| flood | time (incl. setup) | heap after GC | store growth | to-device messages queued |");
-    System.out.println("|---|---|---|---|---|");
+        "| flood | time (incl. setup) | heap after GC | store growth | to-device messages queued"
+            + " | ordinary message delay per sync (median / max) |");
+    System.out.println("|---|---|---|---|---|---|");
     measure(
         String.format("%,d key requests from %,d devices of one user", keyRequests, devices),
         (bot, seen) -> {

@@ -3,7 +3,9 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
+import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
 import io.github.mxe2ee.plugin.verification.VerificationOptions;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -29,6 +31,9 @@ public class E2eeOptions {
   /** Default: {@link MatrixE2ee#send} into an unencrypted room sends the event plain. */
   public static final boolean DEFAULT_REFUSE_UNENCRYPTED = false;
 
+  /** Default prefix of the event bus addresses of {@code plugin.bus.Mxe2eeVerticle}. */
+  public static final String DEFAULT_BUS_ADDRESS_PREFIX = "mxe2ee";
+
   /** Default largest {@code /sync} body accepted (see {@link SyncBodyParser}). */
   public static final long DEFAULT_MAX_SYNC_BODY_BYTES = SyncBodyParser.DEFAULT_MAX_DOCUMENT_BYTES;
 
@@ -40,11 +45,16 @@ public class E2eeOptions {
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
+  private io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy =
+      io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT;
   private String recoveryKeyFile;
   private String accountPassword;
   private boolean refuseUnencrypted = DEFAULT_REFUSE_UNENCRYPTED;
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
   private VerificationOptions verification = new VerificationOptions();
+  private MeterRegistry meterRegistry;
+  private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
+  private LateKeyOptions lateKeys = new LateKeyOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -59,11 +69,15 @@ public class E2eeOptions {
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
     this.maxPumpRounds = other.maxPumpRounds;
+    this.retryPolicy = other.retryPolicy;
     this.recoveryKeyFile = other.recoveryKeyFile;
     this.accountPassword = other.accountPassword;
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
     this.verification = new VerificationOptions(other.verification);
+    this.meterRegistry = other.meterRegistry;
+    this.busAddressPrefix = other.busAddressPrefix;
+    this.lateKeys = new LateKeyOptions(other.lateKeys);
   }
 
   /** Who may verify the bot by SAS, and the comparison timeout (default: own user, 5 minutes). */
@@ -74,6 +88,56 @@ public class E2eeOptions {
   /** Sets the verification policy (a copy is kept). */
   public E2eeOptions setVerification(VerificationOptions verification) {
     this.verification = new VerificationOptions(Objects.requireNonNull(verification));
+    return this;
+  }
+
+  /**
+   * The prefix of the event bus addresses of {@link io.github.mxe2ee.plugin.bus.Mxe2eeVerticle}
+   * ({@link io.github.mxe2ee.plugin.bus.BusAddresses}); default {@value
+   * #DEFAULT_BUS_ADDRESS_PREFIX}.
+   */
+  public String getBusAddressPrefix() {
+    return busAddressPrefix;
+  }
+
+  /**
+   * Sets the event bus address prefix: letters, digits, {@code .}, {@code _} and {@code -}, 1 to 64
+   * characters, not starting or ending with a dot (two verticles in one Vert.x need two prefixes).
+   *
+   * @throws IllegalArgumentException otherwise
+   */
+  public E2eeOptions setBusAddressPrefix(String prefix) {
+    if (prefix == null || !prefix.matches("[A-Za-z0-9_-]([A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?")) {
+      throw new IllegalArgumentException(
+          "bus address prefix must be 1 to 64 of [A-Za-z0-9._-], not starting or ending with '.'");
+    }
+    this.busAddressPrefix = prefix;
+    return this;
+  }
+
+  /**
+   * The Micrometer registry the plugin's meters go to (docs/METRICS.md), or null (the default):
+   * then the plugin keeps them on its own {@link io.micrometer.core.instrument.simple
+   * .SimpleMeterRegistry}, readable through {@link MatrixE2ee#metrics()}.
+   */
+  public MeterRegistry getMeterRegistry() {
+    return meterRegistry;
+  }
+
+  /** Sets the Micrometer registry for the plugin's meters (shared, not copied); null: its own. */
+  public E2eeOptions setMeterRegistry(MeterRegistry meterRegistry) {
+    this.meterRegistry = meterRegistry;
+    return this;
+  }
+
+  /** The late-key options (docs/PLUGIN.md, "Late keys"); never null, modifiable in place. */
+  public LateKeyOptions getLateKeys() {
+    return lateKeys;
+  }
+
+  /** Sets the late-key options (copied). */
+  public E2eeOptions setLateKeys(LateKeyOptions lateKeys) {
+    this.lateKeys = new LateKeyOptions(Objects.requireNonNull(lateKeys, "lateKeys"));
     return this;
   }
 
@@ -252,6 +316,22 @@ public class E2eeOptions {
       throw new IllegalArgumentException("maxPumpRounds must be at least 1");
     }
     this.maxPumpRounds = maxPumpRounds;
+    return this;
+  }
+
+  /** When failed homeserver requests of sends and of the request pump are retried. */
+  public io.github.mxe2ee.plugin.http.RetryPolicy getRetryPolicy() {
+    return retryPolicy;
+  }
+
+  /**
+   * Sets when failed homeserver requests of {@link MatrixE2ee#send} and of the machine's request
+   * pump are retried (rate limits, transient errors); default {@link
+   * io.github.mxe2ee.plugin.http.RetryPolicy#DEFAULT}, {@link
+   * io.github.mxe2ee.plugin.http.RetryPolicy#NONE} for none.
+   */
+  public E2eeOptions setRetryPolicy(io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy) {
+    this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
     return this;
   }
 

@@ -1,6 +1,7 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.plugin.http.BoundedBodyCodec;
+import io.github.mxe2ee.plugin.http.RequestListener;
 import io.github.mxe2ee.plugin.http.SyncBodyException;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.vertx.core.Future;
@@ -57,6 +58,8 @@ public final class HomeserverClient {
   private final String baseUrl;
   private final SyncBodyParser syncParser;
   private volatile Session session;
+  private volatile long requestTimeoutMs = REQUEST_TIMEOUT_MS;
+  private volatile RequestListener listener = RequestListener.NONE;
 
   /**
    * @param client the Web Client to send with; not closed by this class
@@ -78,9 +81,35 @@ public final class HomeserverClient {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
   }
 
+  /**
+   * Sets who is told about every completed request (for metrics: {@link
+   * io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics#requestListener()}); null for nobody.
+   *
+   * @return this
+   */
+  public HomeserverClient setRequestListener(RequestListener listener) {
+    this.listener = listener == null ? RequestListener.NONE : listener;
+    return this;
+  }
+
   /** The homeserver base URL without trailing slash. */
   public String baseUrl() {
     return baseUrl;
+  }
+
+  /**
+   * Sets how long a request other than {@code /sync} may take before it is abandoned with a timeout
+   * (a transient failure that {@link io.github.mxe2ee.plugin.http.RetryPolicy} retries); default
+   * {@link #REQUEST_TIMEOUT_MS}.
+   *
+   * @return this
+   */
+  public HomeserverClient setRequestTimeoutMs(long timeoutMs) {
+    if (timeoutMs < 1) {
+      throw new IllegalArgumentException("timeoutMs must be positive, was " + timeoutMs);
+    }
+    this.requestTimeoutMs = timeoutMs;
+    return this;
   }
 
   /** The logged-in session, or null before a successful {@link #login}. */
@@ -109,11 +138,16 @@ public final class HomeserverClient {
       body.put("device_id", deviceId);
     }
     String path = "/_matrix/client/v3/login";
-    return client
-        .postAbs(baseUrl + path)
-        .timeout(REQUEST_TIMEOUT_MS)
-        .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
-        .sendJsonObject(body)
+    long start = System.nanoTime();
+    return observed(
+            "POST",
+            path,
+            start,
+            client
+                .postAbs(baseUrl + path)
+                .timeout(requestTimeoutMs)
+                .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
+                .sendJsonObject(body))
         .map(resp -> json(path, resp))
         .map(
             json -> {
@@ -122,6 +156,42 @@ public final class HomeserverClient {
                       required(path, json, "user_id"),
                       required(path, json, "device_id"),
                       required(path, json, "access_token"));
+              session = s;
+              return s;
+            });
+  }
+
+  /**
+   * Uses an existing access token instead of a password login: asks {@code GET
+   * /_matrix/client/v3/account/whoami} (Client-Server API, "Current account information") who it
+   * belongs to and keeps the session.
+   *
+   * @param accessToken the token; kept in memory only, never printed
+   * @return the session; fails with {@link HomeserverException} if the server refuses the token or
+   *     names no device for it
+   */
+  public Future<Session> loginWithAccessToken(String accessToken) {
+    Objects.requireNonNull(accessToken, "accessToken");
+    String path = "/_matrix/client/v3/account/whoami";
+    long start = System.nanoTime();
+    return observed(
+            "GET",
+            path,
+            start,
+            client
+                .getAbs(baseUrl + path)
+                .bearerTokenAuthentication(accessToken)
+                .timeout(requestTimeoutMs)
+                .as(new BoundedBodyCodec(MAX_RESPONSE_BYTES))
+                .send())
+        .map(resp -> json(path, resp))
+        .map(
+            json -> {
+              Session s =
+                  new Session(
+                      required(path, json, "user_id"),
+                      required(path, json, "device_id"),
+                      accessToken);
               session = s;
               return s;
             });
@@ -172,8 +242,9 @@ public final class HomeserverClient {
     if (filter != null) {
       req.addQueryParam("filter", filter);
     }
-    return req.as(new BoundedBodyCodec(syncParser.maxDocumentBytes()))
-        .send()
+    long start = System.nanoTime();
+    return observed(
+            "GET", path, start, req.as(new BoundedBodyCodec(syncParser.maxDocumentBytes())).send())
         .map(resp -> parsed(path, resp, syncParser))
         .map(
             result -> {
@@ -275,9 +346,35 @@ public final class HomeserverClient {
         client
             .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
             .bearerTokenAuthentication(s.accessToken)
-            .timeout(REQUEST_TIMEOUT_MS)
+            .timeout(requestTimeoutMs)
             .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));
-    return body == null ? req.send() : req.sendJsonObject(body);
+    long start = System.nanoTime();
+    return observed(method, path, start, body == null ? req.send() : req.sendJsonObject(body));
+  }
+
+  /**
+   * Tells the {@link RequestListener} when {@code answer} completes; a listener error is ignored.
+   */
+  private <T> Future<HttpResponse<T>> observed(
+      String method, String path, long start, Future<HttpResponse<T>> answer) {
+    RequestListener l = listener;
+    if (l == RequestListener.NONE) {
+      return answer;
+    }
+    int q = path.indexOf('?');
+    String bare = q < 0 ? path : path.substring(0, q);
+    return answer.andThen(
+        ar -> {
+          try {
+            l.completed(
+                method,
+                bare,
+                ar.succeeded() ? ar.result().statusCode() : 0,
+                System.nanoTime() - start);
+          } catch (RuntimeException ignored) {
+            // Metrics never break a request.
+          }
+        });
   }
 
   /** The body of a (non-2xx) answer as a JSON object within the bounds, or null. */
@@ -310,14 +407,51 @@ public final class HomeserverClient {
     }
     JsonObject body = parsed == null ? null : parsed.body();
     if (resp.statusCode() / 100 != 2) {
-      String errcode = body == null ? null : body.getString("errcode");
-      String error = body == null ? "no body" : body.getString("error", "no error message");
-      throw new HomeserverException(path, resp.statusCode(), errcode, error);
+      String errcode =
+          body == null ? null : body.getValue("errcode") instanceof String c ? c : null;
+      String error =
+          body == null
+              ? "no body"
+              : body.getValue("error") instanceof String m ? m : "no error message";
+      throw new HomeserverException(
+          path,
+          resp.statusCode(),
+          errcode,
+          error,
+          retryAfterMs(body, resp.getHeader("Retry-After")));
     }
     if (body == null) {
       throw new HomeserverException(path, resp.statusCode(), null, "empty body, expected JSON");
     }
     return parsed;
+  }
+
+  /**
+   * The wait a failed answer asks for (Client-Server API, "Rate limiting"): the body's {@code
+   * retry_after_ms} (a non-negative integer), else the {@code Retry-After} header (RFC 9110 section
+   * 10.2.3: delay seconds or an HTTP date); -1 if neither is usable.
+   */
+  static long retryAfterMs(JsonObject body, String header) {
+    if (body != null
+        && body.getValue("retry_after_ms") instanceof Number n
+        && !(n instanceof Double || n instanceof Float)
+        && n.longValue() >= 0) {
+      return n.longValue();
+    }
+    if (header == null || header.isBlank()) {
+      return -1;
+    }
+    String h = header.trim();
+    try {
+      if (h.chars().allMatch(Character::isDigit) && h.length() <= 9) {
+        return Long.parseLong(h) * 1000;
+      }
+      java.time.ZonedDateTime at =
+          java.time.ZonedDateTime.parse(h, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      return Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private static String required(String path, JsonObject json, String field) {

@@ -19,6 +19,7 @@ public class HomeserverException extends Mxe2eeException {
 
   private final int statusCode;
   private final String errcode;
+  private final long retryAfterMs;
 
   /**
    * @param endpoint the request path without query string, for the message
@@ -27,11 +28,24 @@ public class HomeserverException extends Mxe2eeException {
    * @param detail short human explanation without secrets
    */
   public HomeserverException(String endpoint, int statusCode, String errcode, String detail) {
+    this(endpoint, statusCode, errcode, detail, -1);
+  }
+
+  /**
+   * An error answer that says when to try again: a {@code 429 M_LIMIT_EXCEEDED} with {@code
+   * retry_after_ms} in its body or a {@code Retry-After} header (Client-Server API, "Rate
+   * limiting").
+   *
+   * @param retryAfterMs how long the server asked us to wait, in ms, or -1 if it did not say
+   */
+  public HomeserverException(
+      String endpoint, int statusCode, String errcode, String detail, long retryAfterMs) {
     super(
         KIND,
         endpoint + ": HTTP " + statusCode + (errcode == null ? "" : " " + errcode) + ": " + detail);
     this.statusCode = statusCode;
     this.errcode = errcode;
+    this.retryAfterMs = retryAfterMs < 0 ? -1 : retryAfterMs;
   }
 
   /** HTTP status code, or 0 when the response body was malformed. */
@@ -42,5 +56,13 @@ public class HomeserverException extends Mxe2eeException {
   /** Matrix error code such as {@code M_FORBIDDEN}, or null. */
   public String errcode() {
     return errcode;
+  }
+
+  /**
+   * How long the server asked us to wait before trying again ({@code retry_after_ms} of the body,
+   * else the {@code Retry-After} header), in ms; -1 if it did not say.
+   */
+  public long retryAfterMs() {
+    return retryAfterMs;
   }
 }

@@ -1,6 +1,8 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
+import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.github.mxe2ee.plugin.verification.Verification;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -72,8 +74,10 @@ public interface MatrixE2ee {
   Future<Optional<String>> syncToken();
 
   /**
-   * Encrypts an event for a room: tracks its members, queries their devices, establishes Olm
-   * sessions and shares the room key as needed, then encrypts.
+   * Encrypts an event for a room without sending it: shares the room key as {@link #send(String,
+   * String, JsonObject, String)} does (same per-room queue, same recipients), then encrypts with
+   * the next message index. Each call uses a new index; to send, prefer {@code send}, whose retries
+   * reuse one ciphertext.
    *
    * @return the {@code m.room.encrypted} content; {@link IllegalStateException} before start or
    *     after close
@@ -81,7 +85,8 @@ public interface MatrixE2ee {
   Future<JsonObject> encrypt(String roomId, String type, JsonObject content);
 
   /**
-   * {@link #send(String, String, JsonObject, String)} with a fresh random transaction id.
+   * {@link #send(String, String, JsonObject, String)} with a fresh random transaction id, fixed
+   * before the first try and kept across this call's retries.
    *
    * @return the event id
    */
@@ -93,10 +98,35 @@ public interface MatrixE2ee {
    * /rooms/{roomId}/state/m.room.encryption/}), otherwise plain, or, with {@link
    * E2eeOptions#setRefuseUnencrypted}, not at all ({@link UnencryptedRoomException}).
    *
-   * <p>{@code txnId} is the Client-Server API's transaction id ({@code PUT
+   * <p><b>Who gets the room key.</b> Every device (allowed by the sharing strategy) of the room's
+   * joined members and, unless the room's history visibility is {@code joined}, of its invited
+   * members (spec, "Room History Visibility": an invitee may read what is sent from the invite on).
+   * The member list comes from one {@code GET /rooms/{roomId}/members} per room and process, then
+   * from the {@code m.room.member} events of every sync given to {@link #onSync} or the bot loop; a
+   * member who leaves or is banned makes the next send rotate the room key.
+   *
+   * <p><b>Order and key sharing.</b> Sends (and {@link #encrypt}s) to one room run one at a time in
+   * call order, each {@code PUT} answered before the next starts; so concurrent sends to a new room
+   * make one key-sharing round (one {@code /keys/query}, one {@code /keys/claim}, one {@code
+   * m.room_key} per device) and reach the room in call order. At most {@value
+   * io.github.mxe2ee.plugin.send.RoomSendQueue#MAX_QUEUED_PER_ROOM} sends wait per room; more fail
+   * at once with {@link io.github.mxe2ee.plugin.send.SendQueueFullException}.
+   *
+   * <p><b>Retries.</b> A {@code 429 M_LIMIT_EXCEEDED} is sent again after the server's {@code
+   * retry_after_ms} (or {@code Retry-After}); connection failures, timeouts and {@code 502}/{@code
+   * 503}/{@code 504} after an exponential backoff with jitter; other errors are final. Tries and
+   * total time are bounded by {@link E2eeOptions#setRetryPolicy}; then the future fails with the
+   * last error ({@link HomeserverException} for an HTTP error).
+   *
+   * <p><b>Idempotence.</b> {@code txnId} is the Client-Server API's transaction id ({@code PUT
    * /rooms/{roomId}/send/{eventType}/{txnId}}): the homeserver answers a repeated id of the same
    * device with the first event instead of sending another (Synapse keeps them per device for 24
-   * hours), so deriving it from what is being answered makes a retry after a crash idempotent.
+   * hours), so deriving it from what is being answered makes a retry after a crash idempotent. One
+   * transaction id has one ciphertext: the Megolm ciphertext is saved with its message index before
+   * the first try, every retry (by this call, or by a later call with the same {@code txnId}, also
+   * after a restart) sends that ciphertext again, and it is forgotten once the server answered (or
+   * refused for good). A later call with the same {@code txnId} and other content sends the first
+   * content, as the homeserver would.
    *
    * @return the event id; {@link IllegalStateException} before start or after close
    */
@@ -131,6 +161,13 @@ public interface MatrixE2ee {
    */
   Future<Verification> startVerification(String userId, String deviceId);
 
+  /**
+   * The plugin's metrics (docs/METRICS.md): on the registry of {@link
+   * E2eeOptions#setMeterRegistry}, or on the plugin's own simple registry ({@code
+   * metrics().registry()}). Available from creation; never null.
+   */
+  Mxe2eeMetrics metrics();
+
   /** Our device's Ed25519 fingerprint (unpadded base64), after {@link #start()}; else null. */
   String fingerprint();
 
@@ -140,4 +177,26 @@ public interface MatrixE2ee {
    * Calls made after it fail with {@link IllegalStateException}.
    */
   Future<Void> close();
+
+  /**
+   * Sets the handler of late decryptions (docs/PLUGIN.md, "Late keys"), replacing any earlier one;
+   * null removes it. An encrypted timeline event whose key was missing is delivered undecryptable
+   * (with {@code mxe2ee.decryption_failure} {@code MISSING_SESSION} or {@code UNKNOWN_INDEX} and
+   * {@code mxe2ee.held: true}) and held; when its key arrives later (room key, forwarded key,
+   * backup or key-file import), it is decrypted and passed to this handler, on the Vert.x context
+   * of the call that processed the key, as the event would have been decrypted in {@link #onSync}
+   * plus {@code room_id} and {@code mxe2ee.late: true}. Each held event is passed at most once;
+   * held events are bounded ({@link io.github.mxe2ee.plugin.latekeys.LateKeyOptions}) and survive a
+   * restart. Bots on {@link io.github.mxe2ee.plugin.bot.SyncLoop} also get them in {@link
+   * io.github.mxe2ee.plugin.bot.SyncBatch#late()}, with the loop's at-least-once guarantee.
+   *
+   * @return this
+   */
+  MatrixE2ee onLateDecryption(Handler<JsonObject> handler);
+
+  /**
+   * Undecryptable events by cause, events held for a late key, dropped and re-emitted; all 0 before
+   * {@link #start()}. Safe from any thread.
+   */
+  LateKeyStats lateKeyStats();
 }

@@ -23,6 +23,12 @@ final class Context {
   /** How often the bounds bit; outlives reloads after a failed step. */
   final BoundCounters counters = new BoundCounters();
 
+  /** Observer calls of the step in progress, delivered after its save. */
+  final StepEvents events = new StepEvents();
+
+  /** See {@link OlmMachine#setKeyRequestDelay}; outlives reloads. */
+  long keyRequestDelayMs;
+
   private final byte[] pickleKey;
   private final AtomicLong requestCounter = new AtomicLong();
   private final String requestPrefix;

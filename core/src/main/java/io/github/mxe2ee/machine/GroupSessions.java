@@ -58,6 +58,10 @@ final class GroupSessions {
   private final Map<String, Set<UserDevice>> withheldSent = new HashMap<>();
 
   private final ReplayGuard replay;
+
+  /** Sessions stored (new or better) by the current step; see {@link #takeStored()}. */
+  private final List<SessionRef> stored = new ArrayList<>();
+
   private java.util.function.BooleanSupplier ownMasterKeyHeld = () -> false;
 
   /** Tells trust computations whether we hold our own master key (set once CrossSigning exists). */
@@ -245,6 +249,7 @@ final class GroupSessions {
 
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
+    Map<String, Integer> withheldCodes = new java.util.TreeMap<>();
     boolean ownMaster = ownMasterKeyHeld.getAsBoolean();
     byte[] sharedPayload = olm.sharedPayload("m.room_key", roomKey);
     for (String user : members) {
@@ -268,6 +273,7 @@ final class GroupSessions {
         if (code != null) {
           if (toldWithheld.add(ud)) {
             withheld.add(user, device.deviceId(), withheldContent(roomId, sessionId, code));
+            withheldCodes.merge(code, 1, Integer::sum);
           }
         } else {
           keys.add(user, device.deviceId(), encrypted);
@@ -284,6 +290,7 @@ final class GroupSessions {
     }
     List<OutgoingRequest> all = new java.util.ArrayList<>(keyRequests);
     all.addAll(withheld.build());
+    withheldCodes.forEach((code, n) -> ctx.events.add(o -> o.withheldSent(code, n)));
     return all;
   }
 
@@ -305,6 +312,8 @@ final class GroupSessions {
     if (p == null) {
       return;
     }
+    int delivered = p.devices.size();
+    ctx.events.add(o -> o.roomKeysShared(p.roomId, delivered));
     boolean current =
         ctx.store
             .outboundGroupSession(p.roomId)
@@ -417,6 +426,7 @@ final class GroupSessions {
             ctx.seal(session.pickle(ctx.pickleKey())));
     changes.putInboundGroupSession(record);
     SessionRef ref = SessionRef.of(record);
+    stored.add(ref);
     inboundRecords.put(ref, record);
     List<InboundGroupSessionRecord> list = new ArrayList<>(inboundCopies(roomId, ref.sessionId()));
     list.removeIf(r -> r.senderKey().equals(senderKey));
@@ -424,6 +434,17 @@ final class GroupSessions {
     list.sort(java.util.Comparator.comparing(InboundGroupSessionRecord::senderKey));
     copies.put(new RoomSession(roomId, ref.sessionId()), List.copyOf(list));
     inbound.put(ref, session);
+  }
+
+  /**
+   * The sessions stored (new, or better than the stored copy) since the last call, then forgets
+   * them. Called by the machine after a step's save: a failed step's sessions are dropped with this
+   * object when the machine reloads.
+   */
+  List<SessionRef> takeStored() {
+    List<SessionRef> out = List.copyOf(stored);
+    stored.clear();
+    return out;
   }
 
   private void deleteInbound(InboundGroupSessionRecord r, Changes changes) {

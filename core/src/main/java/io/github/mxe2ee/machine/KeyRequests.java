@@ -89,6 +89,14 @@ final class KeyRequests {
 
   private final Map<String, String> sentCancellations = new HashMap<>();
 
+  /**
+   * When each key request recorded by {@link #want} in this run was recorded, while younger than
+   * the delay ({@link OlmMachine#setKeyRequestDelay}): such requests are not sent yet. At most
+   * {@link #MAX_OPEN_KEY_REQUESTS} entries (one per open request); in memory, so after a restart or
+   * a failed step the stored requests go out at once.
+   */
+  private final Map<String, Long> wantedAt = new HashMap<>();
+
   KeyRequests(
       Context ctx,
       DeviceTracker devices,
@@ -199,6 +207,7 @@ final class KeyRequests {
     ToDeviceBatcher batch = new ToDeviceBatcher(ctx, "m.room.encrypted");
     batch.add(sender, deviceId, encrypted);
     out.addAll(batch.build());
+    ctx.events.add(o -> o.keyRequestAnswered(sender, deviceId));
   }
 
   private void refuse(
@@ -229,6 +238,8 @@ final class KeyRequests {
     ToDeviceBatcher batch = new ToDeviceBatcher(ctx, "m.room_key.withheld");
     batch.add(user, deviceId, c);
     out.addAll(batch.build());
+    ctx.events.add(o -> o.keyRequestRefused(code));
+    ctx.events.add(o -> o.withheldSent(code, 1));
   }
 
   /**
@@ -348,9 +359,12 @@ final class KeyRequests {
       ctx.counters.keyRequestsNotQueued++;
       return;
     }
-    putRequest(
-        new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT),
-        changes);
+    OutgoingKeyRequest r =
+        new OutgoingKeyRequest(ctx.newRequestId(), roomId, sessionId, KeyRequestState.UNSENT);
+    putRequest(r, changes);
+    if (ctx.keyRequestDelayMs > 0) {
+      wantedAt.put(r.requestId(), ctx.now());
+    }
   }
 
   private static String key(String roomId, String sessionId) {
@@ -443,7 +457,12 @@ final class KeyRequests {
   /** To-device requests for unsent key requests and pending cancellations. */
   List<OutgoingRequest> requests() {
     List<OutgoingRequest> out = new ArrayList<>();
+    long now = ctx.now();
+    wantedAt.values().removeIf(t -> now - t >= ctx.keyRequestDelayMs);
     for (OutgoingKeyRequest r : ctx.store.outgoingKeyRequests(KeyRequestState.UNSENT)) {
+      if (wantedAt.containsKey(r.requestId())) {
+        continue; // the key may still arrive by itself: asked once the delay has passed
+      }
       if (!sentRequests.containsValue(r.requestId())) {
         OutgoingRequest req = toOwnDevices(r, "request");
         sentRequests.put(req.requestId(), r.requestId());

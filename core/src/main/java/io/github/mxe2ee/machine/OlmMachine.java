@@ -78,12 +78,24 @@ public final class OlmMachine implements AutoCloseable {
   /** Claims that replace wedged sessions: their new sessions announce themselves with m.dummy. */
   private final java.util.Set<String> unwedgeClaims = new java.util.HashSet<>();
 
+  /**
+   * Sessions stored by saved steps and not yet taken ({@link #takeAvailableSessions}); in memory,
+   * outliving reloads (a failed step adds nothing: its sessions were not saved).
+   */
+  private final java.util.Set<AvailableSessions.Session> available =
+      new java.util.LinkedHashSet<>();
+
+  private boolean availableOverflowed;
+
   /** SAS verifications (in memory only); outlive reloads like the replay guard. */
   private final Verifications verifications;
+
+  private final UnsentRoomEvents unsent;
 
   private OlmMachine(Context ctx) {
     this.ctx = ctx;
     this.ownDevice = new OwnDeviceCheck(ctx);
+    this.unsent = new UnsentRoomEvents(ctx);
     load();
     this.verifications =
         new Verifications(
@@ -180,17 +192,63 @@ public final class OlmMachine implements AutoCloseable {
     Changes changes = new Changes();
     T result;
     ctx.counters.beginStep();
+    long saveNanos = 0;
+    boolean saved = false;
     try {
       result = body.run(changes);
-      ctx.store.save(changes);
+      long start = System.nanoTime();
+      try {
+        ctx.store.save(changes);
+      } finally {
+        saveNanos = System.nanoTime() - start;
+      }
+      saved = true;
       keyRequests.afterSave();
+      noteAvailable(groups.takeStored());
     } catch (RuntimeException e) {
       load();
       throw e;
     } finally {
       ctx.counters.endStep();
+      ctx.events.endStep(saveNanos, saved, ctx.counters.snapshot());
     }
     return result;
+  }
+
+  private void noteAvailable(List<GroupSessions.SessionRef> stored) {
+    for (GroupSessions.SessionRef r : stored) {
+      if (available.size() >= AvailableSessions.MAX_TRACKED_SESSIONS) {
+        availableOverflowed = true;
+        return;
+      }
+      available.add(new AvailableSessions.Session(r.roomId(), r.senderKey(), r.sessionId()));
+    }
+  }
+
+  /**
+   * The Megolm sessions that became decryptable (or decryptable from an earlier message index) in
+   * the steps saved since the last call, from any source (room keys, forwarded keys, key files,
+   * backups), and forgets them: a caller that holds undecryptable events retries only those of
+   * these sessions (issue 12, "late keys"). In memory only: after a restart, nothing is listed, and
+   * a caller should retry everything it held once.
+   */
+  public AvailableSessions takeAvailableSessions() {
+    if (available.isEmpty() && !availableOverflowed) {
+      return AvailableSessions.NONE;
+    }
+    AvailableSessions out = new AvailableSessions(available, availableOverflowed);
+    available.clear();
+    availableOverflowed = false;
+    return out;
+  }
+
+  /**
+   * Sets the observer that learns what the machine did (store save times, bound counters, room keys
+   * shared, withheld notices, key requests answered and refused), or {@link MachineObserver#NONE}
+   * (the default; also for null). Called from any thread; takes effect from the next step.
+   */
+  public void setObserver(MachineObserver observer) {
+    ctx.events.setObserver(observer);
   }
 
   /**
@@ -571,6 +629,54 @@ public final class OlmMachine implements AutoCloseable {
   }
 
   /**
+   * Encrypts a room event for {@code PUT /rooms/{roomId}/send/m.room.encrypted/{txnId}} so that one
+   * transaction id has one ciphertext: the first call for (room, {@code txnId}) encrypts (as {@link
+   * #encryptRoomEvent(String, String, ObjectNode)}) and saves the ciphertext in the same step as
+   * the index advance; later calls, also after a restart, return that ciphertext unchanged (and
+   * ignore {@code type} and {@code content}, as the homeserver ignores a repeated transaction's
+   * body) until {@link #forgetUnsentRoomEvent} or until it is a day old. At most {@value
+   * UnsentRoomEvents#MAX_ENTRIES} such ciphertexts are kept; the oldest go first.
+   *
+   * @throws IllegalStateException if no room key was shared for the room yet and none is stored
+   */
+  public ObjectNode encryptRoomEvent(String roomId, String type, ObjectNode content, String txnId) {
+    Objects.requireNonNull(txnId, "txnId");
+    ownDevice.ensureNoConflict();
+    return step(
+        changes -> {
+          Optional<ObjectNode> stored = unsent.get(roomId, txnId);
+          if (stored.isPresent()) {
+            return stored.get();
+          }
+          ObjectNode encrypted = groups.encrypt(roomId, type, content, changes);
+          unsent.put(roomId, txnId, encrypted, changes);
+          return encrypted;
+        });
+  }
+
+  /** Whether a ciphertext for (room, {@code txnId}) is stored (see {@link #encryptRoomEvent}). */
+  public boolean hasUnsentRoomEvent(String roomId, String txnId) {
+    return unsent.get(roomId, txnId).isPresent();
+  }
+
+  /**
+   * Forgets the stored ciphertext of (room, {@code txnId}): the homeserver answered its send, or
+   * the send was given up. Does nothing if there is none.
+   */
+  public void forgetUnsentRoomEvent(String roomId, String txnId) {
+    run(changes -> unsent.remove(roomId, txnId, changes));
+  }
+
+  /**
+   * The room's {@code history_visibility} as last recorded by {@link #onHistoryVisibility}, if any
+   * (the spec's default when absent is {@code shared}).
+   */
+  public Optional<String> historyVisibility(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return Optional.ofNullable(RoomSettings.load(ctx, roomId).historyVisibility());
+  }
+
+  /**
    * Decrypts an {@code m.room.encrypted} room event. When the key is missing, a key request to our
    * own devices is recorded (sent by {@link #outgoingRequests}).
    */
@@ -667,6 +773,24 @@ public final class OlmMachine implements AutoCloseable {
         keyRequests.want(roomId, sessionId, changes);
       }
     }
+  }
+
+  /**
+   * Sets how long a missing room key is waited for before {@link #outgoingRequests} asks our own
+   * devices for it (issue 12, "late keys": a room key is sent to-device just before its first
+   * message and often arrives one sync after it; asking at once mostly asks for keys in flight).
+   * Default 0: at once. Measured with the configured clock from the decrypt that found the key
+   * missing; in memory only (a request stored before a restart is sent at once after it). {@link
+   * #requestRoomKey} is never delayed. The caller must call {@link #outgoingRequests} again after
+   * the delay.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public void setKeyRequestDelay(long delayMs) {
+    if (delayMs < 0) {
+      throw new IllegalArgumentException("delayMs must not be negative, was " + delayMs);
+    }
+    ctx.keyRequestDelayMs = delayMs;
   }
 
   /**

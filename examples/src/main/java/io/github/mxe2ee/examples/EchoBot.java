@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Example encrypted echo bot: logs in with a password, starts the mxe2ee plugin ({@link
  * MatrixE2ee}), joins the rooms it is invited to, and answers every text message in an encrypted
  * room with an encrypted {@code m.notice} "echo: ..." (messages from the initial sync are history
- * and are not answered). It logs event ids, never content. Its keys live in a SQLite store under
- * {@link #DEFAULT_STORE_DIR}, with the pickle key in a 0600 key file beside it.
+ * and are not answered). A message whose room key arrived late is answered when the plugin re-emits
+ * it ({@link SyncBatch#late()}), with the same transaction id. It logs event ids, never content.
+ * Its keys live in a SQLite store under {@link #DEFAULT_STORE_DIR}, with the pickle key in a 0600
+ * key file beside it.
  *
  * <p>Run it with {@code bash scripts/demo.sh}, which starts the dev homeserver and passes {@code
  * --homeserver}; settings are resolved by {@link EchoBotConfig}. Ctrl-C (SIGINT) stops the loop,
@@ -249,7 +251,8 @@ public final class EchoBot {
     firstSync.tryComplete();
     return joinInvites(body)
         .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
-        .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body));
+        .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
+        .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }
 
   /**
@@ -296,7 +299,6 @@ public final class EchoBot {
     if (join == null) {
       return Future.succeededFuture();
     }
-    String me = hs.session().userId();
     Future<Void> chain = Future.succeededFuture();
     for (String roomId : join.fieldNames()) {
       if (!(join.getValue(roomId) instanceof JsonObject room)
@@ -305,52 +307,67 @@ public final class EchoBot {
         continue;
       }
       for (Object o : events) {
-        // Fields are type-checked, never cast: any sender chooses their event's JSON.
-        if (!(o instanceof JsonObject ev)
-            || !"m.room.message".equals(ev.getValue("type"))
-            || me.equals(ev.getValue("sender"))
-            || !(ev.getValue("mxe2ee") instanceof JsonObject info)
-            || !Boolean.TRUE.equals(info.getValue("encrypted"))
-            || !(ev.getValue("content") instanceof JsonObject content)) {
-          continue;
+        if (o instanceof JsonObject ev) {
+          chain = chain.compose(v -> echoEvent(roomId, ev));
         }
-        Object text = content.getValue("body");
-        if (!(text instanceof String)) {
-          continue;
-        }
-        JsonObject reply = new JsonObject().put("msgtype", "m.notice").put("body", "echo: " + text);
-        if (!(ev.getValue("event_id") instanceof String eventId)) {
-          continue;
-        }
-        chain =
-            chain.compose(
-                v ->
-                    e2ee.send(roomId, "m.room.message", reply, echoTxnId(eventId))
-                        .<Void>map(
-                            id -> {
-                              echoCount.incrementAndGet();
-                              LOG.log(
-                                  System.Logger.Level.INFO,
-                                  "echoed {0} in {1} as {2}",
-                                  eventId,
-                                  roomId,
-                                  id);
-                              return null;
-                            })
-                        .recover(
-                            err -> {
-                              // One failed echo never blocks the others or the stream.
-                              LOG.log(
-                                  System.Logger.Level.WARNING,
-                                  "echo of {0} in {1} failed: {2}",
-                                  eventId,
-                                  roomId,
-                                  err.toString());
-                              return Future.succeededFuture();
-                            }));
       }
     }
     return chain;
+  }
+
+  /**
+   * Answers the events re-emitted because their room key arrived late (docs/PLUGIN.md, "Late keys")
+   * like timeline events: same transaction id, so each message is echoed once.
+   */
+  private Future<Void> echoLate(java.util.List<JsonObject> late) {
+    Future<Void> chain = Future.succeededFuture();
+    for (JsonObject ev : late) {
+      if (ev.getValue("room_id") instanceof String roomId) {
+        chain = chain.compose(v -> echoEvent(roomId, ev));
+      }
+    }
+    return chain;
+  }
+
+  /** Echoes one decrypted text message not sent by the bot; anything else is skipped. */
+  private Future<Void> echoEvent(String roomId, JsonObject ev) {
+    String me = hs.session().userId();
+    // Fields are type-checked, never cast: any sender chooses their event's JSON.
+    if (!"m.room.message".equals(ev.getValue("type"))
+        || me.equals(ev.getValue("sender"))
+        || !(ev.getValue("mxe2ee") instanceof JsonObject info)
+        || !Boolean.TRUE.equals(info.getValue("encrypted"))
+        || !(ev.getValue("content") instanceof JsonObject content)
+        || !(content.getValue("body") instanceof String text)
+        || !(ev.getValue("event_id") instanceof String eventId)) {
+      return Future.succeededFuture();
+    }
+    JsonObject reply = new JsonObject().put("msgtype", "m.notice").put("body", "echo: " + text);
+    boolean late = Boolean.TRUE.equals(info.getValue("late"));
+    return e2ee.send(roomId, "m.room.message", reply, echoTxnId(eventId))
+        .<Void>map(
+            id -> {
+              echoCount.incrementAndGet();
+              LOG.log(
+                  System.Logger.Level.INFO,
+                  "echoed {0} in {1} as {2}{3}",
+                  eventId,
+                  roomId,
+                  id,
+                  late ? " (late key)" : "");
+              return null;
+            })
+        .recover(
+            err -> {
+              // One failed echo never blocks the others or the stream.
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "echo of {0} in {1} failed: {2}",
+                  eventId,
+                  roomId,
+                  err.toString());
+              return Future.succeededFuture();
+            });
   }
 
   private static String encode(String segment) {

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -368,9 +367,6 @@ class JsClientEchoBotTest {
   }
 
   @Test
-  @Disabled(
-      "issue 12 item 3: an event whose room key arrives after it stays undecryptable; the plugin"
-          + " does not re-emit it once the key arrives, so the bot never answers it")
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void roomKeyReachingTheBotLateStillGetsAnEcho() throws Exception {
     Setup s = new Setup();

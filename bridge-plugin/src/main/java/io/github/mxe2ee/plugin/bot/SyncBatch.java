@@ -17,8 +17,23 @@ import java.util.Map;
  *     usually do not answer)
  * @param replayed true if this batch was saved by an earlier run that stopped before its handler
  *     finished: the handler may have done part of its work already
+ * @param late events of earlier batches that were undecryptable (held) and decrypted now that their
+ *     key arrived (docs/PLUGIN.md, "Late keys"): each with {@code room_id} and {@code mxe2ee.late:
+ *     true}; answer them like timeline events. A late event is handed over again (after a restart)
+ *     only if the process stopped before this batch's handler finished
  */
-public record SyncBatch(JsonObject body, String nextBatch, boolean initial, boolean replayed) {
+public record SyncBatch(
+    JsonObject body, String nextBatch, boolean initial, boolean replayed, List<JsonObject> late) {
+
+  /** Copies the late events (null: none). */
+  public SyncBatch {
+    late = late == null ? List.of() : List.copyOf(late);
+  }
+
+  /** A batch without late events. */
+  public SyncBatch(JsonObject body, String nextBatch, boolean initial, boolean replayed) {
+    this(body, nextBatch, initial, replayed, List.of());
+  }
 
   /** Which section of {@code rooms} an event came from. */
   public enum Membership {

@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>in ONE store transaction: the response's to-device messages, device-list changes and key
  *       counts, its {@code next_batch} as the new token, and its room part (still encrypted) as the
  *       pending batch;
- *   <li>decrypt the room part and hand the batch to the handler; wait for it;
- *   <li>mark the pending batch done (a second transaction).
+ *   <li>decrypt the room part, retry the events held for a late key whose key arrived ({@link
+ *       SyncBatch#late()}), and hand the batch to the handler; wait for it;
+ *   <li>mark the pending batch done (a second transaction) and release its late events.
  * </ol>
  *
  * Hence, whenever the process stops (crash, {@code kill -9}, power loss):
@@ -170,7 +171,11 @@ public final class SyncLoop {
                 boolean initial = resume.pendingInitial();
                 replay =
                     e2ee.replayBatch(resume.pending())
-                        .compose(body -> handle(new SyncBatch(body, resume.token(), initial, true)))
+                        .compose(
+                            body ->
+                                handle(
+                                    new SyncBatch(
+                                        body, resume.token(), initial, true, takeLate(body))))
                         .compose(v -> e2ee.completeBatch());
               }
               return replay.map(resume.token());
@@ -190,7 +195,10 @@ public final class SyncLoop {
                         }
                         String next = parsed.body().getString("next_batch");
                         return e2ee.receiveBatch(parsed, initial)
-                            .compose(body -> handle(new SyncBatch(body, next, initial, false)))
+                            .compose(
+                                body ->
+                                    handle(
+                                        new SyncBatch(body, next, initial, false, takeLate(body))))
                             .compose(v -> e2ee.completeBatch());
                       });
             })
@@ -223,6 +231,19 @@ public final class SyncLoop {
                   ar.cause().toString());
               vertx.setTimer(delay, t -> cycle());
             });
+  }
+
+  /** Removes the re-emitted late events from a body the plugin returned. */
+  private static java.util.List<JsonObject> takeLate(JsonObject body) {
+    java.util.List<JsonObject> out = new java.util.ArrayList<>();
+    if (body.remove(MatrixE2eeImpl.LATE_FIELD) instanceof io.vertx.core.json.JsonArray late) {
+      for (Object o : late) {
+        if (o instanceof JsonObject e) {
+          out.add(e);
+        }
+      }
+    }
+    return out;
   }
 
   /** Runs the handler; its failure is counted and logged, never propagated. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.LoginOptions;
+import io.github.mxe2ee.plugin.http.RetryPolicy;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -162,7 +163,66 @@ public final class ConfigFiles {
     if (pump != null) {
       options.setMaxPumpRounds(
           (int) pump.integer("max_rounds", options.getMaxPumpRounds(), 1, 1000));
+      RetryPolicy d = options.getRetryPolicy();
+      int attempts = (int) pump.integer("retry_max_attempts", d.maxAttempts(), 1, 100);
+      long initial = pump.integer("retry_initial_backoff_ms", d.initialBackoffMs(), 1, 3_600_000);
+      long max = pump.integer("retry_max_backoff_ms", d.maxBackoffMs(), 1, 3_600_000);
+      long total = pump.integer("retry_max_total_ms", d.maxTotalMs(), 0, 86_400_000);
+      if (max < initial) {
+        throw new ConfigException(
+            source,
+            "requests.retry_max_backoff_ms",
+            "must be >= requests.retry_initial_backoff_ms");
+      }
+      options.setRetryPolicy(new RetryPolicy(attempts, initial, max, total, d.jitter()));
       pump.finish();
+    }
+    Section bus = root.section("bus");
+    if (bus != null) {
+      String prefix = bus.string("address_prefix", options.getBusAddressPrefix(), false);
+      try {
+        options.setBusAddressPrefix(prefix);
+      } catch (IllegalArgumentException e) {
+        throw bus.error("address_prefix", e.getMessage());
+      }
+      bus.finish();
+    }
+    Section late = root.section("late_keys");
+    if (late != null) {
+      io.github.mxe2ee.plugin.latekeys.LateKeyOptions l = options.getLateKeys();
+      l.setHoldMs(
+          late.integer(
+              "hold_ms",
+              l.getHoldMs(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_HOLD_MS));
+      l.setMaxHeldEvents(
+          (int)
+              late.integer(
+                  "max_held_events",
+                  l.getMaxHeldEvents(),
+                  0,
+                  io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_EVENTS));
+      l.setMaxHeldBytes(
+          late.integer(
+              "max_held_bytes",
+              l.getMaxHeldBytes(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_BYTES));
+      l.setMaxHeldEventsPerRoom(
+          (int)
+              late.integer(
+                  "max_held_events_per_room",
+                  l.getMaxHeldEventsPerRoom(),
+                  0,
+                  io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_EVENTS));
+      l.setMaxHeldBytesPerRoom(
+          late.integer(
+              "max_held_bytes_per_room",
+              l.getMaxHeldBytesPerRoom(),
+              0,
+              io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_BYTES));
+      late.finish();
     }
     root.finish();
     return options;

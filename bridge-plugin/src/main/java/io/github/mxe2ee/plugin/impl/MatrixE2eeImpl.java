@@ -4,16 +4,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.machine.DecryptionResult;
 import io.github.mxe2ee.machine.MachineConfig;
 import io.github.mxe2ee.machine.OlmMachine;
-import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.machine.SyncChanges;
 import io.github.mxe2ee.machine.SyncCheckpoint;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.MatrixE2ee;
-import io.github.mxe2ee.plugin.UnencryptedRoomException;
+import io.github.mxe2ee.plugin.http.Retrier;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.identity.IdentityBootstrap;
+import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
+import io.github.mxe2ee.plugin.latekeys.LateKeys;
+import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
+import io.github.mxe2ee.plugin.send.RoomMembers;
+import io.github.mxe2ee.plugin.send.RoomSender;
 import io.github.mxe2ee.plugin.verification.Verification;
 import io.github.mxe2ee.plugin.verification.VerificationService;
 import io.github.mxe2ee.store.AccountId;
@@ -28,8 +32,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -46,6 +48,13 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   /** The {@code mxe2ee.decryption_failure} of an event whose processing threw. */
   static final String PROCESSING_ERROR = "PROCESSING_ERROR";
 
+  /**
+   * The field of a body returned to the sync loop that carries the events re-emitted because their
+   * key arrived late ({@link io.github.mxe2ee.plugin.bot.SyncLoop} moves them to {@link
+   * io.github.mxe2ee.plugin.bot.SyncBatch#late()}).
+   */
+  public static final String LATE_FIELD = "mxe2ee_late";
+
   /** Marks a stored pending batch that came from an initial sync (no {@code since}). */
   static final String INITIAL_MARK = "mxe2ee_initial";
 
@@ -60,6 +69,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private final HomeserverClient client;
   private final E2eeOptions options;
   private final SyncBodyParser parser;
+  private final Mxe2eeMetrics metrics;
   private volatile State state = State.NEW;
   private volatile boolean closedOnWorker;
   private Future<Void> closing;
@@ -70,6 +80,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private VerificationService verifier;
   private volatile Handler<Verification> verificationHandler;
   private long verificationTimer = -1;
+  private volatile RoomSender sender;
+  private final RoomMembers members = new RoomMembers();
+  private LateKeys lateKeys;
+  private volatile Handler<JsonObject> lateHandler;
+  private final java.util.concurrent.atomic.AtomicBoolean keyRequestDrainScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Use {@link MatrixE2ee#create}. */
   public MatrixE2eeImpl(Vertx vertx, HomeserverClient client, E2eeOptions options) {
@@ -77,6 +93,17 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     this.client = client;
     this.options = options;
     this.parser = new SyncBodyParser(options.getMaxSyncBodyBytes());
+    this.metrics = new Mxe2eeMetrics();
+    metrics.bindTo(
+        options.getMeterRegistry() != null
+            ? options.getMeterRegistry()
+            : new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    client.setRequestListener(metrics.requestListener());
+  }
+
+  @Override
+  public Mxe2eeMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -114,7 +141,22 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
                       .withSharingStrategy(options.getSharingStrategy());
               machine = OlmMachine.open(config, store);
-              pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds());
+              machine.setObserver(metrics.machineObserver());
+              metrics.bindTrustCounters(machine.trustCounters());
+              lateKeys = LateKeys.open(store, options.getLateKeys());
+              machine.setKeyRequestDelay(options.getLateKeys().getHoldMs());
+              Retrier retrier = new Retrier(vertx, options.getRetryPolicy());
+              pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds(), retrier);
+              sender =
+                  new RoomSender(
+                      client,
+                      retrier,
+                      this::onWorker,
+                      pump,
+                      machine,
+                      members,
+                      options.isRefuseUnencrypted(),
+                      Json::toNode);
               verifier =
                   new VerificationService(
                       this::onWorker,
@@ -269,7 +311,50 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.ON_SYNC, false);
             })
-        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result));
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
+        .map(
+            result -> {
+              emitLate(result.remove(LATE_FIELD));
+              return result;
+            });
+  }
+
+  @Override
+  public MatrixE2ee onLateDecryption(Handler<JsonObject> handler) {
+    this.lateHandler = handler;
+    return this;
+  }
+
+  @Override
+  public LateKeyStats lateKeyStats() {
+    LateKeys l = lateKeys;
+    return l == null ? LateKeys.emptyStats() : l.stats();
+  }
+
+  /** Hands re-emitted events to the bot's late-decryption handler; its failure is logged. */
+  private JsonObject emitLate(Object late) {
+    if (late instanceof JsonArray events) {
+      for (int i = 0; i < events.size(); i++) {
+        metrics.lateKeyRecovered();
+      }
+    }
+    Handler<JsonObject> h = lateHandler;
+    if (h != null && late instanceof JsonArray events) {
+      for (Object o : events) {
+        if (o instanceof JsonObject event) {
+          try {
+            h.handle(event.copy());
+          } catch (RuntimeException e) {
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "late decryption handler failed for {0}: {1}",
+                String.valueOf(event.getValue("event_id")),
+                e.toString());
+          }
+        }
+      }
+    }
+    return null;
   }
 
   /**
@@ -286,7 +371,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.LOOP, initial);
             })
-        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result));
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
+        .map(
+            result -> {
+              emitLate(result.getValue(LATE_FIELD));
+              return result;
+            });
   }
 
   /**
@@ -320,7 +410,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   /** For the bot's sync loop: decrypts a stored pending batch again (after a restart). */
   public Future<JsonObject> replayBatch(JsonObject pending) {
     return onWorker("replayBatch()", () -> process(pending, Mode.REPLAY, false))
-        .compose(result -> pump.drain().map(result));
+        .compose(result -> pump.drain().map(result))
+        .map(
+            result -> {
+              emitLate(result.getValue(LATE_FIELD));
+              return result;
+            });
   }
 
   /** For the bot's sync loop: the pending batch's handling is done; it is removed. */
@@ -329,6 +424,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         "completeBatch()",
         () -> {
           machine.completeSyncBatch();
+          lateKeys.complete();
           return null;
         });
   }
@@ -350,6 +446,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     SyncView view = SyncView.of(body);
     if (mode != Mode.REPLAY) {
       SyncChanges meta = SyncChanges.fromSync(Json.toNode(view.e2eeMeta()));
+      metrics.oneTimeKeyCounts(meta.oneTimeKeyCounts());
       List<ObjectNode> toDevice = new ArrayList<>();
       for (JsonObject event : view.toDevice) {
         try {
@@ -381,6 +478,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       }
       machine.receiveSyncChanges(changes, checkpoint);
     }
+    List<JsonObject> late = retryHeld(mode);
     int failed = 0;
     for (SyncView.Room room : view.join) {
       failed += room(room, "state");
@@ -396,7 +494,50 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           view.malformed,
           failed);
     }
+    if (!late.isEmpty()) {
+      body.put(LATE_FIELD, new JsonArray(new ArrayList<>(late)));
+    }
     return body;
+  }
+
+  /**
+   * The machine holds a missing key's request back for the hold time ({@link
+   * io.github.mxe2ee.plugin.latekeys.LateKeyOptions#getHoldMs()}); one timer then drains the
+   * requests, so the request goes out even if no other call drains before.
+   */
+  private void scheduleKeyRequests() {
+    if (keyRequestDrainScheduled.compareAndSet(false, true)) {
+      vertx.setTimer(
+          options.getLateKeys().getHoldMs() + 1,
+          t -> {
+            keyRequestDrainScheduled.set(false);
+            if (state == State.STARTED) {
+              pump.drain()
+                  .onFailure(
+                      err ->
+                          LOG.log(
+                              System.Logger.Level.WARNING,
+                              "key requests after the hold time not sent: {0}",
+                              err.toString()));
+            }
+          });
+    }
+  }
+
+  /**
+   * Retries held events whose key arrived (docs/PLUGIN.md, "Late keys"): for {@code onSync} they
+   * are released at once (at most once); for the loop when its batch is done (at least once).
+   */
+  private List<JsonObject> retryHeld(Mode mode) {
+    try {
+      return lateKeys.retry(machine, d -> decrypted(d.event(), d.result()), mode == Mode.ON_SYNC);
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "late keys: held events not retried this time: {0}",
+          e.getClass().getSimpleName());
+      return List.of();
+    }
   }
 
   /** What the application still has to see of a response: all but the E2EE sections. */
@@ -417,6 +558,11 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    */
   private int room(SyncView.Room room, String statePart) {
     String roomId = room.roomId();
+    if (room.body().getValue("timeline") instanceof JsonObject t
+        && Boolean.TRUE.equals(t.getValue("limited"))) {
+      // A gap: with lazy-loaded members its membership changes may be missing; fetch again.
+      members.forget(roomId);
+    }
     int failed = followState(roomId, SyncView.state(room.body(), statePart));
     JsonArray timeline = SyncView.timeline(room.body());
     failed += followState(roomId, timeline);
@@ -441,8 +587,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                   content.getValue("history_visibility") instanceof String v ? v : "shared");
           case "m.room.member" -> {
             Object membership = content.getValue("membership");
+            members.onMember(roomId, stateKey, String.valueOf(membership));
             if ("leave".equals(membership) || "ban".equals(membership)) {
               machine.invalidateGroupSession(roomId);
+              if (stateKey.equals(machine.userId())) {
+                members.forget(roomId);
+              }
             } else if ("join".equals(membership) || "invite".equals(membership)) {
               machine.updateTrackedUsers(List.of(stateKey));
             }
@@ -480,6 +630,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           positions.add(i);
         } catch (IllegalArgumentException e) {
           timeline.set(i, failedEvent(event, "MALFORMED"));
+          lateKeys.countUndecryptable("MALFORMED");
           failed++;
         }
       }
@@ -512,14 +663,36 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             roomId,
             String.valueOf(event.getValue("event_id")));
         timeline.set(i, failedEvent(event, PROCESSING_ERROR));
+        lateKeys.countUndecryptable(LateKeys.PROCESSING_ERROR);
       } else {
-        timeline.set(i, decrypted(event, result));
+        JsonObject out = decrypted(event, result);
+        try {
+          if (result instanceof DecryptionResult.UnableToDecrypt u) {
+            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason());
+            out.getJsonObject("mxe2ee").put("held", held);
+            if (held) {
+              scheduleKeyRequests();
+            }
+          } else {
+            lateKeys.onDecrypted(event);
+          }
+        } catch (RuntimeException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "room {0}: event {1} not held for a late key: {2}",
+              roomId,
+              String.valueOf(event.getValue("event_id")),
+              e.getClass().getSimpleName());
+        }
+        timeline.set(i, out);
+        logResult(roomId, event, result);
       }
     }
     return failed;
   }
 
-  private static JsonObject failedEvent(JsonObject event, String reason) {
+  private JsonObject failedEvent(JsonObject event, String reason) {
+    metrics.undecryptable(reason);
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     out.put("mxe2ee", new JsonObject().put("decryption_failure", reason));
     return out;
@@ -528,6 +701,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
+      metrics.eventDecrypted();
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
         try {
           machine.updateTrackedUsers(List.of(sender));
@@ -545,6 +719,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      metrics.undecryptable(u.reason().name());
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
       if (u.withheldCode() != null) {
         info.put("withheld_code", u.withheldCode());
@@ -552,6 +727,39 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       out.put("mxe2ee", info);
     }
     return out;
+  }
+
+  /**
+   * One line per room event: ids only (room, event, Megolm session, sender, sender device), never
+   * content or keys. Decrypted at FINE; undecryptable at INFO, with the cause, so an operator can
+   * follow a missing key without turning on debug logs.
+   */
+  private static void logResult(String roomId, JsonObject event, DecryptionResult result) {
+    JsonObject content = event.getValue("content") instanceof JsonObject c ? c : new JsonObject();
+    String session = String.valueOf(content.getValue("session_id"));
+    String eventId = String.valueOf(event.getValue("event_id"));
+    if (result instanceof DecryptionResult.Decrypted d) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "room {0}: event {1} decrypted (session {2}, sender {3}, device {4}, trust {5})",
+          roomId,
+          eventId,
+          session,
+          String.valueOf(event.getValue("sender")),
+          d.senderDeviceId(),
+          d.trust());
+    } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "room {0}: event {1} undecryptable: {2}{3} (session {4}, sender {5}, device {6})",
+          roomId,
+          eventId,
+          u.reason(),
+          u.withheldCode() == null ? "" : " " + u.withheldCode(),
+          session,
+          String.valueOf(event.getValue("sender")),
+          String.valueOf(content.getValue("device_id")));
+    }
   }
 
   private void logDropped(SyncBodyParser.Result parsed) {
@@ -572,38 +780,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     if (e != null) {
       return Future.failedFuture(e);
     }
-    String path = "/_matrix/client/v3/rooms/" + encode(roomId) + "/joined_members";
-    return client
-        .request("GET", path, null)
-        .compose(
-            body -> {
-              List<String> members =
-                  new ArrayList<>(body.getJsonObject("joined", new JsonObject()).fieldNames());
-              return onWorker(
-                      "encrypt()",
-                      () -> {
-                        machine.updateTrackedUsers(members);
-                        return null;
-                      })
-                  .compose(v -> pump.drain())
-                  .compose(v -> onWorker("encrypt()", () -> machine.getMissingSessions(members)))
-                  .compose(this::sendIfPresent)
-                  .compose(v -> onWorker("encrypt()", () -> machine.shareRoomKey(roomId, members)))
-                  .compose(pump::sendAll)
-                  .compose(
-                      v ->
-                          onWorker(
-                              "encrypt()",
-                              () -> {
-                                ObjectNode encrypted =
-                                    machine.encryptRoomEvent(roomId, type, Json.toNode(content));
-                                return Json.toVertx(encrypted);
-                              }));
-            });
-  }
-
-  private Future<Void> sendIfPresent(Optional<OutgoingRequest> request) {
-    return request.map(pump::send).orElse(Future.succeededFuture());
+    return sender.encrypt(roomId, type, content);
   }
 
   @Override
@@ -617,63 +794,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     if (e != null) {
       return Future.failedFuture(e);
     }
-    return isEncrypted(roomId)
-        .compose(
-            encrypted -> {
-              if (encrypted) {
-                return encrypt(roomId, type, content)
-                    .compose(c -> put(roomId, "m.room.encrypted", txnId, c));
-              }
-              if (options.isRefuseUnencrypted()) {
-                return Future.failedFuture(new UnencryptedRoomException(roomId));
-              }
-              return put(roomId, type, txnId, content);
-            });
-  }
-
-  private Future<String> put(String roomId, String type, String txnId, JsonObject content) {
-    return client
-        .request(
-            "PUT",
-            "/_matrix/client/v3/rooms/"
-                + encode(roomId)
-                + "/send/"
-                + encode(type)
-                + "/"
-                + encode(txnId),
-            content)
-        .map(resp -> resp.getString("event_id"));
-  }
-
-  /**
-   * Whether the room is encrypted: known from its state ({@code m.room.encryption} seen in a sync
-   * or fetched before), or else asked from the server ({@code GET .../state/m.room.encryption/}:
-   * 404 means unencrypted; a found event is recorded, so it is asked only once).
-   */
-  private Future<Boolean> isEncrypted(String roomId) {
-    return onWorker("send()", () -> machine.isRoomEncrypted(roomId))
-        .compose(
-            known -> {
-              if (known) {
-                return Future.succeededFuture(true);
-              }
-              String path =
-                  "/_matrix/client/v3/rooms/" + encode(roomId) + "/state/m.room.encryption/";
-              return client
-                  .request("GET", path, null)
-                  .compose(
-                      content ->
-                          onWorker(
-                              "send()",
-                              () -> {
-                                machine.onRoomEncryption(roomId, Json.toNode(content));
-                                return true;
-                              }),
-                      err ->
-                          err instanceof HomeserverException h && h.statusCode() == 404
-                              ? Future.succeededFuture(false)
-                              : Future.failedFuture(err));
-            });
+    return sender.send(roomId, type, content, txnId);
   }
 
   @Override
@@ -719,9 +840,5 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             .eventually(() -> w.close())
             .mapEmpty();
     return closing;
-  }
-
-  private static String encode(String segment) {
-    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
   }
 }

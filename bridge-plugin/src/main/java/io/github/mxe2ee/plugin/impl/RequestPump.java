@@ -4,12 +4,14 @@ import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.OutgoingRequest;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
+import io.github.mxe2ee.plugin.http.Retrier;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sends what the machine asks for and feeds the answers back (ARCHITECTURE.md, "A request pump
@@ -17,24 +19,45 @@ import java.util.Set;
  * runs on the event loop. A failed request is reported to the machine, which produces it again
  * later where that makes sense.
  */
-final class RequestPump {
+final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Requests {
   private static final System.Logger LOG = System.getLogger(RequestPump.class.getName());
 
   private final WorkerExecutor worker;
   private final HomeserverClient client;
   private final OlmMachine machine;
   private final int maxRounds;
-  private final Set<String> inFlight = new HashSet<>();
+  private final Retrier retrier;
 
-  RequestPump(WorkerExecutor worker, HomeserverClient client, OlmMachine machine, int maxRounds) {
+  /** Requests being sent (by any drain) to the future that completes once fed back. */
+  private final Map<String, Future<Void>> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * @param retrier retries each request's rate limits and transient failures (every request the
+   *     machine makes is safe to repeat: to-device and send requests carry a fixed transaction id,
+   *     uploads and queries are idempotent, a repeated claim only uses up another one-time key)
+   */
+  RequestPump(
+      WorkerExecutor worker,
+      HomeserverClient client,
+      OlmMachine machine,
+      int maxRounds,
+      Retrier retrier) {
     this.worker = worker;
     this.client = client;
     this.machine = machine;
     this.maxRounds = maxRounds;
+    this.retrier = retrier;
   }
 
-  /** Sends rounds of requests until the machine has nothing new or the round cap is reached. */
-  Future<Void> drain() {
+  /**
+   * Sends rounds of requests until the machine has nothing new or the round cap is reached. A
+   * request that another drain already sends (the sync loop's and a send's drains run side by side)
+   * is waited for, not skipped: when this returns, every request the machine asked for when it was
+   * called has been answered and fed back, so a caller can rely on its effects (the devices of a
+   * user just tracked are known before the room key is shared).
+   */
+  @Override
+  public Future<Void> drain() {
     return round(0);
   }
 
@@ -46,21 +69,31 @@ final class RequestPump {
         .executeBlocking(machine::outgoingRequests, true)
         .compose(
             requests -> {
-              List<OutgoingRequest> fresh = new ArrayList<>();
+              List<Future<Void>> waits = new ArrayList<>();
               for (OutgoingRequest r : requests) {
-                if (inFlight.add(r.requestId())) {
-                  fresh.add(r);
+                Promise<Void> mine = Promise.promise();
+                Future<Void> running = inFlight.putIfAbsent(r.requestId(), mine.future());
+                if (running == null) {
+                  send(r)
+                      .onComplete(
+                          ar -> {
+                            inFlight.remove(r.requestId());
+                            mine.handle(ar);
+                          });
+                  running = mine.future();
                 }
+                waits.add(running);
               }
-              if (fresh.isEmpty()) {
+              if (waits.isEmpty()) {
                 return Future.succeededFuture();
               }
-              return sendAll(fresh).compose(v -> round(n + 1));
+              return Future.join(waits).transform(ar -> round(n + 1));
             });
   }
 
   /** Sends {@code requests} (in parallel) and feeds each answer back. */
-  Future<Void> sendAll(List<OutgoingRequest> requests) {
+  @Override
+  public Future<Void> sendAll(List<OutgoingRequest> requests) {
     List<Future<Void>> all = new ArrayList<>();
     for (OutgoingRequest r : requests) {
       all.add(send(r));
@@ -69,14 +102,12 @@ final class RequestPump {
   }
 
   Future<Void> send(OutgoingRequest r) {
-    return client
-        .request(
-            r.method(),
-            r.path(),
-            r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson()))
+    io.vertx.core.json.JsonObject body =
+        r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson());
+    return retrier
+        .run(r.type().name(), () -> client.request(r.method(), r.path(), body))
         .transform(
             ar -> {
-              inFlight.remove(r.requestId());
               if (ar.succeeded()) {
                 return worker.executeBlocking(
                     () -> {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.E2eeOptions;
+import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,10 +45,35 @@ class ConfigFilesTest {
     assertEquals(E2eeOptions.DEFAULT_PICKLE_KEY_FILE, o.getPickleKeyFile());
     assertEquals(SharingStrategy.ALL_DEVICES, o.getSharingStrategy());
     assertEquals(E2eeOptions.DEFAULT_MAX_PUMP_ROUNDS, o.getMaxPumpRounds());
+    assertEquals(io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT, o.getRetryPolicy());
     assertFalse(o.isRefuseUnencrypted());
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
     assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
+    assertEquals(LateKeyOptions.DEFAULT_HOLD_MS, o.getLateKeys().getHoldMs());
+    assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_EVENTS, o.getLateKeys().getMaxHeldEvents());
+    assertEquals(LateKeyOptions.DEFAULT_MAX_HELD_BYTES, o.getLateKeys().getMaxHeldBytes());
+    assertEquals(
+        LateKeyOptions.DEFAULT_MAX_HELD_EVENTS_PER_ROOM, o.getLateKeys().getMaxHeldEventsPerRoom());
+    assertEquals(
+        LateKeyOptions.DEFAULT_MAX_HELD_BYTES_PER_ROOM, o.getLateKeys().getMaxHeldBytesPerRoom());
+  }
+
+  @Test
+  void lateKeysSectionIsRead_andItsBoundsChecked() throws IOException {
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "late.yaml",
+                "late_keys:\n  hold_ms: 1500\n  max_held_events: 7\n  max_held_bytes: 9000\n"
+                    + "  max_held_events_per_room: 2\n  max_held_bytes_per_room: 4000\n"));
+    assertEquals(1500, o.getLateKeys().getHoldMs());
+    assertEquals(7, o.getLateKeys().getMaxHeldEvents());
+    assertEquals(9000, o.getLateKeys().getMaxHeldBytes());
+    assertEquals(2, o.getLateKeys().getMaxHeldEventsPerRoom());
+    assertEquals(4000, o.getLateKeys().getMaxHeldBytesPerRoom());
+    assertTrue(refused("late_keys:\n  hold_ms: 600000\n").getMessage().contains("hold_ms"));
+    assertTrue(refused("late_keys:\n  hold: 1\n").getMessage().contains("hold"));
   }
 
   @Test
@@ -96,6 +122,25 @@ class ConfigFilesTest {
     assertFalse(shown.contains("s3cret"), shown);
     assertFalse(shown.contains("password=x"), shown);
     assertFalse(shown.contains("AAECAw"), shown);
+  }
+
+  @Test
+  void retryPolicyIsRead_andAnInvertedBackoffRangeRefused() throws IOException {
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "retry.yaml",
+                "requests: {retry_max_attempts: 3, retry_initial_backoff_ms: 100,"
+                    + " retry_max_backoff_ms: 900, retry_max_total_ms: 5000}\n"));
+    assertEquals(
+        new io.github.mxe2ee.plugin.http.RetryPolicy(
+            3, 100, 900, 5000, io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT_JITTER),
+        o.getRetryPolicy());
+    assertEquals(
+        "requests.retry_max_backoff_ms",
+        refused("requests: {retry_initial_backoff_ms: 1000, retry_max_backoff_ms: 10}\n").field());
+    assertEquals(
+        "requests.retry_max_attempts", refused("requests: {retry_max_attempts: 0}\n").field());
   }
 
   @Test

@@ -20,11 +20,55 @@ import java.util.function.Function;
  * empty sync when the script is empty), room state lookups (404 unless set), and {@code PUT
  * /send/...} (recorded, answered with an event id derived from the transaction id, so a repeated
  * transaction id gets the same event id, as Synapse does). Everything else gets {@code {}}.
+ *
+ * <p>Faults ({@link #fault}): the next requests whose path contains a string can be answered with a
+ * rate limit ({@code 429} with {@code retry_after_ms} or {@code Retry-After}), an error status, a
+ * closed connection or no answer at all, which Synapse does not produce on demand.
  */
 public final class ScriptedHomeserver {
   /** One recorded request: method, path (decoded form as received), query, body. */
   public record Seen(String method, String path, String query, String body) {}
 
+  /**
+   * One injected fault.
+   *
+   * @param status the status to answer (0 with {@code close} or {@code hang})
+   * @param retryAfterMs {@code retry_after_ms} of the body, or null
+   * @param retryAfterHeader the {@code Retry-After} header, or null
+   * @param close close the connection instead of answering
+   * @param hang never answer
+   */
+  public record Fault(
+      int status, Long retryAfterMs, String retryAfterHeader, boolean close, boolean hang) {
+    /** {@code 429 M_LIMIT_EXCEEDED} with {@code retry_after_ms} in the body. */
+    public static Fault rateLimited(long ms) {
+      return new Fault(429, ms, null, false, false);
+    }
+
+    /** {@code 429 M_LIMIT_EXCEEDED} with only a {@code Retry-After} header. */
+    public static Fault rateLimitedHeader(String header) {
+      return new Fault(429, null, header, false, false);
+    }
+
+    /** An error status with a standard error body. */
+    public static Fault status(int status) {
+      return new Fault(status, null, null, false, false);
+    }
+
+    /** The connection is closed before an answer. */
+    public static Fault closed() {
+      return new Fault(0, null, null, true, false);
+    }
+
+    /** No answer ever (the client's timeout ends it). */
+    public static Fault noAnswer() {
+      return new Fault(0, null, null, false, true);
+    }
+  }
+
+  private final List<Object[]> faults = new java.util.ArrayList<>();
+  private volatile JsonObject members =
+      new JsonObject().put("chunk", new io.vertx.core.json.JsonArray());
   private final Deque<Buffer> syncBodies = new ArrayDeque<>();
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private volatile Function<String, Integer> stateStatus = path -> 404;
@@ -61,6 +105,32 @@ public final class ScriptedHomeserver {
     return this;
   }
 
+  /**
+   * Answers the next requests whose path contains {@code pathPart} with {@code faults}, one each,
+   * in order; later ones are served normally.
+   */
+  public synchronized ScriptedHomeserver fault(String pathPart, Fault... faults) {
+    for (Fault f : faults) {
+      this.faults.add(new Object[] {pathPart, f});
+    }
+    return this;
+  }
+
+  /** Sets the answer of {@code GET .../members} (default: an empty chunk). */
+  public ScriptedHomeserver members(JsonObject answer) {
+    this.members = answer;
+    return this;
+  }
+
+  private synchronized Fault nextFault(String path) {
+    for (int i = 0; i < faults.size(); i++) {
+      if (path.contains((String) faults.get(i)[0])) {
+        return (Fault) faults.remove(i)[1];
+      }
+    }
+    return null;
+  }
+
   /** Every request so far. */
   public List<Seen> seen() {
     return List.copyOf(seen);
@@ -76,6 +146,31 @@ public final class ScriptedHomeserver {
   private void handle(HttpServerRequest req, Buffer body) {
     String path = req.path();
     seen.add(new Seen(req.method().name(), path, req.query(), body.toString()));
+    Fault fault = nextFault(path);
+    if (fault != null) {
+      if (fault.hang()) {
+        return;
+      }
+      if (fault.close()) {
+        req.connection().close();
+        return;
+      }
+      JsonObject error =
+          new JsonObject()
+              .put("errcode", fault.status() == 429 ? "M_LIMIT_EXCEEDED" : "M_UNKNOWN")
+              .put("error", "injected");
+      if (fault.retryAfterMs() != null) {
+        error.put("retry_after_ms", fault.retryAfterMs());
+      }
+      if (fault.retryAfterHeader() != null) {
+        req.response().putHeader("Retry-After", fault.retryAfterHeader());
+      }
+      req.response()
+          .setStatusCode(fault.status())
+          .putHeader("content-type", "application/json")
+          .end(error.encode());
+      return;
+    }
     JsonObject answer = new JsonObject();
     int status = 200;
     if (path.endsWith("/login")) {
@@ -104,6 +199,8 @@ public final class ScriptedHomeserver {
       } else {
         answer.put("algorithm", "m.megolm.v1.aes-sha2");
       }
+    } else if (path.endsWith("/members")) {
+      answer = members.copy();
     } else if (path.contains("/joined_members")) {
       answer.put("joined", new JsonObject().put("@bot:localhost", new JsonObject()));
     } else if (path.contains("/send/")) {

@@ -242,18 +242,23 @@ public abstract class SqlCryptoStore implements CryptoStore {
   public List<InboundGroupSessionRecord> inboundGroupSessions(String roomId, String sessionId) {
     Objects.requireNonNull(roomId, "roomId");
     Objects.requireNonNull(sessionId, "sessionId");
-    return query(
-        "reading inbound group sessions",
-        () ->
-            sql.list(
-                "SELECT "
-                    + SqlRows.INBOUND
-                    + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
-                    + " session_id = ? ORDER BY sender_key",
-                SqlRows::inbound,
-                accountRow,
-                roomId,
-                sessionId));
+    // Sorted here, not by ORDER BY: without table statistics SQLite would then walk the primary
+    // key (account, room, sender key, session) over every session of the room to avoid a sort of
+    // the few copies, instead of using the (account, room, session) index.
+    return sortedBy(
+        query(
+            "reading inbound group sessions",
+            () ->
+                sql.list(
+                    "SELECT "
+                        + SqlRows.INBOUND
+                        + " FROM inbound_group_sessions WHERE account_id = ? AND room_id = ? AND"
+                        + " session_id = ?",
+                    SqlRows::inbound,
+                    accountRow,
+                    roomId,
+                    sessionId)),
+        InboundGroupSessionRecord::senderKey);
   }
 
   @Override
@@ -495,18 +500,27 @@ public abstract class SqlCryptoStore implements CryptoStore {
   public List<WithheldRecord> withheld(String roomId, String sessionId) {
     Objects.requireNonNull(roomId, "roomId");
     Objects.requireNonNull(sessionId, "sessionId");
-    return query(
-        "reading withheld records",
-        () ->
-            sql.list(
-                "SELECT "
-                    + SqlRows.WITHHELD
-                    + " FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND session_id"
-                    + " = ? ORDER BY sender_key",
-                SqlRows::withheld,
-                accountRow,
-                roomId,
-                sessionId));
+    // Sorted here for the same reason as inboundGroupSessions(room, session).
+    return sortedBy(
+        query(
+            "reading withheld records",
+            () ->
+                sql.list(
+                    "SELECT "
+                        + SqlRows.WITHHELD
+                        + " FROM withheld_sessions WHERE account_id = ? AND room_id = ? AND"
+                        + " session_id = ?",
+                    SqlRows::withheld,
+                    accountRow,
+                    roomId,
+                    sessionId)),
+        WithheldRecord::senderKey);
+  }
+
+  private static <T> List<T> sortedBy(List<T> rows, java.util.function.Function<T, String> key) {
+    List<T> sorted = new java.util.ArrayList<>(rows);
+    sorted.sort(java.util.Comparator.comparing(key));
+    return List.copyOf(sorted);
   }
 
   @Override
