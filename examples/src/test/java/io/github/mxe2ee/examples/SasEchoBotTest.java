@@ -176,6 +176,8 @@ class SasEchoBotTest {
     // 2. The bot starts a SAS with an operator device; a wrong !confirm cancels it.
     JsClientPeer unverified = client("op-unverified", botLocal, "bot-pass");
     String unverifiedDevice = unverified.deviceInfo().getString("device_id");
+    // The Rust crypto ignores a verification request from a device it has not downloaded yet.
+    waitUntilKnown(unverified, botId, "SASBOT");
     Verification started = startFromBot(unverifiedDevice);
     JsonObject incoming = unverified.waitVerificationRequest(WAIT_MS);
     assertEquals(started.flowId(), incoming.getString("flow_id"));
@@ -302,5 +304,21 @@ class SasEchoBotTest {
       Thread.sleep(500);
     }
     fail("the bot never cross-signed " + device + ": " + s);
+  }
+
+  /** Waits until {@code client} has downloaded {@code userId}'s device {@code deviceId}. */
+  private static void waitUntilKnown(JsClientPeer client, String userId, String deviceId)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    while (System.currentTimeMillis() < deadline) {
+      io.vertx.core.json.JsonArray devices = client.userDevices(userId);
+      for (int i = 0; i < devices.size(); i++) {
+        if (deviceId.equals(devices.getJsonObject(i).getString("device_id"))) {
+          return;
+        }
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError(client + " never learned device " + deviceId + " of " + userId);
   }
 }
