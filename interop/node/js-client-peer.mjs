@@ -182,6 +182,50 @@ const OPS = {
     return requireClient().setRoomKeyRequests(a.enabled);
   },
 
+  async verification_request(a) {
+    return requireClient().requestVerification(str(a, "user_id"), str(a, "device_id"));
+  },
+
+  async verification_wait_request(a) {
+    return requireClient().waitVerificationRequest(int(a, "timeout_ms", 30_000));
+  },
+
+  async verification_accept(a) {
+    return requireClient().acceptVerification(str(a, "flow_id"));
+  },
+
+  async verification_start_sas(a) {
+    return requireClient().startSas(str(a, "flow_id"), int(a, "timeout_ms", 30_000));
+  },
+
+  async verification_sas(a) {
+    return requireClient().waitSas(str(a, "flow_id"), int(a, "timeout_ms", 30_000));
+  },
+
+  async verification_confirm(a) {
+    return requireClient().confirmSas(str(a, "flow_id"));
+  },
+
+  async verification_mismatch(a) {
+    return requireClient().mismatchSas(str(a, "flow_id"));
+  },
+
+  async verification_wait_end(a) {
+    return requireClient().waitVerificationEnd(str(a, "flow_id"), int(a, "timeout_ms", 30_000));
+  },
+
+  async set_device_verified(a) {
+    return { status: await requireClient().setDeviceVerified(str(a, "user_id"), str(a, "device_id"), bool(a, "verified", true)) };
+  },
+
+  async wait_for_to_device(a) {
+    return requireClient().waitForToDevice(str(a, "event_type"), int(a, "timeout_ms", 30_000));
+  },
+
+  async retry_decryption(a) {
+    return requireClient().retryDecryption(str(a, "room_id"));
+  },
+
   async delay_to_device(a) {
     const eventType = a.event_type === null ? null : (str(a, "event_type", { optional: true }) ?? "m.room.encrypted");
     const count = a.count === undefined || a.count === null ? null : int(a, "count", null, { min: 1, max: 1_000_000 });

@@ -7,7 +7,15 @@
 import "./node-env.mjs";
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as sdk from "matrix-js-sdk";
-import { EventShieldColour, EventShieldReason, decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/index.js";
+import {
+  CryptoEvent,
+  EventShieldColour,
+  EventShieldReason,
+  VerificationPhase,
+  VerificationRequestEvent,
+  VerifierEvent,
+  decodeRecoveryKey,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
 
 /** An error with a stable `kind` for the protocol; `extra` fields are copied into the error reply. */
 export class ClientError extends Error {
@@ -58,6 +66,12 @@ export class JsClient {
     /** Fault injection state for to-device sends, see delayToDevice. */
     this.toDeviceFault = null;
     this.heldToDevice = new Set();
+    /** flowId -> {request, verifier, sas, verifying} for to-device verifications (see verification ops). */
+    this.verifications = new Map();
+    /** Flow ids of verification requests received, in arrival order, not yet taken by waitVerificationRequest. */
+    this.incomingVerifications = [];
+    /** To-device events received (as the SDK emits them, decrypted), the last 500 (waitForToDevice). */
+    this.toDeviceEvents = [];
     /** Decrypted to-device messages received since start: ids only, never keys (toDeviceReceived). */
     this.toDeviceLog = [];
   }
@@ -126,6 +140,15 @@ export class JsClient {
     this.client = client;
     this.installToDeviceInterceptor(client.http);
     await client.initRustCrypto({ useIndexedDB: false });
+    client.on(sdk.ClientEvent.ToDeviceEvent, (ev) => {
+      this.toDeviceEvents.push({ type: ev.getType(), sender: ev.getSender(), content: ev.getContent() });
+      if (this.toDeviceEvents.length > 500) this.toDeviceEvents.shift();
+    });
+    client.on(CryptoEvent.VerificationRequestReceived, (request) => {
+      if (!request.transactionId || request.roomId) return; // to-device flows only
+      this.trackVerification(request);
+      this.incomingVerifications.push(request.transactionId);
+    });
     client.on(sdk.ClientEvent.ReceivedToDeviceMessage, ({ message, encryptionInfo }) => {
       if (this.toDeviceLog.length >= 10_000) return; // bounded: a test's worth
       const c = message?.content ?? {};
@@ -446,6 +469,168 @@ export class JsClient {
       timeoutMs,
       `an event in ${roomId} matching ${JSON.stringify(match)}`,
     );
+  }
+
+  // ---------------------------------------------------------------- verification (SAS, to-device)
+
+  /** Remembers a request and follows its verifier: the SAS callbacks once shown. */
+  trackVerification(request) {
+    const flowId = request.transactionId;
+    let v = this.verifications.get(flowId);
+    if (v) return v;
+    v = { request, verifier: null, sas: null, verifying: null, error: null };
+    this.verifications.set(flowId, v);
+    const follow = () => {
+      const verifier = request.verifier;
+      if (verifier && v.verifier !== verifier) {
+        v.verifier = verifier;
+        verifier.on(VerifierEvent.ShowSas, (sas) => (v.sas = sas));
+        // verify() accepts the other side's start (or sends ours) and resolves when done.
+        v.verifying = verifier.verify().catch((e) => (v.error = e));
+      }
+    };
+    request.on(VerificationRequestEvent.Change, follow);
+    follow();
+    return v;
+  }
+
+  requireVerification(flowId) {
+    const v = this.verifications.get(flowId);
+    if (!v) throw new ClientError("not_found", `no verification ${flowId}`);
+    return v;
+  }
+
+  static phaseName(phase) {
+    return (
+      { [VerificationPhase.Unsent]: "unsent", [VerificationPhase.Requested]: "requested", [VerificationPhase.Ready]: "ready",
+        [VerificationPhase.Started]: "started", [VerificationPhase.Cancelled]: "cancelled", [VerificationPhase.Done]: "done" }[phase] ??
+      String(phase)
+    );
+  }
+
+  describeVerification(v) {
+    const r = v.request;
+    return {
+      flow_id: r.transactionId,
+      other_user_id: r.otherUserId,
+      other_device_id: r.otherDeviceId ?? null,
+      initiated_by_me: r.initiatedByMe,
+      phase: JsClient.phaseName(r.phase),
+      cancellation_code: r.cancellationCode ?? null,
+    };
+  }
+
+  /** Requests a to-device verification of `userId`'s `deviceId` (requestDeviceVerification). */
+  async requestVerification(userId, deviceId) {
+    const client = this.requireStarted();
+    await client.getCrypto().getUserDeviceInfo([userId], true);
+    const request = await client.getCrypto().requestDeviceVerification(userId, deviceId);
+    return this.describeVerification(this.trackVerification(request));
+  }
+
+  /** Waits for the next verification request received from another device. */
+  async waitVerificationRequest(timeoutMs) {
+    this.requireStarted();
+    const flowId = await pollUntil(() => this.incomingVerifications.shift(), timeoutMs, "a verification request");
+    return this.describeVerification(this.requireVerification(flowId));
+  }
+
+  /** Accepts a received request (ready). */
+  async acceptVerification(flowId) {
+    await this.requireVerification(flowId).request.accept();
+    return this.describeVerification(this.requireVerification(flowId));
+  }
+
+  /** Waits for the ready, then sends the m.sas.v1 start (startVerification) and runs the verifier. */
+  async startSas(flowId, timeoutMs) {
+    const v = this.requireVerification(flowId);
+    await pollUntil(() => v.request.phase === VerificationPhase.Ready || v.request.phase >= VerificationPhase.Cancelled ? true : undefined, timeoutMs, `${flowId} to be ready`);
+    if (v.request.phase !== VerificationPhase.Ready) throw new ClientError("bad_state", `${flowId} is ${JsClient.phaseName(v.request.phase)}`);
+    await v.request.startVerification("m.sas.v1");
+    this.trackVerification(v.request);
+    return this.describeVerification(v);
+  }
+
+  /** Waits until the SAS is shown; returns its decimals and emoji ([{symbol, name}]). */
+  async waitSas(flowId, timeoutMs) {
+    const v = this.requireVerification(flowId);
+    await pollUntil(
+      () => (v.sas || v.verifier?.getShowSasCallbacks() || v.request.phase >= VerificationPhase.Cancelled ? true : undefined),
+      timeoutMs,
+      `the SAS of ${flowId}`,
+    );
+    v.sas = v.sas ?? v.verifier?.getShowSasCallbacks() ?? null;
+    if (!v.sas) throw new ClientError("bad_state", `${flowId} ended: ${JSON.stringify(this.describeVerification(v))}`);
+    return {
+      ...this.describeVerification(v),
+      decimals: v.sas.sas.decimal ?? [],
+      emoji: (v.sas.sas.emoji ?? []).map(([symbol, name]) => ({ symbol, name })),
+    };
+  }
+
+  /** The user says the strings match (sends our MAC). Does not wait for the other side. */
+  async confirmSas(flowId) {
+    const v = this.requireVerification(flowId);
+    if (!v.sas) throw new ClientError("bad_state", "no SAS shown yet (verification_sas first)");
+    v.sas.confirm().catch((e) => (v.error = e));
+    return this.describeVerification(v);
+  }
+
+  /** The user says the strings differ (m.mismatched_sas). */
+  async mismatchSas(flowId) {
+    const v = this.requireVerification(flowId);
+    if (!v.sas) throw new ClientError("bad_state", "no SAS shown yet (verification_sas first)");
+    v.sas.mismatch();
+    return this.describeVerification(v);
+  }
+
+  /** Waits until the flow is done or cancelled; returns its description. */
+  async waitVerificationEnd(flowId, timeoutMs) {
+    const v = this.requireVerification(flowId);
+    await pollUntil(() => v.request.phase >= VerificationPhase.Cancelled ? true : undefined, timeoutMs, `${flowId} to end`);
+    return this.describeVerification(v);
+  }
+
+  /**
+   * Marks a device verified (or not) locally, as a user who compared fingerprints would
+   * (setDeviceVerified). matrix-js-sdk's Rust crypto only requests room keys when at least one own
+   * device is verified.
+   */
+  async setDeviceVerified(userId, deviceId, verified) {
+    const client = this.requireStarted();
+    await client.getCrypto().getUserDeviceInfo([userId], true);
+    await client.getCrypto().setDeviceVerified(userId, deviceId, verified);
+    return this.deviceVerificationStatus(userId, deviceId);
+  }
+
+  /** Waits until at least one to-device event of `eventType` was received; returns all of them. */
+  async waitForToDevice(eventType, timeoutMs) {
+    this.requireStarted();
+    return pollUntil(
+      () => {
+        const found = this.toDeviceEvents.filter((e) => e.type === eventType);
+        return found.length > 0 ? { events: found } : undefined;
+      },
+      timeoutMs,
+      `a to-device ${eventType}`,
+    );
+  }
+
+  /**
+   * Decrypts the room's failed events again (as matrix-js-sdk does when keys arrive): with room key
+   * requests enabled (setRoomKeyRequests), a missing key is then requested from our own devices.
+   */
+  async retryDecryption(roomId) {
+    const client = this.requireStarted();
+    let retried = 0;
+    for (const ev of this.roomEvents(roomId)) {
+      if (ev.isEncrypted() && ev.isDecryptionFailure()) {
+        // decryptEventIfNeeded skips events that already failed; attemptDecryption retries them.
+        await ev.attemptDecryption(client.getCrypto(), { isRetry: true });
+        retried++;
+      }
+    }
+    return { retried };
   }
 
   // ---------------------------------------------------------------- crypto knobs

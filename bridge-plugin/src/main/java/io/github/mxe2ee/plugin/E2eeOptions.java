@@ -4,6 +4,7 @@ import io.github.mxe2ee.device.SharingStrategy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
+import io.github.mxe2ee.plugin.verification.VerificationOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -52,6 +53,7 @@ public class E2eeOptions {
   private long maxSyncBodyBytes = DEFAULT_MAX_SYNC_BODY_BYTES;
   private io.github.mxe2ee.plugin.media.MediaOptions media =
       new io.github.mxe2ee.plugin.media.MediaOptions();
+  private VerificationOptions verification = new VerificationOptions();
   private MeterRegistry meterRegistry;
   private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
   private LateKeyOptions lateKeys = new LateKeyOptions();
@@ -75,6 +77,7 @@ public class E2eeOptions {
     this.refuseUnencrypted = other.refuseUnencrypted;
     this.maxSyncBodyBytes = other.maxSyncBodyBytes;
     this.media = new io.github.mxe2ee.plugin.media.MediaOptions(other.media);
+    this.verification = new VerificationOptions(other.verification);
     this.meterRegistry = other.meterRegistry;
     this.busAddressPrefix = other.busAddressPrefix;
     this.lateKeys = new LateKeyOptions(other.lateKeys);
@@ -88,6 +91,17 @@ public class E2eeOptions {
   /** Sets the options of encrypted attachments; copied. */
   public E2eeOptions setMedia(io.github.mxe2ee.plugin.media.MediaOptions media) {
     this.media = new io.github.mxe2ee.plugin.media.MediaOptions(media);
+    return this;
+  }
+
+  /** Who may verify the bot by SAS, and the comparison timeout (default: own user, 5 minutes). */
+  public VerificationOptions getVerification() {
+    return verification;
+  }
+
+  /** Sets the verification policy (a copy is kept). */
+  public E2eeOptions setVerification(VerificationOptions verification) {
+    this.verification = new VerificationOptions(Objects.requireNonNull(verification));
     return this;
   }
 

@@ -3,10 +3,12 @@ package io.github.mxe2ee.plugin;
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
 import io.github.mxe2ee.plugin.latekeys.LateKeyStats;
 import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
+import io.github.mxe2ee.plugin.verification.Verification;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -146,6 +148,35 @@ public interface MatrixE2ee {
    * is closed by {@link #close()}.
    */
   io.github.mxe2ee.plugin.media.Attachments attachments();
+
+  /**
+   * Sets the handler that receives a {@link Verification} each time a SAS verification of this
+   * device changes state (docs/VERIFICATION.md, "Through the plugin"); null removes it. May be set
+   * before {@link #start()}. Requests are accepted or refused by the policy in {@link
+   * E2eeOptions#getVerification()} before the handler sees them; in {@code KEYS_EXCHANGED} the
+   * value carries the emoji and decimals, and the handler (or whoever holds the value) calls {@link
+   * Verification#confirm()} or {@link Verification#mismatch()}. Runs on the event loop; an
+   * exception it throws is logged and ignored.
+   */
+  MatrixE2ee verificationHandler(Handler<Verification> handler);
+
+  /**
+   * The verifications of this device, live and recently ended (10 minutes), as values.
+   *
+   * @return fails with {@link IllegalStateException} before start or after close
+   */
+  Future<List<Verification>> verifications();
+
+  /**
+   * Starts a SAS verification with {@code userId}'s device {@code deviceId} (its keys are queried
+   * first if needed); the flow then proceeds as the handler shows. On success the device is marked
+   * verified and signed with the bot's cross-signing keys (an own device with the self-signing key,
+   * another user's master key with the user-signing key).
+   *
+   * @return the new flow; fails with {@link IllegalArgumentException} for a device the server does
+   *     not know, {@link IllegalStateException} before start, after close or with too many flows
+   */
+  Future<Verification> startVerification(String userId, String deviceId);
 
   /**
    * The plugin's metrics (docs/METRICS.md): on the registry of {@link

@@ -183,4 +183,38 @@ final class CrossSigning {
     body.putObject(ctx.userId()).set(device.deviceId(), json);
     return new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNATURE_UPLOAD, body, null);
   }
+
+  /**
+   * Signs another user's master key with our user-signing key (spec: "Cross-signing": a user
+   * verified by us is signed by our user-signing key): the stored identity gets the signature at
+   * once, with its local trust set to verified, and the returned request uploads it.
+   *
+   * @param other the other user's stored identity, whose master key a verification proved
+   * @throws IllegalStateException if we hold no user-signing key, or {@code other} is our own
+   */
+  OutgoingRequest signUserIdentity(UserIdentity other, Changes changes) {
+    if (userSigning == null) {
+      throw new IllegalStateException("no user-signing key: bootstrap cross-signing first");
+    }
+    String user = other.master().userId();
+    if (user.equals(ctx.userId())) {
+      throw new IllegalStateException("our own master key is not signed by our user-signing key");
+    }
+    ObjectNode master = other.master().toJson().deepCopy();
+    master.remove("unsigned");
+    sign(master, userSigning);
+    ObjectNode stored = Context.object();
+    stored.set("master_key", master);
+    stored.set("self_signing_key", other.selfSigning().toJson());
+    if (other.userSigning() != null) {
+      stored.set("user_signing_key", other.userSigning().toJson());
+    }
+    devices.putIdentityRecord(
+        new io.github.mxe2ee.store.CrossSigningIdentityRecord(
+            user, stored.toString(), io.github.mxe2ee.device.LocalTrust.VERIFIED),
+        changes);
+    ObjectNode body = Context.object();
+    body.putObject(user).set(other.master().publicKey().toBase64(), master);
+    return new OutgoingRequest(ctx.newRequestId(), RequestType.SIGNATURE_UPLOAD, body, null);
+  }
 }

@@ -371,8 +371,13 @@ public final class OlmMachine implements AutoCloseable {
    */
   public List<OutgoingRequest> outgoingRequests() {
     ownDevice.ensureNoConflict();
-    List<OutgoingRequest> out = outgoingRequestsStep();
     applyVerified();
+    List<OutgoingRequest> out = outgoingRequestsStep();
+    List<OutgoingRequest> signatures = applyVerified();
+    if (!signatures.isEmpty()) {
+      out = new ArrayList<>(out);
+      out.addAll(signatures);
+    }
     return out;
   }
 
@@ -1029,6 +1034,15 @@ public final class OlmMachine implements AutoCloseable {
         });
   }
 
+  /**
+   * The master key of {@code userId}'s cross-signing identity as last received from the server
+   * (validated and stored), if any. For our own user, compare with {@link #hasCrossSigningKeys()}:
+   * true means we hold its private key.
+   */
+  public Optional<io.github.mxe2ee.crypto.Ed25519PublicKey> masterKey(String userId) {
+    return Optional.ofNullable(devices.identity(userId)).map(id -> id.master().publicKey());
+  }
+
   /** True if we hold the private master key of our identity. */
   public boolean hasCrossSigningKeys() {
     return crossSigning.holdsMasterKey();
@@ -1112,17 +1126,42 @@ public final class OlmMachine implements AutoCloseable {
     }
   }
 
-  /** Marks the devices verified by finished flows, if their key is still the one verified. */
-  private void applyVerified() {
+  /**
+   * Marks the devices verified by finished flows, if their key is still the one verified, and signs
+   * what they proved with our cross-signing keys (if we hold them): a device of our own user with
+   * the self-signing key, another user's master key with the user-signing key. The signature
+   * uploads leave with the next {@link #outgoingRequests}; they are not persisted (a restart before
+   * they leave loses them, the local trust stays).
+   */
+  private List<OutgoingRequest> applyVerified() {
+    List<OutgoingRequest> signatures = new ArrayList<>();
     for (VerifiedKeys k : verifications.drainVerified()) {
-      if (k.deviceKey() == null) {
-        continue;
+      if (k.deviceKey() != null) {
+        Optional<DeviceInfo> device = device(k.userId(), k.deviceId());
+        if (device.isPresent() && device.get().keys().ed25519().equals(k.deviceKey())) {
+          setLocalTrust(k.userId(), k.deviceId(), LocalTrust.VERIFIED);
+          if (k.userId().equals(ctx.userId()) && crossSigning.holdsKeys()) {
+            DeviceKeys keys = device.get().keys();
+            signatures.add(step(changes -> queue(crossSigning.signOwnDevice(keys, changes))));
+          }
+        }
       }
-      Optional<DeviceInfo> device = device(k.userId(), k.deviceId());
-      if (device.isPresent() && device.get().keys().ed25519().equals(k.deviceKey())) {
-        setLocalTrust(k.userId(), k.deviceId(), LocalTrust.VERIFIED);
+      io.github.mxe2ee.device.UserIdentity identity = devices.identity(k.userId());
+      if (k.masterKey() != null
+          && !k.userId().equals(ctx.userId())
+          && crossSigning.holdsMasterKey()
+          && crossSigning.holdsKeys()
+          && identity != null
+          && identity.master().publicKey().equals(k.masterKey())) {
+        signatures.add(step(changes -> queue(crossSigning.signUserIdentity(identity, changes))));
       }
     }
+    return signatures;
+  }
+
+  private OutgoingRequest queue(OutgoingRequest r) {
+    queued.put(r.requestId(), r);
+    return r;
   }
 
   /** The machine's device and identity caches, as the verifications see them. */

@@ -44,6 +44,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * stopped at any moment (even {@code kill -9}) and restarted answers each message exactly once (see
  * {@link SyncLoop} for the precise guarantee). A failed echo or join is logged and skipped.
  *
+ * <p>Verification: the bot accepts SAS verifications from its own user (the plugin's default
+ * policy), logs {@code SAS <flow id>: <decimals> <emoji names>} when one shows its strings, and
+ * confirms it when a device of its own user sends {@code !confirm <the decimals>} in an encrypted
+ * room ({@link SasConfirmer}; README, "Verify the bot").
+ *
  * <p>Threading: {@link #start()} and {@link #stop()} may be called from any thread; the loop runs
  * on the Vert.x event loop of the Web Client. Errors: a failed login fails {@link #start()}; a
  * failed {@code /sync} is logged and retried after {@link #RETRY_DELAY_MS}, doubling up to a
@@ -75,6 +80,7 @@ public final class EchoBot {
   private volatile SyncLoop loop;
   private volatile Path workDir = Path.of(DEFAULT_STORE_DIR);
   private final AtomicLong echoCount = new AtomicLong();
+  private volatile SasConfirmer sas;
 
   /**
    * @param vertx the Vert.x instance to run on; not closed by {@link #stop()}
@@ -120,6 +126,8 @@ public final class EchoBot {
                                     .setPickleKeyFile(dir.resolve("pickle.key").toString())
                                     .setRecoveryKeyFile(recoveryKeyFile(session.userId()))
                                     .setAccountPassword(config.password()));
+                        sas = new SasConfirmer(session.userId());
+                        e2ee.verificationHandler(sas::onVerification);
                         return e2ee.start();
                       })
                   .map(
@@ -248,6 +256,7 @@ public final class EchoBot {
     logEvents(body, n);
     firstSync.tryComplete();
     return joinInvites(body)
+        .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }

@@ -149,6 +149,10 @@ public final class ConfigFiles {
       options.setRecoveryKeyFile(identity.string("recovery_key_file", null, false));
       identity.finish();
     }
+    Section verification = root.section("verification");
+    if (verification != null) {
+      options.setVerification(verification(verification, options.getVerification()));
+    }
     Section sync = root.section("sync");
     if (sync != null) {
       options.setMaxSyncBodyBytes(
@@ -233,6 +237,28 @@ public final class ConfigFiles {
     }
     root.finish();
     return options;
+  }
+
+  private static io.github.mxe2ee.plugin.verification.VerificationOptions verification(
+      Section s, io.github.mxe2ee.plugin.verification.VerificationOptions defaults) {
+    var v = new io.github.mxe2ee.plugin.verification.VerificationOptions(defaults);
+    v.setAcceptOwnUser(s.bool("accept_own_user", v.isAcceptOwnUser()));
+    try {
+      v.setAllowedUsers(s.stringList("allowed_users", v.getAllowedUsers()));
+    } catch (IllegalArgumentException e) {
+      throw s.error("allowed_users", e.getMessage());
+    }
+    v.setComparisonTimeoutMs(
+        1000
+            * s.integer(
+                "timeout_seconds",
+                v.getComparisonTimeoutMs() / 1000,
+                io.github.mxe2ee.plugin.verification.VerificationOptions.MIN_COMPARISON_TIMEOUT_MS
+                    / 1000,
+                io.github.mxe2ee.plugin.verification.VerificationOptions.MAX_COMPARISON_TIMEOUT_MS
+                    / 1000));
+    s.finish();
+    return v;
   }
 
   private static LoginOptions login(Section s) {

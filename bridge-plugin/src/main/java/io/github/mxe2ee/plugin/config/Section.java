@@ -95,6 +95,26 @@ final class Section {
     return s;
   }
 
+  /** A list of non-empty strings, or {@code fallback} when absent. */
+  java.util.List<String> stringList(String field, java.util.List<String> fallback) {
+    JsonNode v = take(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (!v.isArray()) {
+      throw new ConfigException(source, name(field), "must be a list, found " + kind(v));
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (JsonNode e : v) {
+      if (!e.isTextual() || e.textValue().isBlank()) {
+        throw new ConfigException(
+            source, name(field), "must hold non-empty strings, found " + kind(e) + " (" + e + ")");
+      }
+      out.add(e.textValue());
+    }
+    return out;
+  }
+
   /** A required non-secret string field. */
   String requiredString(String field) {
     String s = string(field, null, false);

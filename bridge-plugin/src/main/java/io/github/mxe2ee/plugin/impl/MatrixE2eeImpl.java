@@ -18,6 +18,8 @@ import io.github.mxe2ee.plugin.latekeys.LateKeys;
 import io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics;
 import io.github.mxe2ee.plugin.send.RoomMembers;
 import io.github.mxe2ee.plugin.send.RoomSender;
+import io.github.mxe2ee.plugin.verification.Verification;
+import io.github.mxe2ee.plugin.verification.VerificationService;
 import io.github.mxe2ee.store.AccountId;
 import io.github.mxe2ee.store.CryptoStore;
 import io.github.mxe2ee.store.PickleKey;
@@ -76,6 +78,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private OlmMachine machine;
   private RequestPump pump;
   private io.github.mxe2ee.plugin.media.Attachments attachments;
+  private VerificationService verifier;
+  private volatile Handler<Verification> verificationHandler;
+  private long verificationTimer = -1;
   private volatile RoomSender sender;
   private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
@@ -153,6 +158,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       members,
                       options.isRefuseUnencrypted(),
                       Json::toNode);
+              verifier =
+                  new VerificationService(
+                      this::onWorker,
+                      machine,
+                      pump::drain,
+                      options.getVerification(),
+                      session.userId());
+              verifier.setHandler(verificationHandler);
               return null;
             },
             true)
@@ -165,6 +178,10 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               synchronized (this) {
                 if (state == State.STARTING) {
                   state = ar.succeeded() ? State.STARTED : State.CLOSED;
+                }
+                if (state == State.STARTED) {
+                  verificationTimer =
+                      vertx.setPeriodic(VERIFICATION_TICK_MS, id -> verificationTick());
                 }
               }
               if (ar.failed()) {
@@ -244,6 +261,40 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     };
   }
 
+  /**
+   * Period of the verification tick: while a verification is live, flows that time out and
+   * comparisons left unanswered are handled without waiting for the next sync.
+   */
+  static final long VERIFICATION_TICK_MS = 2_000;
+
+  private void verificationTick() {
+    if (state == State.STARTED && verifier.hasLiveFlows()) {
+      pump.drain().compose(v -> verifier.settle());
+    }
+  }
+
+  @Override
+  public MatrixE2ee verificationHandler(Handler<Verification> handler) {
+    this.verificationHandler = handler;
+    VerificationService v = verifier;
+    if (v != null) {
+      v.setHandler(handler);
+    }
+    return this;
+  }
+
+  @Override
+  public Future<List<Verification>> verifications() {
+    IllegalStateException e = notUsable("verifications()");
+    return e != null ? Future.failedFuture(e) : verifier.list();
+  }
+
+  @Override
+  public Future<Verification> startVerification(String userId, String deviceId) {
+    IllegalStateException e = notUsable("startVerification()");
+    return e != null ? Future.failedFuture(e) : verifier.start(userId, deviceId);
+  }
+
   private <T> Future<T> onWorker(String what, Callable<T> call) {
     IllegalStateException e = notUsable(what);
     if (e != null) {
@@ -284,7 +335,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.ON_SYNC, false);
             })
-        .compose(result -> pump.drain().map(result))
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
         .map(
             result -> {
               emitLate(result.remove(LATE_FIELD));
@@ -344,7 +395,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               logDropped(parsed);
               return process(parsed.body(), Mode.LOOP, initial);
             })
-        .compose(result -> pump.drain().map(result))
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
         .map(
             result -> {
               emitLate(result.getValue(LATE_FIELD));
@@ -811,6 +862,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     state = State.CLOSED;
     if (attachments != null) {
       attachments.close();
+    }
+    if (verificationTimer >= 0) {
+      vertx.cancelTimer(verificationTimer);
     }
     if (before == State.NEW) {
       closing = Future.succeededFuture();

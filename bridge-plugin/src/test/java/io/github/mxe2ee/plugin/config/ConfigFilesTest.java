@@ -242,4 +242,41 @@ class ConfigFilesTest {
             .getMessage()
             .contains("not valid YAML"));
   }
+
+  @Test
+  void verificationSectionSetsThePolicyAndTimeout() throws IOException {
+    E2eeOptions shipped = E2eeOptions.fromFile(Path.of("../config/mxe2ee.yaml"));
+    assertTrue(shipped.getVerification().isAcceptOwnUser());
+    assertEquals(java.util.List.of(), shipped.getVerification().getAllowedUsers());
+    assertEquals(300_000, shipped.getVerification().getComparisonTimeoutMs());
+
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "v.yaml",
+                "verification:\n  accept_own_user: false\n"
+                    + "  allowed_users: ['@admin:example.org']\n  timeout_seconds: 60\n"));
+    var v = o.getVerification();
+    assertFalse(v.allows("@bot:example.org", "@bot:example.org"), "own user switched off");
+    assertTrue(v.allows("@bot:example.org", "@admin:example.org"));
+    assertFalse(v.allows("@bot:example.org", "@mallory:example.org"));
+    assertEquals(60_000, v.getComparisonTimeoutMs());
+    assertTrue(new E2eeOptions().getVerification().allows("@b:x", "@b:x"), "default: own user");
+    assertFalse(new E2eeOptions().getVerification().allows("@b:x", "@other:x"), "nobody else");
+  }
+
+  @Test
+  void verificationSectionRefusesBadValues() throws IOException {
+    assertEquals(
+        "verification.allowed_users", refused("verification: {allowed_users: [admin]}\n").field());
+    assertEquals(
+        "verification.allowed_users", refused("verification: {allowed_users: '@a:b'}\n").field());
+    assertEquals(
+        "verification.timeout_seconds", refused("verification: {timeout_seconds: 5}\n").field());
+    assertEquals(
+        "verification.timeout_seconds", refused("verification: {timeout_seconds: 601}\n").field());
+    assertEquals(
+        "verification.accept_own_user", refused("verification: {accept_own_user: 1}\n").field());
+    assertEquals("verification.allow", refused("verification: {allow: []}\n").field());
+  }
 }

@@ -182,6 +182,88 @@ public final class JsClientPeer implements AutoCloseable {
     return call("user_verification_status", new JsonObject().put("user_id", userId));
   }
 
+  /**
+   * Requests a to-device SAS verification of {@code userId}'s {@code deviceId}; returns {@code
+   * {flow_id, other_user_id, other_device_id, initiated_by_me, phase, cancellation_code}}.
+   */
+  public JsonObject requestVerification(String userId, String deviceId) {
+    return call(
+        "verification_request", new JsonObject().put("user_id", userId).put("device_id", deviceId));
+  }
+
+  /** Waits for the next verification request another device sent us; returns it described. */
+  public JsonObject waitVerificationRequest(long timeoutMs) {
+    return call(
+        "verification_wait_request", new JsonObject().put("timeout_ms", timeoutMs), timeoutMs);
+  }
+
+  /** Accepts a received verification request (sends ready). */
+  public JsonObject acceptVerification(String flowId) {
+    return call("verification_accept", new JsonObject().put("flow_id", flowId));
+  }
+
+  /** Waits for ready, then starts {@code m.sas.v1}. */
+  public JsonObject startSas(String flowId, long timeoutMs) {
+    return call(
+        "verification_start_sas",
+        new JsonObject().put("flow_id", flowId).put("timeout_ms", timeoutMs),
+        timeoutMs);
+  }
+
+  /** Waits until the SAS is shown; the description plus {@code decimals} and {@code emoji}. */
+  public JsonObject waitSas(String flowId, long timeoutMs) {
+    return call(
+        "verification_sas",
+        new JsonObject().put("flow_id", flowId).put("timeout_ms", timeoutMs),
+        timeoutMs);
+  }
+
+  /** The user says the strings match. */
+  public JsonObject confirmSas(String flowId) {
+    return call("verification_confirm", new JsonObject().put("flow_id", flowId));
+  }
+
+  /** Waits until the flow is done or cancelled; returns it described. */
+  public JsonObject waitVerificationEnd(String flowId, long timeoutMs) {
+    return call(
+        "verification_wait_end",
+        new JsonObject().put("flow_id", flowId).put("timeout_ms", timeoutMs),
+        timeoutMs);
+  }
+
+  /** Turns matrix-js-sdk's room key requests on or off (off by default). */
+  public void setRoomKeyRequests(boolean enabled) {
+    call("set_room_key_requests", new JsonObject().put("enabled", enabled));
+  }
+
+  /** Marks a device verified locally (as after comparing fingerprints); returns its status. */
+  public JsonObject setDeviceVerified(String userId, String deviceId, boolean verified) {
+    return call(
+            "set_device_verified",
+            new JsonObject()
+                .put("user_id", userId)
+                .put("device_id", deviceId)
+                .put("verified", verified))
+        .getJsonObject("status");
+  }
+
+  /**
+   * Waits until a to-device event of {@code eventType} arrived; returns every one received so far
+   * ({@code [{type, sender, content}]}, decrypted as the SDK emits them).
+   */
+  public JsonArray waitForToDevice(String eventType, long timeoutMs) {
+    return call(
+            "wait_for_to_device",
+            new JsonObject().put("event_type", eventType).put("timeout_ms", timeoutMs),
+            timeoutMs)
+        .getJsonArray("events");
+  }
+
+  /** Decrypts the room's failed events again (requesting missing keys if enabled). */
+  public int retryDecryption(String roomId) {
+    return call("retry_decryption", new JsonObject().put("room_id", roomId)).getInteger("retried");
+  }
+
   /** Fault injection: holds the next {@code count} Olm to-device sends back for {@code ms}. */
   public void delayToDevice(long ms, int count) {
     call("delay_to_device", new JsonObject().put("ms", ms).put("count", count));
