@@ -1,6 +1,7 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.machine.RotationPolicy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
 import io.github.mxe2ee.plugin.latekeys.LateKeyOptions;
@@ -44,6 +45,7 @@ public class E2eeOptions {
   private String pickleKeyFile = DEFAULT_PICKLE_KEY_FILE;
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
+  private RotationPolicy rotation = RotationPolicy.DEFAULT;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
   private io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy =
       io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT;
@@ -70,6 +72,7 @@ public class E2eeOptions {
     this.pickleKeyFile = other.pickleKeyFile;
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
+    this.rotation = other.rotation;
     this.maxPumpRounds = other.maxPumpRounds;
     this.retryPolicy = other.retryPolicy;
     this.recoveryKeyFile = other.recoveryKeyFile;
@@ -305,6 +308,21 @@ public class E2eeOptions {
   /** Sets the pickle key (base64 of 32 bytes); null means environment, then key file. */
   public E2eeOptions setPickleKeyBase64(String pickleKeyBase64) {
     this.pickleKeyBase64 = pickleKeyBase64;
+    return this;
+  }
+
+  /**
+   * When outbound Megolm sessions are replaced: defaults for rooms that name none, and maxima for
+   * what rooms may ask ({@link RotationPolicy}; default {@link RotationPolicy#DEFAULT}, the spec's
+   * one week / 100 messages with maxima of one week / 10,000 messages).
+   */
+  public RotationPolicy getRotation() {
+    return rotation;
+  }
+
+  /** Sets the rotation policy of outbound Megolm sessions. */
+  public E2eeOptions setRotation(RotationPolicy rotation) {
+    this.rotation = Objects.requireNonNull(rotation, "rotation");
     return this;
   }
 

@@ -28,12 +28,16 @@ public record MachineConfig(
     SharingStrategy sharingStrategy,
     Clock clock,
     SecureRandom random,
-    MachineLimits limits) {
+    MachineLimits limits,
+    RotationPolicy rotation) {
 
   /** Default: share with every device that is not blacklisted, as Element does by default. */
   public static final SharingStrategy DEFAULT_SHARING_STRATEGY = SharingStrategy.ALL_DEVICES;
 
-  /** Default rotation period when {@code m.room.encryption} names none: one week (spec). */
+  /**
+   * Default rotation period when {@code m.room.encryption} names none: one week (spec); see {@link
+   * RotationPolicy#DEFAULT}.
+   */
   public static final Duration DEFAULT_ROTATION_PERIOD = Duration.ofDays(7);
 
   /** Default rotation count when {@code m.room.encryption} names none: 100 messages (spec). */
@@ -61,6 +65,27 @@ public record MachineConfig(
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(rotation, "rotation");
+  }
+
+  /** The configuration with the default {@link RotationPolicy}. */
+  public MachineConfig(
+      String userId,
+      String deviceId,
+      byte[] pickleKey,
+      SharingStrategy sharingStrategy,
+      Clock clock,
+      SecureRandom random,
+      MachineLimits limits) {
+    this(
+        userId,
+        deviceId,
+        pickleKey,
+        sharingStrategy,
+        clock,
+        random,
+        limits,
+        RotationPolicy.DEFAULT);
   }
 
   /** The configuration without explicit limits: {@link MachineLimits#DEFAULT}. */
@@ -87,19 +112,26 @@ public record MachineConfig(
 
   /** A copy with another sharing strategy. */
   public MachineConfig withSharingStrategy(SharingStrategy strategy) {
-    return new MachineConfig(userId, deviceId, pickleKey, strategy, clock, random, limits);
+    return new MachineConfig(
+        userId, deviceId, pickleKey, strategy, clock, random, limits, rotation);
   }
 
   /** A copy with another clock (tests). */
   public MachineConfig withClock(Clock newClock) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, sharingStrategy, newClock, random, limits);
+        userId, deviceId, pickleKey, sharingStrategy, newClock, random, limits, rotation);
   }
 
   /** A copy with other bounds on what remote parties can make the machine queue or store. */
   public MachineConfig withLimits(MachineLimits newLimits) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, sharingStrategy, clock, random, newLimits);
+        userId, deviceId, pickleKey, sharingStrategy, clock, random, newLimits, rotation);
+  }
+
+  /** A copy with another rotation policy for outbound Megolm sessions. */
+  public MachineConfig withRotation(RotationPolicy newRotation) {
+    return new MachineConfig(
+        userId, deviceId, pickleKey, sharingStrategy, clock, random, limits, newRotation);
   }
 
   /** A copy of the pickle key. */

@@ -580,7 +580,11 @@ public final class OlmMachine implements AutoCloseable {
 
   /** Records a room's {@code m.room.encryption} state content (rotation settings). */
   public void onRoomEncryption(String roomId, JsonNode content) {
-    run(changes -> RoomSettings.load(ctx, roomId).withEncryption(content).save(roomId, changes));
+    run(
+        changes ->
+            RoomSettings.load(ctx, roomId)
+                .withEncryption(content, ctx.config.rotation())
+                .save(roomId, changes));
   }
 
   /**

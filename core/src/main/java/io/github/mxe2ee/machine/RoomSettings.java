@@ -19,13 +19,9 @@ record RoomSettings(
     boolean encrypted, long rotationPeriodMs, long rotationPeriodMsgs, String historyVisibility) {
   private static final String KEY = "room.settings.";
 
-  /** Unknown room: defaults, not encrypted. */
-  static RoomSettings defaults() {
-    return new RoomSettings(
-        false,
-        MachineConfig.DEFAULT_ROTATION_PERIOD.toMillis(),
-        MachineConfig.DEFAULT_ROTATION_MESSAGES,
-        null);
+  /** Unknown room: the policy's defaults, not encrypted. */
+  static RoomSettings defaults(RotationPolicy rotation) {
+    return new RoomSettings(false, rotation.periodMs(0), rotation.messages(0), null);
   }
 
   /** True if sessions created now are shareable with future members (MSC4268, spec). */
@@ -41,12 +37,12 @@ record RoomSettings(
             j ->
                 new RoomSettings(
                     j.path("encrypted").asBoolean(false),
-                    j.path("rotation_period_ms").asLong(),
-                    j.path("rotation_period_msgs").asLong(),
+                    ctx.config.rotation().periodMs(j.path("rotation_period_ms").asLong()),
+                    ctx.config.rotation().messages(j.path("rotation_period_msgs").asLong()),
                     j.path("history_visibility").isTextual()
                         ? j.get("history_visibility").textValue()
                         : null))
-        .orElse(defaults());
+        .orElse(defaults(ctx.config.rotation()));
   }
 
   void save(String roomId, Changes changes) {
@@ -61,21 +57,17 @@ record RoomSettings(
   }
 
   /**
-   * Applies an {@code m.room.encryption} content: missing, non-numeric or non-positive periods keep
-   * the defaults, and periods above {@link MachineConfig#MAX_ROTATION_PERIOD} / {@link
-   * MachineConfig#MAX_ROTATION_MESSAGES} are lowered to them.
+   * Applies an {@code m.room.encryption} content through {@code rotation}: missing, non-numeric or
+   * non-positive periods take its defaults, and periods above its maxima are lowered to them.
    */
-  RoomSettings withEncryption(JsonNode content) {
+  RoomSettings withEncryption(JsonNode content, RotationPolicy rotation) {
     JsonNode ms = content.path("rotation_period_ms");
     JsonNode msgs = content.path("rotation_period_msgs");
     long periodMs =
-        ms.isIntegralNumber() && ms.canConvertToLong() && ms.longValue() > 0
-            ? Math.min(ms.longValue(), MachineConfig.MAX_ROTATION_PERIOD.toMillis())
-            : MachineConfig.DEFAULT_ROTATION_PERIOD.toMillis();
+        rotation.periodMs(ms.isIntegralNumber() && ms.canConvertToLong() ? ms.longValue() : 0);
     long periodMsgs =
-        msgs.isIntegralNumber() && msgs.canConvertToLong() && msgs.longValue() > 0
-            ? Math.min(msgs.longValue(), MachineConfig.MAX_ROTATION_MESSAGES)
-            : MachineConfig.DEFAULT_ROTATION_MESSAGES;
+        rotation.messages(
+            msgs.isIntegralNumber() && msgs.canConvertToLong() ? msgs.longValue() : 0);
     return new RoomSettings(true, periodMs, periodMsgs, historyVisibility);
   }
 

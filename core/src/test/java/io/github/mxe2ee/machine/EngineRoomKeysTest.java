@@ -38,6 +38,30 @@ class EngineRoomKeysTest extends EngineFixture {
   }
 
   @Test
+  void theOperatorsRotationPolicyCapsWhatTheRoomAsks() {
+    router.registerDevice(ALICE, "ALICESTRICT");
+    JavaMachine strict =
+        JavaMachine.inMemory(
+            JavaMachine.config(ALICE, "ALICESTRICT")
+                .withClock(clock)
+                .withRotation(
+                    new RotationPolicy(
+                        java.time.Duration.ofDays(1), 2, java.time.Duration.ofDays(1), 2)));
+    machines.add(strict);
+    strict.pump(router);
+    strict.sync(router);
+    strict.updateTrackedUsers(List.of(ALICE, BOB));
+    strict.pump(router);
+    strict.machine().onRoomEncryption(ROOM, encryption(604_800_000L, 100));
+    share(strict);
+    String first = sessionId(send(strict, "1"));
+    share(strict);
+    assertEquals(first, sessionId(send(strict, "2")));
+    share(strict);
+    assertNotEquals(first, sessionId(send(strict, "3")), "rotated at the policy's 2, not 100");
+  }
+
+  @Test
   void sessionRotatesAfterRotationPeriod() {
     alice.machine().onRoomEncryption(ROOM, encryption(60_000, 100));
     share(alice);

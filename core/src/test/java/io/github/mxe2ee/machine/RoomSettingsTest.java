@@ -12,7 +12,11 @@ class RoomSettingsTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private static RoomSettings apply(String json) throws Exception {
-    return RoomSettings.defaults().withEncryption(MAPPER.readTree(json));
+    return apply(json, RotationPolicy.DEFAULT);
+  }
+
+  private static RoomSettings apply(String json, RotationPolicy policy) throws Exception {
+    return RoomSettings.defaults(policy).withEncryption(MAPPER.readTree(json), policy);
   }
 
   @Test
@@ -55,8 +59,41 @@ class RoomSettingsTest {
     ObjectNode content = MAPPER.createObjectNode();
     content.put("rotation_period_msgs", 7);
     RoomSettings s =
-        RoomSettings.defaults().withEncryption(content).withHistoryVisibility("shared");
+        RoomSettings.defaults(RotationPolicy.DEFAULT)
+            .withEncryption(content, RotationPolicy.DEFAULT)
+            .withHistoryVisibility("shared");
     assertTrue(s.sharedHistory());
     assertEquals(7, s.rotationPeriodMsgs());
+  }
+
+  @Test
+  void anOperatorsPolicyLowersWhatRoomsMayAskAndSetsTheDefaults() throws Exception {
+    RotationPolicy day =
+        new RotationPolicy(java.time.Duration.ofHours(1), 20, java.time.Duration.ofDays(1), 1_000);
+    RoomSettings asked =
+        apply("{\"rotation_period_ms\":604800000,\"rotation_period_msgs\":5000}", day);
+    assertEquals(86_400_000, asked.rotationPeriodMs());
+    assertEquals(1_000, asked.rotationPeriodMsgs());
+    RoomSettings silent = apply("{}", day);
+    assertEquals(3_600_000, silent.rotationPeriodMs());
+    assertEquals(20, silent.rotationPeriodMsgs());
+    RoomSettings sooner = apply("{\"rotation_period_ms\":60000,\"rotation_period_msgs\":5}", day);
+    assertEquals(60_000, sooner.rotationPeriodMs());
+    assertEquals(5, sooner.rotationPeriodMsgs());
+  }
+
+  @Test
+  void policiesOutsideTheLimitsAreRefused() {
+    java.time.Duration week = java.time.Duration.ofDays(7);
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> new RotationPolicy(week, 100, java.time.Duration.ofDays(8), 100));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> new RotationPolicy(week, 100, week, 10_001));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> new RotationPolicy(week, 200, week, 100));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> new RotationPolicy(java.time.Duration.ZERO, 100, week, 100));
   }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.machine.RotationPolicy;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.LoginOptions;
 import io.github.mxe2ee.plugin.http.RetryPolicy;
@@ -142,6 +143,10 @@ public final class ConfigFiles {
               "sharing_strategy", SharingStrategy.class, options.getSharingStrategy()));
       options.setRefuseUnencrypted(
           encryption.bool("refuse_unencrypted", options.isRefuseUnencrypted()));
+      Section rotation = encryption.section("rotation");
+      if (rotation != null) {
+        options.setRotation(rotation(rotation, options.getRotation()));
+      }
       encryption.finish();
     }
     Section identity = root.section("identity");
@@ -259,6 +264,20 @@ public final class ConfigFiles {
                     / 1000));
     s.finish();
     return v;
+  }
+
+  /** The {@code encryption.rotation} section over {@code base}; limits as in RotationPolicy. */
+  private static RotationPolicy rotation(Section s, RotationPolicy base) {
+    long week = RotationPolicy.LIMIT_PERIOD.toMillis();
+    long maxMs = s.integer("max_period_ms", base.maxPeriod().toMillis(), 1, week);
+    long maxMsgs = s.integer("max_messages", base.maxMessages(), 1, RotationPolicy.LIMIT_MESSAGES);
+    long defMs =
+        s.integer("default_period_ms", Math.min(base.defaultPeriod().toMillis(), maxMs), 1, maxMs);
+    long defMsgs =
+        s.integer("default_messages", Math.min(base.defaultMessages(), maxMsgs), 1, maxMsgs);
+    s.finish();
+    return new RotationPolicy(
+        java.time.Duration.ofMillis(defMs), defMsgs, java.time.Duration.ofMillis(maxMs), maxMsgs);
   }
 
   private static LoginOptions login(Section s) {

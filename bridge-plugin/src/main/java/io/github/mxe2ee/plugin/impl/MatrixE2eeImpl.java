@@ -140,7 +140,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       : SqliteCryptoStore.open(Path.of(options.getStorePath()), account);
               MachineConfig config =
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
-                      .withSharingStrategy(options.getSharingStrategy());
+                      .withSharingStrategy(options.getSharingStrategy())
+                      .withRotation(options.getRotation());
               machine = OlmMachine.open(config, store);
               machine.setObserver(metrics.machineObserver());
               metrics.bindTrustCounters(machine.trustCounters());

@@ -47,6 +47,7 @@ class ConfigFilesTest {
     assertEquals(E2eeOptions.DEFAULT_MAX_PUMP_ROUNDS, o.getMaxPumpRounds());
     assertEquals(io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT, o.getRetryPolicy());
     assertFalse(o.isRefuseUnencrypted());
+    assertEquals(io.github.mxe2ee.machine.RotationPolicy.DEFAULT, o.getRotation());
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
     assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
@@ -278,5 +279,27 @@ class ConfigFilesTest {
     assertEquals(
         "verification.accept_own_user", refused("verification: {accept_own_user: 1}\n").field());
     assertEquals("verification.allow", refused("verification: {allow: []}\n").field());
+  }
+
+  @Test
+  void rotationSectionIsRead_andItsLimitsChecked() throws IOException {
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "rot.yaml",
+                "encryption:\n  rotation: {max_period_ms: 86400000, max_messages: 1000}\n"));
+    assertEquals(java.time.Duration.ofDays(1), o.getRotation().maxPeriod());
+    assertEquals(1000, o.getRotation().maxMessages());
+    // The defaults follow the lowered maxima.
+    assertEquals(java.time.Duration.ofDays(1), o.getRotation().defaultPeriod());
+    assertEquals(100, o.getRotation().defaultMessages());
+    assertEquals(
+        "encryption.rotation.max_messages",
+        refused("encryption: {rotation: {max_messages: 10001}}\n").field());
+    assertEquals(
+        "encryption.rotation.default_messages",
+        refused("encryption: {rotation: {max_messages: 50, default_messages: 60}}\n").field());
+    assertEquals(
+        "encryption.rotation.period", refused("encryption: {rotation: {period: 5}}\n").field());
   }
 }
