@@ -1,6 +1,7 @@
 package io.github.mxe2ee.plugin;
 
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.machine.KeyRequestPolicy;
 import io.github.mxe2ee.machine.RotationPolicy;
 import io.github.mxe2ee.plugin.config.ConfigFiles;
 import io.github.mxe2ee.plugin.http.SyncBodyParser;
@@ -46,6 +47,7 @@ public class E2eeOptions {
   private String pickleKeyBase64;
   private SharingStrategy sharingStrategy = DEFAULT_SHARING_STRATEGY;
   private RotationPolicy rotation = RotationPolicy.DEFAULT;
+  private KeyRequestPolicy keyRequestPolicy = KeyRequestPolicy.OWN_VERIFIED_DEVICES;
   private int maxPumpRounds = DEFAULT_MAX_PUMP_ROUNDS;
   private io.github.mxe2ee.plugin.http.RetryPolicy retryPolicy =
       io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT;
@@ -73,6 +75,7 @@ public class E2eeOptions {
     this.pickleKeyBase64 = other.pickleKeyBase64;
     this.sharingStrategy = other.sharingStrategy;
     this.rotation = other.rotation;
+    this.keyRequestPolicy = other.keyRequestPolicy;
     this.maxPumpRounds = other.maxPumpRounds;
     this.retryPolicy = other.retryPolicy;
     this.recoveryKeyFile = other.recoveryKeyFile;
@@ -323,6 +326,20 @@ public class E2eeOptions {
   /** Sets the rotation policy of outbound Megolm sessions. */
   public E2eeOptions setRotation(RotationPolicy rotation) {
     this.rotation = Objects.requireNonNull(rotation, "rotation");
+    return this;
+  }
+
+  /**
+   * Which key requests are answered ({@link KeyRequestPolicy}; default {@link
+   * KeyRequestPolicy#OWN_VERIFIED_DEVICES}: only the bot's own verified devices).
+   */
+  public KeyRequestPolicy getKeyRequestPolicy() {
+    return keyRequestPolicy;
+  }
+
+  /** Sets which key requests are answered. */
+  public E2eeOptions setKeyRequestPolicy(KeyRequestPolicy policy) {
+    this.keyRequestPolicy = Objects.requireNonNull(policy, "policy");
     return this;
   }
 

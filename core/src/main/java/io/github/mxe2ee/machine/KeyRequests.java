@@ -169,6 +169,10 @@ final class KeyRequests {
     if (device.isEmpty()) {
       return;
     }
+    if (ctx.config.keyRequestPolicy() == KeyRequestPolicy.NONE) {
+      refuse(sender, deviceId, roomId, sessionId, WithheldCodes.UNAUTHORISED, out);
+      return;
+    }
     DeviceTrust trust = devices.trust(sender, device.get(), crossSigning.holdsMasterKey());
     if (!trust.isVerified()) {
       refuse(

@@ -29,7 +29,8 @@ public record MachineConfig(
     Clock clock,
     SecureRandom random,
     MachineLimits limits,
-    RotationPolicy rotation) {
+    RotationPolicy rotation,
+    KeyRequestPolicy keyRequestPolicy) {
 
   /** Default: share with every device that is not blacklisted, as Element does by default. */
   public static final SharingStrategy DEFAULT_SHARING_STRATEGY = SharingStrategy.ALL_DEVICES;
@@ -66,9 +67,10 @@ public record MachineConfig(
     Objects.requireNonNull(random, "random");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(rotation, "rotation");
+    Objects.requireNonNull(keyRequestPolicy, "keyRequestPolicy");
   }
 
-  /** The configuration with the default {@link RotationPolicy}. */
+  /** The configuration with the default {@link RotationPolicy} and {@link KeyRequestPolicy}. */
   public MachineConfig(
       String userId,
       String deviceId,
@@ -85,7 +87,8 @@ public record MachineConfig(
         clock,
         random,
         limits,
-        RotationPolicy.DEFAULT);
+        RotationPolicy.DEFAULT,
+        KeyRequestPolicy.OWN_VERIFIED_DEVICES);
   }
 
   /** The configuration without explicit limits: {@link MachineLimits#DEFAULT}. */
@@ -113,25 +116,55 @@ public record MachineConfig(
   /** A copy with another sharing strategy. */
   public MachineConfig withSharingStrategy(SharingStrategy strategy) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, strategy, clock, random, limits, rotation);
+        userId, deviceId, pickleKey, strategy, clock, random, limits, rotation, keyRequestPolicy);
   }
 
   /** A copy with another clock (tests). */
   public MachineConfig withClock(Clock newClock) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, sharingStrategy, newClock, random, limits, rotation);
+        userId,
+        deviceId,
+        pickleKey,
+        sharingStrategy,
+        newClock,
+        random,
+        limits,
+        rotation,
+        keyRequestPolicy);
   }
 
   /** A copy with other bounds on what remote parties can make the machine queue or store. */
   public MachineConfig withLimits(MachineLimits newLimits) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, sharingStrategy, clock, random, newLimits, rotation);
+        userId,
+        deviceId,
+        pickleKey,
+        sharingStrategy,
+        clock,
+        random,
+        newLimits,
+        rotation,
+        keyRequestPolicy);
   }
 
   /** A copy with another rotation policy for outbound Megolm sessions. */
   public MachineConfig withRotation(RotationPolicy newRotation) {
     return new MachineConfig(
-        userId, deviceId, pickleKey, sharingStrategy, clock, random, limits, newRotation);
+        userId,
+        deviceId,
+        pickleKey,
+        sharingStrategy,
+        clock,
+        random,
+        limits,
+        newRotation,
+        keyRequestPolicy);
+  }
+
+  /** A copy with another policy for answering key requests. */
+  public MachineConfig withKeyRequestPolicy(KeyRequestPolicy policy) {
+    return new MachineConfig(
+        userId, deviceId, pickleKey, sharingStrategy, clock, random, limits, rotation, policy);
   }
 
   /** A copy of the pickle key. */

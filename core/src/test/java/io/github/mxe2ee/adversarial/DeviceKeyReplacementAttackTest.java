@@ -207,6 +207,31 @@ class DeviceKeyReplacementAttackTest {
   }
 
   @Test
+  void keyRequestPolicyNone_refusesEvenAVerifiedOwnDevice() {
+    FakeDevice real = new FakeDevice(BOT, "BOTOTHER");
+    OlmMachine m =
+        start(
+            JavaMachine.inMemory(
+                JavaMachine.config(BOT, "BOTDEVICE")
+                    .withKeyRequestPolicy(io.github.mxe2ee.machine.KeyRequestPolicy.NONE)),
+            real);
+    m.setLocalTrust(BOT, real.deviceId, LocalTrust.VERIFIED);
+    String session = roomSession(m);
+    server.deliver(m, HostileHomeserver.keyRequest(real, ROOM, session));
+    assertFalse(
+        server.typesReceivedBy(real).contains("m.forwarded_room_key"),
+        "with the policy NONE no device gets a key by request");
+    String withheldCode = null;
+    for (var sent : server.toDevice) {
+      var notice = sent.path("body").path("messages").path(BOT).path(real.deviceId);
+      if ("m.room_key.withheld".equals(sent.path("event_type").asText()) && notice.isObject()) {
+        withheldCode = notice.path("code").asText();
+      }
+    }
+    assertEquals("m.unauthorised", withheldCode, "the refusal is told with m.unauthorised");
+  }
+
+  @Test
   void replacementAfterARestartIsRefused_theTombstoneIsPersistedInSqlite() {
     FakeDevice phone = new FakeDevice(BOB, "BOBPHONE");
     Path file = dir.resolve("bot.sqlite");

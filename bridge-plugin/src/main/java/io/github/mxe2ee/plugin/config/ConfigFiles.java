@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.mxe2ee.device.SharingStrategy;
+import io.github.mxe2ee.machine.KeyRequestPolicy;
 import io.github.mxe2ee.machine.RotationPolicy;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.LoginOptions;
@@ -143,6 +144,8 @@ public final class ConfigFiles {
               "sharing_strategy", SharingStrategy.class, options.getSharingStrategy()));
       options.setRefuseUnencrypted(
           encryption.bool("refuse_unencrypted", options.isRefuseUnencrypted()));
+      options.setKeyRequestPolicy(
+          encryption.choice("key_requests", KeyRequestPolicy.class, options.getKeyRequestPolicy()));
       Section rotation = encryption.section("rotation");
       if (rotation != null) {
         options.setRotation(rotation(rotation, options.getRotation()));

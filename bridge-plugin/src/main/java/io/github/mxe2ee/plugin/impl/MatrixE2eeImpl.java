@@ -141,7 +141,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               MachineConfig config =
                   MachineConfig.of(session.userId(), session.deviceId(), key.exposeSecretBytes())
                       .withSharingStrategy(options.getSharingStrategy())
-                      .withRotation(options.getRotation());
+                      .withRotation(options.getRotation())
+                      .withKeyRequestPolicy(options.getKeyRequestPolicy());
               machine = OlmMachine.open(config, store);
               machine.setObserver(metrics.machineObserver());
               metrics.bindTrustCounters(machine.trustCounters());

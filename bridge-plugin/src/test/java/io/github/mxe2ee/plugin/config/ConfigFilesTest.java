@@ -48,6 +48,8 @@ class ConfigFilesTest {
     assertEquals(io.github.mxe2ee.plugin.http.RetryPolicy.DEFAULT, o.getRetryPolicy());
     assertFalse(o.isRefuseUnencrypted());
     assertEquals(io.github.mxe2ee.machine.RotationPolicy.DEFAULT, o.getRotation());
+    assertEquals(
+        io.github.mxe2ee.machine.KeyRequestPolicy.OWN_VERIFIED_DEVICES, o.getKeyRequestPolicy());
     assertEquals("mxe2ee.recovery-key", o.getRecoveryKeyFile());
     assertEquals("echobot-dev-password", o.getAccountPassword());
     assertEquals(E2eeOptions.DEFAULT_MAX_SYNC_BODY_BYTES, o.getMaxSyncBodyBytes());
@@ -301,5 +303,11 @@ class ConfigFilesTest {
         refused("encryption: {rotation: {max_messages: 50, default_messages: 60}}\n").field());
     assertEquals(
         "encryption.rotation.period", refused("encryption: {rotation: {period: 5}}\n").field());
+    assertEquals(
+        io.github.mxe2ee.machine.KeyRequestPolicy.NONE,
+        E2eeOptions.fromFile(write("kr.yaml", "encryption: {key_requests: none}\n"))
+            .getKeyRequestPolicy());
+    assertEquals(
+        "encryption.key_requests", refused("encryption: {key_requests: everyone}\n").field());
   }
 }
