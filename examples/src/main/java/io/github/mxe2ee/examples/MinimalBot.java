@@ -2,8 +2,8 @@ package io.github.mxe2ee.examples;
 
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
-import io.github.mxe2ee.plugin.LoginOptions;
 import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.github.mxe2ee.plugin.bot.BotLogin;
 import io.github.mxe2ee.plugin.bot.SyncBatch;
 import io.github.mxe2ee.plugin.bot.SyncLoop;
 import io.github.mxe2ee.plugin.bot.SyncLoopOptions;
@@ -28,8 +28,7 @@ public final class MinimalBot {
   /** Logs in and runs the loop until the process ends. */
   public static Future<SyncLoop> start(Vertx vertx, E2eeOptions options) {
     HomeserverClient hs = new HomeserverClient(WebClient.create(vertx), options.getHomeserverUrl());
-    LoginOptions login = options.getLogin();
-    return hs.login(login.getUser(), login.getPassword(), login.getDeviceId())
+    return BotLogin.login(vertx, hs, options)
         .compose(
             session -> {
               MatrixE2ee e2ee = MatrixE2ee.create(vertx, hs, options);

@@ -3,7 +3,6 @@ package io.github.mxe2ee.plugin.bus;
 import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
-import io.github.mxe2ee.plugin.LoginOptions;
 import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.UnencryptedRoomException;
 import io.github.mxe2ee.plugin.bot.SyncBatch;
@@ -96,11 +95,8 @@ public final class Mxe2eeVerticle extends VerticleBase {
     addresses = new BusAddresses(options.getBusAddressPrefix());
     web = WebClient.create(vertx);
     client = new HomeserverClient(web, options.getHomeserverUrl(), options.getMaxSyncBodyBytes());
-    LoginOptions login = options.getLogin();
     Future<HomeserverClient.Session> session =
-        login.getAccessToken() != null
-            ? client.loginWithAccessToken(login.getAccessToken())
-            : client.login(login.getUser(), login.getPassword(), login.getDeviceId());
+        io.github.mxe2ee.plugin.bot.BotLogin.login(vertx, client, options);
     return session
         .compose(
             s -> {

@@ -59,6 +59,37 @@ public final class SqliteCryptoStore extends SqlCryptoStore {
   }
 
   /**
+   * The accounts (user id, device id) a store file holds, read-only, without migrating or locking
+   * anything: how a bot that was given no device id finds the one its store belongs to. A missing
+   * file holds none.
+   *
+   * @throws StoreException CORRUPT for a file that is not an mxe2ee store, IO otherwise
+   */
+  public static java.util.List<AccountId> accountsIn(Path file) {
+    Path abs = file.toAbsolutePath();
+    if (!Files.exists(abs)) {
+      return java.util.List.of();
+    }
+    SqliteFiles.checkHeader(abs);
+    java.util.List<AccountId> out = new java.util.ArrayList<>();
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:file:" + abs + "?mode=ro");
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs =
+            st.executeQuery("SELECT user_id, device_id FROM accounts ORDER BY id")) {
+      while (rs.next()) {
+        out.add(AccountId.of(rs.getString(1), rs.getString(2)));
+      }
+    } catch (java.sql.SQLException e) {
+      throw new StoreException(
+          StoreException.Reason.CORRUPT,
+          "cannot list the accounts of crypto store " + abs + ": " + e.getMessage(),
+          e);
+    }
+    return java.util.List.copyOf(out);
+  }
+
+  /**
    * Opens the store of {@code accountId} in {@code file}, creating the file (and its parent
    * directories) if it does not exist.
    *
