@@ -38,7 +38,11 @@ import java.util.concurrent.locks.LockSupport;
  *       not a latency).
  * </ul>
  *
- * Every returned body is checked: all its events must come back decrypted. Usage: {@code
+ * <p>Over the measured window it also prints the CPU time of the plugin's worker thread and of the
+ * Vert.x event loops per event (thread CPU clocks: what the plugin costs, independent of how long
+ * other processes kept it from running).
+ *
+ * <p>Every returned body is checked: all its events must come back decrypted. Usage: {@code
  * PluginLatencyBenchmark [perBody intervalMs seconds warmupS]}.
  */
 public final class PluginLatencyBenchmark {
@@ -83,6 +87,8 @@ public final class PluginLatencyBenchmark {
     long gc0 = gcMillis();
     long gcCount0 = gcCount();
     long cpu0 = processCpuNanos();
+    long worker0 = 0;
+    long loop0 = 0;
     long t0 = System.nanoTime() + 100_000_000L;
     long measuredFrom = t0 + (long) warmupBodies * intervalMs * 1_000_000L;
     for (int k = 0; k < bodies; k++) {
@@ -91,6 +97,8 @@ public final class PluginLatencyBenchmark {
         LockSupport.parkNanos(due - now);
       }
       if (k == warmupBodies) {
+        worker0 = threadCpu("mxe2ee-");
+        loop0 = threadCpu("vert.x-eventloop-");
         gc0 = gcMillis();
         gcCount0 = gcCount();
         cpu0 = processCpuNanos();
@@ -121,6 +129,9 @@ public final class PluginLatencyBenchmark {
       throw new IllegalStateException("bodies still in flight after 2 minutes");
     }
     long wall = System.nanoTime() - measuredFrom;
+    long worker = threadCpu("mxe2ee-") - worker0;
+    long loop = threadCpu("vert.x-eventloop-") - loop0;
+    long measuredEvents = (long) (bodies - warmupBodies) * perBody;
     long cpu = processCpuNanos() - cpu0;
     long gcMs = gcMillis() - gc0;
     long gcs = gcCount() - gcCount0;
@@ -140,6 +151,10 @@ public final class PluginLatencyBenchmark {
     System.out.printf(
         "measured window: process CPU %.0f%% of one core (%d ms CPU in %d ms), %d GCs (%d ms)%n",
         100.0 * cpu / wall, cpu / 1_000_000, wall / 1_000_000, gcs, gcMs);
+    System.out.printf(
+        "thread CPU per event in the measured window: plugin worker %.1f us, Vert.x event loops"
+            + " %.1f us%n",
+        worker / 1e3 / measuredEvents, loop / 1e3 / measuredEvents);
     sender.close();
     bot.close();
     try (var files = Files.walk(dir)) {
@@ -154,6 +169,18 @@ public final class PluginLatencyBenchmark {
 
   private static double max(long[] sorted) {
     return sorted[sorted.length - 1] / 1e6;
+  }
+
+  /** CPU time of the live threads whose name starts with {@code prefix}, in nanoseconds. */
+  private static long threadCpu(String prefix) {
+    java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null && info.getThreadName().startsWith(prefix)) {
+        sum += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+      }
+    }
+    return sum;
   }
 
   private static long gcMillis() {
