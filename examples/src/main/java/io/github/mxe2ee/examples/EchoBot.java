@@ -378,6 +378,9 @@ public final class EchoBot {
         || me.equals(ev.getValue("sender"))
         || !(ev.getValue("mxe2ee") instanceof JsonObject info)
         || !Boolean.TRUE.equals(info.getValue("encrypted"))
+        // History re-emitted when its key arrived late (e.g. from the backup after a store loss)
+        // is not answered, like the initial sync it came in.
+        || Boolean.TRUE.equals(info.getValue("history"))
         || !(ev.getValue("content") instanceof JsonObject content)
         || !(content.getValue("body") instanceof String text)
         || !(ev.getValue("event_id") instanceof String eventId)) {

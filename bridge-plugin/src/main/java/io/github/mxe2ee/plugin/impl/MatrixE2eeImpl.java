@@ -85,6 +85,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
   private volatile Handler<JsonObject> lateHandler;
+
+  /**
+   * Whether the batch being processed (on the worker) is an initial sync: its events are history.
+   */
+  private boolean processingInitial;
+
   private final java.util.concurrent.atomic.AtomicBoolean keyRequestDrainScheduled =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -469,6 +475,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   /** Runs on the worker: checks shapes, feeds the E2EE parts, follows state, decrypts. */
   private JsonObject process(JsonObject body, Mode mode, boolean initial) {
     body.remove(INITIAL_MARK);
+    processingInitial = initial;
     SyncView view = SyncView.of(body);
     if (mode != Mode.REPLAY) {
       SyncChanges meta = SyncChanges.fromSync(Json.toNode(view.e2eeMeta()));
@@ -701,7 +708,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         JsonObject out = decrypted(event, result);
         try {
           if (result instanceof DecryptionResult.UnableToDecrypt u) {
-            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason());
+            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason(), processingInitial);
             out.getJsonObject("mxe2ee").put("held", held);
             if (held) {
               scheduleKeyRequests();

@@ -34,6 +34,9 @@ import java.util.function.Function;
  * <p>Not thread-safe, except {@link #stats()}: used on the plugin's single worker.
  */
 public final class LateKeys {
+  /** Field of a held event's stored JSON that marks it as history (see onUndecryptable). */
+  static final String HISTORY_MARK = "mxe2ee_history";
+
   /** The causes for which the key may still arrive: such events are held. */
   static final Set<DecryptionFailure> TEMPORARY =
       EnumSet.of(DecryptionFailure.MISSING_SESSION, DecryptionFailure.UNKNOWN_INDEX);
@@ -83,12 +86,24 @@ public final class LateKeys {
    * @return true if held: it will be re-emitted when its key arrives (within the bounds)
    */
   public boolean onUndecryptable(String roomId, JsonObject event, DecryptionFailure cause) {
+    return onUndecryptable(roomId, event, cause, false);
+  }
+
+  /**
+   * As {@link #onUndecryptable(String, JsonObject, DecryptionFailure)}; {@code history} marks an
+   * event of an initial sync (the room's past as the bot first saw it): when it is re-emitted, its
+   * {@code mxe2ee} object carries {@code history: true}, so a bot that answers messages can tell
+   * the past from what was said to it (a key for old history often arrives much later, from a key
+   * backup after a store loss).
+   */
+  public boolean onUndecryptable(
+      String roomId, JsonObject event, DecryptionFailure cause, boolean history) {
     countUndecryptable(cause.name());
     if (!TEMPORARY.contains(cause)) {
       return false;
     }
     try {
-      return held.hold(roomId, event);
+      return held.hold(roomId, history ? event.copy().put(HISTORY_MARK, true) : event);
     } finally {
       refreshGauges();
     }
@@ -157,9 +172,13 @@ public final class LateKeys {
         continue;
       }
       if (result instanceof DecryptionResult.Decrypted d) {
+        boolean history = Boolean.TRUE.equals(event.remove(HISTORY_MARK));
         JsonObject late = decorate.apply(new DecryptedEvent(e.roomId(), event, d));
         late.put("room_id", e.roomId());
         late.getJsonObject("mxe2ee").put("late", true);
+        if (history) {
+          late.getJsonObject("mxe2ee").put("history", true);
+        }
         out.add(late);
         done.add(e.eventId());
       } else if (result instanceof DecryptionResult.UnableToDecrypt u

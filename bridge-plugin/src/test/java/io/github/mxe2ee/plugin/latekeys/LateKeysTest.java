@@ -156,6 +156,26 @@ class LateKeysTest {
   }
 
   @Test
+  void historyEvent_isReEmittedMarkedAsHistory_andOthersAreNot() {
+    OlmMachine bob = machine(bobDb, BOB, "BOBDEVICE", 2);
+    LateKeys late = LateKeys.open(bobStore(), new LateKeyOptions());
+    JsonObject past = encrypted(ROOM, "said before the bot came");
+    JsonObject now = encrypted(ROOM, "said to the bot");
+    DecryptionResult r = bob.decryptRoomEvent(ROOM, node(past));
+    assertTrue(
+        late.onUndecryptable(ROOM, past, ((DecryptionResult.UnableToDecrypt) r).reason(), true));
+    assertTrue(receive(bob, late, ROOM, now));
+    bob.importRoomKeys(aliceKeys());
+    List<JsonObject> reEmitted = late.retry(bob, LateKeysTest::decorate, true);
+    assertEquals(2, reEmitted.size());
+    for (JsonObject e : reEmitted) {
+      boolean isPast = e.getString("event_id").equals(past.getString("event_id"));
+      assertEquals(isPast, e.getJsonObject("mxe2ee").getBoolean("history", false), e.encode());
+      assertTrue(!e.containsKey(LateKeys.HISTORY_MARK), "the stored mark is not shown");
+    }
+  }
+
+  @Test
   void inFlightEvent_isHandedOverAgainAfterACrashBeforeComplete() {
     OlmMachine bob = machine(bobDb, BOB, "BOBDEVICE", 2);
     LateKeys late = LateKeys.open(bobStore(), new LateKeyOptions());
