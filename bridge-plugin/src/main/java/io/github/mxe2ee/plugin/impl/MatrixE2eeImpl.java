@@ -155,7 +155,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               lateKeys = LateKeys.open(store, options.getLateKeys());
               machine.setKeyRequestDelay(options.getLateKeys().getHoldMs());
               Retrier retrier = new Retrier(vertx, options.getRetryPolicy());
-              pump = new RequestPump(worker, client, machine, options.getMaxPumpRounds(), retrier);
+              pump =
+                  new RequestPump(
+                      worker,
+                      client,
+                      machine,
+                      options.getMaxPumpRounds(),
+                      retrier,
+                      options.getAccountPassword());
               sender =
                   new RoomSender(
                       client,
@@ -179,7 +186,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             true)
         .compose(v -> pump.drain())
         .transform(this::failOnIdentityConflict)
-        .compose(v -> IdentityBootstrap.runIfConfigured(worker, client, machine, options))
+        .compose(v -> IdentityBootstrap.runIfConfigured(worker, pump::send, machine, options))
         .compose(v -> startKeyBackup())
         .onComplete(
             ar -> {
@@ -204,7 +211,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    */
   private Future<Void> startKeyBackup() {
     return io.github.mxe2ee.plugin.backup.KeyBackupBootstrap.runIfConfigured(
-            worker, client, machine, options)
+            worker, pump::send, machine, options)
         .onSuccess(
             end -> {
               if (end instanceof io.github.mxe2ee.machine.BackupStep.Enabled) {

@@ -2,6 +2,7 @@ package io.github.mxe2ee.plugin.impl;
 
 import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.OutgoingRequest;
+import io.github.mxe2ee.machine.RequestType;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.http.Retrier;
@@ -27,6 +28,7 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
   private final OlmMachine machine;
   private final int maxRounds;
   private final Retrier retrier;
+  private final String uiaPassword;
 
   /** Requests being sent (by any drain) to the future that completes once fed back. */
   private final Map<String, Future<Void>> inFlight = new ConcurrentHashMap<>();
@@ -35,18 +37,22 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
    * @param retrier retries each request's rate limits and transient failures (every request the
    *     machine makes is safe to repeat: to-device and send requests carry a fixed transaction id,
    *     uploads and queries are idempotent, a repeated claim only uses up another one-time key)
+   * @param uiaPassword the account's password for the user-interactive auth of a cross-signing key
+   *     upload ({@link HomeserverClient#requestWithPasswordUia}), or null; never logged
    */
   RequestPump(
       WorkerExecutor worker,
       HomeserverClient client,
       OlmMachine machine,
       int maxRounds,
-      Retrier retrier) {
+      Retrier retrier,
+      String uiaPassword) {
     this.worker = worker;
     this.client = client;
     this.machine = machine;
     this.maxRounds = maxRounds;
     this.retrier = retrier;
+    this.uiaPassword = uiaPassword;
   }
 
   /**
@@ -101,11 +107,23 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
     return Future.join(all).mapEmpty();
   }
 
+  /**
+   * Sends one request (retried by the {@link Retrier}) and feeds the answer, or the failure with
+   * its status and {@code errcode}, back to the machine; completes once fed back. Every request of
+   * the machine goes through here: the drains', the room sender's and the identity and key backup
+   * bootstraps'. A cross-signing key upload answers the server's user-interactive auth with the
+   * account's password.
+   */
   Future<Void> send(OutgoingRequest r) {
     io.vertx.core.json.JsonObject body =
         r.method().equals("GET") ? null : new io.vertx.core.json.JsonObject(r.bodyJson());
     return retrier
-        .run(r.type().name(), () -> client.request(r.method(), r.path(), body))
+        .run(
+            r.type().name(),
+            () ->
+                r.type() == RequestType.SIGNING_KEYS_UPLOAD
+                    ? client.requestWithPasswordUia(r.method(), r.path(), body, uiaPassword)
+                    : client.request(r.method(), r.path(), body))
         .transform(
             ar -> {
               if (ar.succeeded()) {
@@ -129,8 +147,14 @@ final class RequestPump implements io.github.mxe2ee.plugin.send.RoomSender.Reque
                     true);
               }
               int status = ar.cause() instanceof HomeserverException h ? h.statusCode() : 0;
+              // A 404 of a read of account data or of the backup version means "none yet": the
+              // bootstraps expect it on a first start.
+              boolean absent =
+                  status == 404
+                      && (r.type() == RequestType.ACCOUNT_DATA_GET
+                          || r.type() == RequestType.BACKUP_VERSION_GET);
               LOG.log(
-                  System.Logger.Level.WARNING,
+                  absent ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
                   "{0} {1} failed: {2}",
                   r.type(),
                   r.requestId(),
