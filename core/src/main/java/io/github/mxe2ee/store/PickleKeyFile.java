@@ -1,20 +1,12 @@
 package io.github.mxe2ee.store;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -28,16 +20,6 @@ import java.util.Set;
  * another user could write to.
  */
 final class PickleKeyFile {
-  /** Group and other permission bits: any of them on the key file is refused. */
-  private static final Set<PosixFilePermission> FORBIDDEN =
-      EnumSet.of(
-          PosixFilePermission.GROUP_READ,
-          PosixFilePermission.GROUP_WRITE,
-          PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_READ,
-          PosixFilePermission.OTHERS_WRITE,
-          PosixFilePermission.OTHERS_EXECUTE);
-
   private PickleKeyFile() {}
 
   static PickleKey loadOrCreate(Path file, SecureRandom random) {
@@ -56,20 +38,9 @@ final class PickleKeyFile {
     if (!Files.isRegularFile(file)) {
       throw new PickleKeyException("pickle key file " + file + " is not a regular file");
     }
-    if (posix(file)) {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-      Set<PosixFilePermission> bad = EnumSet.noneOf(PosixFilePermission.class);
-      bad.addAll(perms);
-      bad.retainAll(FORBIDDEN);
-      if (!bad.isEmpty()) {
-        throw new PickleKeyException(
-            "pickle key file "
-                + file
-                + " has permissions "
-                + PosixFilePermissions.toString(perms)
-                + ", expected owner-only (rw-------); fix with: chmod 600 "
-                + file);
-      }
+    Set<PosixFilePermission> open = OwnerOnlyFile.tooOpen(file);
+    if (open != null) {
+      throw new PickleKeyException(OwnerOnlyFile.tooOpenMessage("pickle key file", file, open));
     }
     long size = Files.size(file);
     if (size != PickleKey.LENGTH) {
@@ -99,7 +70,7 @@ final class PickleKeyFile {
 
   private static void create(Path file, SecureRandom random) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    boolean posix = posix(existingAncestor(dir));
+    boolean posix = OwnerOnlyFile.posix(dir);
     // Refuse before writing anything: in a directory others can write, they could swap the new key.
     PickleKeyFileChecks.checkDirectories(file, existingAncestor(dir));
     if (!Files.exists(dir)) {
@@ -111,42 +82,13 @@ final class PickleKeyFile {
         Files.createDirectories(dir);
       }
     }
-    FileAttribute<?>[] attrs =
-        posix
-            ? new FileAttribute<?>[] {
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
-            }
-            : new FileAttribute<?>[0];
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp", attrs);
     byte[] key = new byte[PickleKey.LENGTH];
     try {
       random.nextBytes(key);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(key);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.createLink(file, tmp);
-      } catch (FileAlreadyExistsException e) {
-        // Another process created the key first; read() uses theirs.
-      } catch (UnsupportedOperationException e) {
-        try {
-          Files.move(tmp, file);
-        } catch (FileAlreadyExistsException raced) {
-          // Another process created the key first; read() uses theirs.
-        }
-      }
-      syncDirectory(dir);
+      // If another process created the key first, read() uses theirs.
+      OwnerOnlyFile.create(file, key);
     } finally {
       Arrays.fill(key, (byte) 0);
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (NoSuchFileException e) {
-        // Moved into place.
-      }
     }
   }
 
@@ -156,18 +98,5 @@ final class PickleKeyFile {
       p = p.getParent();
     }
     return p == null ? dir.getRoot() : p;
-  }
-
-  private static boolean posix(Path p) throws IOException {
-    return Files.getFileStore(Files.exists(p) ? p : existingAncestor(p))
-        .supportsFileAttributeView(PosixFileAttributeView.class);
-  }
-
-  private static void syncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Not possible on every platform; the key file itself is already fsynced.
-    }
   }
 }

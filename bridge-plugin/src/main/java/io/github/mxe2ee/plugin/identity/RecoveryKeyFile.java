@@ -2,22 +2,14 @@ package io.github.mxe2ee.plugin.identity;
 
 import io.github.mxe2ee.crypto.DecodeException;
 import io.github.mxe2ee.secrets.SecretStorageKey;
+import io.github.mxe2ee.store.OwnerOnlyFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -31,16 +23,6 @@ import java.util.Set;
  * <p>Errors are {@link IdentityException}s naming the file, never its content.
  */
 public final class RecoveryKeyFile {
-  /** Any of these bits on the file is refused. */
-  private static final Set<PosixFilePermission> FORBIDDEN =
-      EnumSet.of(
-          PosixFilePermission.GROUP_READ,
-          PosixFilePermission.GROUP_WRITE,
-          PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_READ,
-          PosixFilePermission.OTHERS_WRITE,
-          PosixFilePermission.OTHERS_EXECUTE);
-
   /** Longest file worth reading: the text form is under 70 characters. */
   private static final long MAX_SIZE = 1024;
 
@@ -77,19 +59,9 @@ public final class RecoveryKeyFile {
     if (!Files.isRegularFile(file)) {
       throw new IdentityException("recovery key file " + file + " is not a regular file");
     }
-    if (posix(file)) {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-      Set<PosixFilePermission> bad = EnumSet.copyOf(FORBIDDEN);
-      bad.retainAll(perms);
-      if (!bad.isEmpty()) {
-        throw new IdentityException(
-            "recovery key file "
-                + file
-                + " has permissions "
-                + PosixFilePermissions.toString(perms)
-                + ", expected owner-only (rw-------); fix with: chmod 600 "
-                + file);
-      }
+    Set<PosixFilePermission> open = OwnerOnlyFile.tooOpen(file);
+    if (open != null) {
+      throw new IdentityException(OwnerOnlyFile.tooOpenMessage("recovery key file", file, open));
     }
     if (Files.size(file) > MAX_SIZE) {
       throw new IdentityException(
@@ -109,50 +81,14 @@ public final class RecoveryKeyFile {
 
   /** Creates the file; false if another process created it first. */
   private static boolean create(Path file, SecureRandom random) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    boolean posix = posix(dir);
-    FileAttribute<?>[] attrs =
-        posix
-            ? new FileAttribute<?>[] {
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
-            }
-            : new FileAttribute<?>[0];
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp", attrs);
+    Files.createDirectories(file.toAbsolutePath().getParent());
     byte[] text =
         (SecretStorageKey.generate(random).exposeForPerson() + "\n")
             .getBytes(StandardCharsets.UTF_8);
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(text);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.createLink(file, tmp);
-      } catch (FileAlreadyExistsException e) {
-        return false;
-      } catch (UnsupportedOperationException e) {
-        try {
-          Files.move(tmp, file);
-        } catch (FileAlreadyExistsException raced) {
-          return false;
-        }
-      }
-      return true;
+      return OwnerOnlyFile.create(file, text);
     } finally {
       Arrays.fill(text, (byte) 0);
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (NoSuchFileException e) {
-        // moved into place
-      }
     }
-  }
-
-  private static boolean posix(Path p) throws IOException {
-    return Files.getFileStore(p).supportsFileAttributeView(PosixFileAttributeView.class);
   }
 }
