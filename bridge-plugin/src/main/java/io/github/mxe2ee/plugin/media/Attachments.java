@@ -180,7 +180,14 @@ public final class Attachments {
                 if (enc.length() + b.length > size) {
                   throw sizeMismatch(size, "more");
                 }
-                enc.update(b, 0, b.length);
+                if (b.length > 0) {
+                  enc.update(b, 0, b.length);
+                  if (enc.length() == size) {
+                    // Finished with the last byte, not at the end event: the server may answer
+                    // the upload (it has all its Content-Length) before the end event runs.
+                    done.set(enc.finish());
+                  }
+                }
                 return Buffer.buffer(b);
               }
 
@@ -189,7 +196,9 @@ public final class Attachments {
                 if (enc.length() != size) {
                   throw sizeMismatch(size, "fewer");
                 }
-                done.set(enc.finish());
+                if (done.get() == null) {
+                  done.set(enc.finish());
+                }
               }
             });
     return media.upload(cipher, size).map(uri -> uploaded(uri, done.get(), size));
@@ -288,31 +297,48 @@ public final class Attachments {
     } catch (MediaException e) {
       return Future.failedFuture(e);
     }
-    FileSystem fs = vertx.fileSystem();
     Path absolute = target.toAbsolutePath();
     String dir = absolute.getParent().toString();
-    AttachmentDecryptor dec = AttachmentDecryptor.decrypting(file);
-    return tempFile(dir, "." + "mxe2ee-download-")
+    return downloadChecked(
+            uri, maxBytes, dir, ".mxe2ee-download-", AttachmentDecryptor.decrypting(file))
+        .compose(
+            done ->
+                vertx
+                    .fileSystem()
+                    .move(
+                        done.path(),
+                        absolute.toString(),
+                        new CopyOptions().setReplaceExisting(true).setAtomicMove(true))
+                    .map(done.size())
+                    .recover(
+                        err -> deleteQuietly(done.path()).compose(v -> Future.failedFuture(err))));
+  }
+
+  /** A downloaded file in a temporary file whose hash matched. */
+  private record Checked(String path, long size) {}
+
+  /**
+   * Downloads {@code uri} into a new temporary file (mode 0600) in {@code dir}, each chunk passed
+   * through {@code through} (a verifying or decrypting {@link AttachmentDecryptor}), and checks the
+   * hash at the end; on any failure the temporary file is deleted.
+   */
+  private Future<Checked> downloadChecked(
+      MxcUri uri, long maxBytes, String dir, String prefix, AttachmentDecryptor through) {
+    FileSystem fs = vertx.fileSystem();
+    return tempFile(dir, prefix)
         .compose(
             tmp ->
                 fs.open(tmp, new OpenOptions().setWrite(true).setTruncateExisting(true))
                     .compose(
                         out ->
                             media
-                                .download(uri, maxBytes, out, chunk -> transform(dec, chunk))
+                                .download(uri, maxBytes, out, chunk -> transform(through, chunk))
                                 .eventually(out::close))
                     .map(
                         n -> {
-                          checkHash(dec, uri);
-                          return n;
+                          checkHash(through, uri);
+                          return new Checked(tmp, n);
                         })
-                    .compose(
-                        n ->
-                            fs.move(
-                                    tmp,
-                                    absolute.toString(),
-                                    new CopyOptions().setReplaceExisting(true).setAtomicMove(true))
-                                .map(n))
                     .recover(err -> deleteQuietly(tmp).compose(v -> Future.failedFuture(err))));
   }
 
@@ -344,29 +370,17 @@ public final class Attachments {
     } catch (MediaException e) {
       return Future.failedFuture(e);
     }
-    FileSystem fs = vertx.fileSystem();
-    AttachmentDecryptor check = AttachmentDecryptor.verifying(file);
     AttachmentDecryptor dec = AttachmentDecryptor.decrypting(file);
-    return tempFile(tempDir(), "mxe2ee-download-")
+    return downloadChecked(
+            uri, maxBytes, tempDir(), "mxe2ee-download-", AttachmentDecryptor.verifying(file))
         .compose(
-            tmp ->
-                fs.open(tmp, new OpenOptions().setWrite(true).setTruncateExisting(true))
-                    .compose(
-                        out ->
-                            media
-                                .download(uri, maxBytes, out, chunk -> transform(check, chunk))
-                                .eventually(out::close))
-                    .map(
-                        n -> {
-                          checkHash(check, uri);
-                          return n;
-                        })
-                    .compose(
-                        n ->
-                            fs.open(tmp, new OpenOptions().setRead(true).setWrite(false))
-                                .compose(in -> decryptInto(in, dec, uri, sink))
-                                .map(n))
-                    .eventually(() -> deleteQuietly(tmp)));
+            done ->
+                vertx
+                    .fileSystem()
+                    .open(done.path(), new OpenOptions().setRead(true).setWrite(false))
+                    .compose(in -> decryptInto(in, dec, uri, sink))
+                    .map(done.size())
+                    .eventually(() -> deleteQuietly(done.path())));
   }
 
   private Future<Void> decryptInto(
