@@ -804,7 +804,10 @@ public final class OlmMachine implements AutoCloseable {
       String sessionId = event.path("content").path("session_id").asText(null);
       if (sessionId != null) {
         keyRequests.want(roomId, sessionId, changes);
-        backups.want(roomId, sessionId);
+        // Ids over the bound are never asked for (nor put in a URL or a log line).
+        if (MachineLimits.saneId(sessionId) && MachineLimits.saneId(roomId)) {
+          backups.want(roomId, sessionId);
+        }
       }
     }
   }

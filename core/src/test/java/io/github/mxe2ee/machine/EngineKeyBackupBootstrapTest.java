@@ -307,6 +307,13 @@ class EngineKeyBackupBootstrapTest extends EngineFixture {
     }
     restored.machine().decryptRoomEvent(ROOM, later);
     assertEquals(0, count(restored.pump(router), "backup_keys_get"), "each session asked once");
+
+    // An event naming a session id over the id bound is never looked up (nor put in a URL).
+    ObjectNode forged = later.deepCopy();
+    ((ObjectNode) forged.path("content")).put("session_id", "x".repeat(300));
+    forged.put("event_id", "$forged");
+    restored.machine().decryptRoomEvent(ROOM, forged);
+    assertEquals(0, count(restored.pump(router), "backup_keys_get"), "over-long id looked up");
   }
 
   // ------------------------------------------------------------ m.secret.request
