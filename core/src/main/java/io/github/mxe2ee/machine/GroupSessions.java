@@ -907,6 +907,20 @@ final class GroupSessions {
     if (device.isPresent() && !keysMatch) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session signing key is not the device's key");
     }
+    // The packed state key binds the plaintext to the state entry it was filed under (MSC4362).
+    EncryptedState.Verdict state = EncryptedState.check(event, payload);
+    if (state == EncryptedState.Verdict.MISMATCH) {
+      return fail(
+          DecryptionFailure.STATE_KEY_MISMATCH,
+          null,
+          "packed state key does not match the plaintext (session " + sessionId + ")");
+    }
+    if (state == EncryptedState.Verdict.NEVER_ENCRYPTED_TYPE) {
+      return fail(
+          DecryptionFailure.NEVER_ENCRYPTED_STATE,
+          null,
+          "encrypted state of a never-encrypted type (session " + sessionId + ")");
+    }
     // Last, so that an event refused for another reason does not claim the index.
     String eventId = event.path("event_id").asText("");
     long ts = event.path("origin_server_ts").asLong(0);
@@ -934,7 +948,8 @@ final class GroupSessions {
         senderKey,
         trust,
         authenticated,
-        plain.messageIndex());
+        plain.messageIndex(),
+        state == EncryptedState.Verdict.STATE ? payload.get("state_key").textValue() : null);
   }
 
   private static DecryptionResult fail(DecryptionFailure reason, String code, String message) {
