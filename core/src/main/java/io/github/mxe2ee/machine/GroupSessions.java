@@ -340,12 +340,25 @@ final class GroupSessions {
    * @throws IllegalStateException if no room key was shared for the room
    */
   ObjectNode encrypt(String roomId, String type, ObjectNode content, Changes changes) {
+    return encrypt(roomId, type, null, content, changes);
+  }
+
+  /**
+   * Encrypts a room event, or with a non-null {@code stateKey} the plaintext of an encrypted state
+   * event (MSC4362: {@code {type, state_key, content, room_id}}; the caller has checked the type
+   * and packs the outer state key).
+   */
+  ObjectNode encrypt(
+      String roomId, String type, String stateKey, ObjectNode content, Changes changes) {
     OutboundGroupSession s = loadOutbound(roomId);
     if (s == null) {
       throw new IllegalStateException("no room key for " + roomId + ": call shareRoomKey first");
     }
     ObjectNode payload = Context.object();
     payload.put("type", type);
+    if (stateKey != null) {
+      payload.put("state_key", stateKey);
+    }
     payload.set("content", content);
     payload.put("room_id", roomId);
     long index = s.messageIndex();
@@ -367,7 +380,7 @@ final class GroupSessions {
     encrypted.put("session_id", s.sessionId());
     encrypted.put("device_id", ctx.deviceId());
     JsonNode relation = content.get("m.relates_to");
-    if (relation != null) {
+    if (relation != null && stateKey == null) {
       encrypted.set("m.relates_to", relation.deepCopy());
     }
     return encrypted;

@@ -163,4 +163,98 @@ class EngineEncryptedStateTest extends EngineFixture {
         assertInstanceOf(DecryptionResult.UnableToDecrypt.class, results.get(1)).reason());
     assertNull(assertInstanceOf(DecryptionResult.Decrypted.class, results.get(2)).stateKey());
   }
+
+  // ------------------------------------------------------------------ sending
+
+  private static ObjectNode stateEncryption() {
+    return MAPPER
+        .createObjectNode()
+        .put("algorithm", "m.megolm.v1.aes-sha2")
+        .put("io.element.msc4362.encrypt_state_events", true);
+  }
+
+  private ObjectNode encryptedTopic(String text) {
+    alice.machine().onRoomEncryption(ROOM, stateEncryption());
+    share(alice);
+    bob.sync(router);
+    ObjectNode content = alice.machine().encryptStateEvent(ROOM, "m.room.topic", "", topic(text));
+    ObjectNode event =
+        router.sendRoomEvent(ALICE, "ALICEDEVICE", ROOM, "m.room.encrypted", content);
+    event.put("state_key", EncryptedState.pack("m.room.topic", ""));
+    return event;
+  }
+
+  @Test
+  void encryptStateEvent_roundTripsWithThePackedKey() {
+    ObjectNode event = encryptedTopic("secret topic");
+    DecryptionResult.Decrypted d =
+        assertInstanceOf(DecryptionResult.Decrypted.class, bob.decrypt(ROOM, event));
+    assertEquals("m.room.topic", d.type());
+    assertEquals("", d.stateKey());
+    assertEquals("secret topic", d.content().path("topic").asText());
+    org.junit.jupiter.api.Assertions.assertTrue(d.authenticated());
+  }
+
+  @Test
+  void encryptStateEvent_tamperedOuterKeyIsRefusedByTheReceiver() {
+    ObjectNode event = encryptedTopic("secret topic");
+    event.put("state_key", "m.room.name:");
+    assertEquals(
+        DecryptionFailure.STATE_KEY_MISMATCH,
+        assertInstanceOf(DecryptionResult.UnableToDecrypt.class, bob.decrypt(ROOM, event))
+            .reason());
+  }
+
+  @Test
+  void encryptStateEvent_refusesARoomWithoutTheSetting() {
+    alice
+        .machine()
+        .onRoomEncryption(ROOM, MAPPER.createObjectNode().put("algorithm", "m.megolm.v1.aes-sha2"));
+    share(alice);
+    IllegalStateException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> alice.machine().encryptStateEvent(ROOM, "m.room.topic", "", topic("t")));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("io.element.msc4362.encrypt_state_events"), e.getMessage());
+    org.junit.jupiter.api.Assertions.assertFalse(alice.machine().isStateEncrypted(ROOM));
+  }
+
+  @Test
+  void encryptStateEvent_refusesEveryNeverEncryptedType() {
+    alice.machine().onRoomEncryption(ROOM, stateEncryption());
+    share(alice);
+    for (String type : EncryptedState.NEVER_ENCRYPTED) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () -> alice.machine().encryptStateEvent(ROOM, type, "", topic("t")),
+              type);
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(type), e.getMessage());
+    }
+  }
+
+  @Test
+  void encryptStateEvent_refusesUnpackableTypesAndOverLongKeys() {
+    alice.machine().onRoomEncryption(ROOM, stateEncryption());
+    share(alice);
+    OlmMachine m = alice.machine();
+    for (String type : new String[] {"", "com.example:odd"}) {
+      org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> m.encryptStateEvent(ROOM, type, "", topic("t")));
+    }
+    String longKey = "k".repeat(EncryptedState.MAX_STATE_KEY_BYTES);
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> m.encryptStateEvent(ROOM, "com.example.s", longKey, topic("t")));
+  }
+
+  @Test
+  void stateEncryptionSetting_isPersistedAcrossARestart() {
+    alice.machine().onRoomEncryption(ROOM, stateEncryption());
+    alice.reopen();
+    org.junit.jupiter.api.Assertions.assertTrue(alice.machine().isStateEncrypted(ROOM));
+    org.junit.jupiter.api.Assertions.assertTrue(alice.machine().isRoomEncrypted(ROOM));
+    org.junit.jupiter.api.Assertions.assertFalse(bob.machine().isStateEncrypted(ROOM));
+  }
 }
