@@ -64,12 +64,23 @@ public final class RoomStateService {
   public Future<RoomState> roomState(String roomId) {
     return worker
         .call("roomState()", () -> states.isComplete(roomId) ? states.snapshot(roomId) : null)
-        .compose(
-            known ->
-                known != null
-                    ? Future.succeededFuture(known)
-                    : fetching.computeIfAbsent(
-                        roomId, id -> fetch(id).onComplete(ar -> fetching.remove(id))));
+        .compose(known -> known != null ? Future.succeededFuture(known) : fetchOnce(roomId));
+  }
+
+  /** One fetch per room at a time: concurrent callers share it. */
+  private Future<RoomState> fetchOnce(String roomId) {
+    io.vertx.core.Promise<RoomState> promise = io.vertx.core.Promise.promise();
+    Future<RoomState> running = fetching.putIfAbsent(roomId, promise.future());
+    if (running != null) {
+      return running;
+    }
+    fetch(roomId)
+        .onComplete(
+            ar -> {
+              fetching.remove(roomId, promise.future());
+              promise.handle(ar);
+            });
+    return promise.future();
   }
 
   /**

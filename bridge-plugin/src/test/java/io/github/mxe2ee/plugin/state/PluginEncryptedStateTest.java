@@ -199,4 +199,31 @@ class PluginEncryptedStateTest {
     assertTrue(e.getCause() instanceof IllegalArgumentException, e.getCause().toString());
     assertTrue(statePuts().isEmpty());
   }
+
+  @Test
+  void createEncryptedRoom_withEncryptedState_keepsNameAndTopicOutOfTheCreation() throws Exception {
+    String roomId =
+        await(
+            e2ee.createEncryptedRoom(
+                new JsonObject()
+                    .put("preset", "private_chat")
+                    .put("name", "secret name")
+                    .put("topic", "secret topic"),
+                true));
+    assertEquals("!created:localhost", roomId);
+    ScriptedHomeserver.Seen create =
+        hs.seen().stream().filter(s -> s.path().endsWith("/createRoom")).findFirst().orElseThrow();
+    assertFalse(create.body().contains("secret"), "nothing in the clear: " + create.body());
+    JsonObject encryption =
+        new JsonObject(create.body()).getJsonArray("initial_state").getJsonObject(0);
+    assertEquals("m.room.encryption", encryption.getString("type"));
+    assertEquals(
+        true,
+        encryption.getJsonObject("content").getValue("io.element.msc4362.encrypt_state_events"));
+    List<ScriptedHomeserver.Seen> puts = statePuts();
+    assertEquals(2, puts.size());
+    assertTrue(puts.get(0).path().endsWith("/state/m.room.encrypted/m.room.name%3A"));
+    assertTrue(puts.get(1).path().endsWith("/state/m.room.encrypted/m.room.topic%3A"));
+    assertTrue(puts.stream().noneMatch(p -> p.body().contains("secret")));
+  }
 }

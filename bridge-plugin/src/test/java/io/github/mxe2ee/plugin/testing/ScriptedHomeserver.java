@@ -199,6 +199,8 @@ public final class ScriptedHomeserver {
       } else {
         answer.put("algorithm", "m.megolm.v1.aes-sha2");
       }
+    } else if (path.endsWith("/createRoom")) {
+      answer.put("room_id", "!created:localhost");
     } else if (path.endsWith("/members")) {
       answer = members.copy();
     } else if (path.contains("/joined_members")) {
