@@ -533,7 +533,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       machine.receiveSyncChanges(changes, checkpoint);
     }
     List<JsonObject> late = retryHeld(mode);
-    encryptedStates.trackLate(late);
+    try {
+      encryptedStates.trackLate(late);
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING, "late state not tracked: {0}", e.getClass().getSimpleName());
+    }
     int failed = 0;
     for (SyncView.Room room : view.join) {
       failed += room(room, "state");
@@ -623,7 +628,17 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     JsonArray timeline = SyncView.timeline(room.body());
     failed += followState(roomId, timeline);
     failed += decryptTimeline(roomId, timeline);
-    encryptedStates.trackSyncRoom(roomId, room.body(), processingInitial);
+    try {
+      encryptedStates.trackSyncRoom(roomId, room.body(), processingInitial);
+    } catch (RuntimeException e) {
+      // The room's tracked state misses this batch; the events themselves are delivered.
+      failed++;
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "room {0}: state not tracked: {1}",
+          roomId,
+          e.getClass().getSimpleName());
+    }
     return failed;
   }
 
@@ -639,7 +654,18 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       if (events != null) {
         io.github.mxe2ee.plugin.state.EncryptedStates.stripForgedMarks(events);
         if (!section.equals("timeline")) {
-          failed += encryptedStates.decryptStateEvents(roomId, events);
+          try {
+            failed += encryptedStates.decryptStateEvents(roomId, events);
+          } catch (RuntimeException e) {
+            // Left encrypted, as received: never delivered as state.
+            failed++;
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "room {0}: encrypted state in {1} not processed: {2}",
+                roomId,
+                section,
+                e.getClass().getSimpleName());
+          }
         }
       }
     }
