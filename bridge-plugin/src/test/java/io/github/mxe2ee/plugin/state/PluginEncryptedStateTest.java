@@ -34,6 +34,8 @@ class PluginEncryptedStateTest {
   private Vertx vertx;
   private ScriptedHomeserver hs;
   private MatrixE2ee e2ee;
+  private HomeserverClient client;
+  private Path dir;
 
   static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -43,17 +45,20 @@ class PluginEncryptedStateTest {
   void setUp() throws Exception {
     vertx = Vertx.vertx();
     hs = await(new ScriptedHomeserver().start(vertx));
-    HomeserverClient client = new HomeserverClient(WebClient.create(vertx), hs.baseUrl());
+    client = new HomeserverClient(WebClient.create(vertx), hs.baseUrl());
     await(client.login("bot", "pw", null));
-    Path dir = Files.createTempDirectory("mxe2ee-state");
-    e2ee =
-        MatrixE2ee.create(
-            vertx,
-            client,
-            new E2eeOptions()
-                .setStorePath(dir.resolve("bot.db").toString())
-                .setPickleKeyBase64("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"));
+    dir = Files.createTempDirectory("mxe2ee-state");
+    e2ee = plugin();
     await(e2ee.start());
+  }
+
+  private MatrixE2ee plugin() {
+    return MatrixE2ee.create(
+        vertx,
+        client,
+        new E2eeOptions()
+            .setStorePath(dir.resolve("bot.db").toString())
+            .setPickleKeyBase64("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"));
   }
 
   @AfterEach
@@ -225,5 +230,51 @@ class PluginEncryptedStateTest {
     assertTrue(puts.get(0).path().endsWith("/state/m.room.encrypted/m.room.name%3A"));
     assertTrue(puts.get(1).path().endsWith("/state/m.room.encrypted/m.room.topic%3A"));
     assertTrue(puts.stream().noneMatch(p -> p.body().contains("secret")));
+  }
+
+  @Test
+  void sendStateEvent_retriesSendOneCiphertext() throws Exception {
+    encryptStateIn(ROOM);
+    hs.fault("/state/m.room.encrypted", ScriptedHomeserver.Fault.status(503));
+    await(e2ee.sendStateEvent(ROOM, "m.room.name", "", new JsonObject().put("name", "n")));
+    List<ScriptedHomeserver.Seen> puts = statePuts();
+    assertEquals(2, puts.size(), "a 503, then the retry");
+    assertEquals(puts.get(0).body(), puts.get(1).body(), "the retry sends the same ciphertext");
+  }
+
+  @Test
+  void afterARestart_roomStateIsRebuiltFromTheServerAndTheStoredKeys() throws Exception {
+    encryptStateIn(ROOM);
+    await(e2ee.sendStateEvent(ROOM, "m.room.topic", "", new JsonObject().put("topic", "kept")));
+    String ciphertext = statePuts().get(0).body();
+    await(e2ee.close());
+
+    e2ee = plugin();
+    await(e2ee.start());
+    // The server's full state of the room, as the one-room sync answers it.
+    JsonObject full =
+        sync(
+            ROOM,
+            "state",
+            stateEvent(
+                "m.room.encryption",
+                "",
+                new JsonObject()
+                    .put("algorithm", "m.megolm.v1.aes-sha2")
+                    .put("io.element.msc4362.encrypt_state_events", true)),
+            stateEvent("m.room.encrypted", "m.room.topic:", new JsonObject(ciphertext))
+                .put("sender", "@bot:localhost"));
+    hs.queueSync(full.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    RoomState state = await(e2ee.roomState(ROOM));
+    assertEquals(Optional.of("kept"), state.topic(), "decrypted again with the stored room key");
+    assertTrue(state.complete());
+    assertTrue(
+        hs.seen().stream()
+            .anyMatch(
+                r ->
+                    r.path().endsWith("/sync")
+                        && r.query() != null
+                        && r.query().contains("full_state=true")),
+        "fetched with full_state");
   }
 }
