@@ -16,10 +16,12 @@ import java.util.regex.Pattern;
  * encrypted when the room encrypts state (MSC4362), plain otherwise. Nothing is answered on success
  * (the new topic is the answer); a failure is answered with a notice.
  *
- * <p>Only encrypted messages count, never the bot's own, never history: in an encrypted room a
- * plain {@code !topic} could be made up by the homeserver, and the bot would then put the server's
- * text into an encrypted topic that members trust. The reply's transaction id is derived from the
- * command's event id, so a batch replayed after a crash answers once. Thread-safe (stateless).
+ * <p>Never the bot's own messages, never history; in an encrypted room only encrypted commands
+ * count: a plain {@code !topic} there could be made up by the homeserver, and the bot would then
+ * put the server's text into an encrypted topic that members trust (in a room that is not
+ * encrypted, plain commands count: the server could set that topic itself). The reply's transaction
+ * id is derived from the command's event id, so a batch replayed after a crash answers once.
+ * Thread-safe (stateless).
  */
 final class TopicCommand {
   private static final System.Logger LOG = System.getLogger(EchoBot.class.getName());
@@ -78,10 +80,9 @@ final class TopicCommand {
   }
 
   private Future<Void> onEvent(String roomId, JsonObject ev) {
+    JsonObject info = ev.getValue("mxe2ee") instanceof JsonObject i ? i : new JsonObject();
     if (!"m.room.message".equals(ev.getValue("type"))
         || ownUserId.equals(ev.getValue("sender"))
-        || !(ev.getValue("mxe2ee") instanceof JsonObject info)
-        || !Boolean.TRUE.equals(info.getValue("encrypted"))
         || Boolean.TRUE.equals(info.getValue("history"))
         || !(ev.getValue("content") instanceof JsonObject content)
         || !(content.getValue("body") instanceof String text)
@@ -92,6 +93,19 @@ final class TopicCommand {
     if (argument == null) {
       return Future.succeededFuture();
     }
+    if (Boolean.TRUE.equals(info.getValue("encrypted"))) {
+      return run(roomId, eventId, argument);
+    }
+    // A plain command counts only in a room that is not encrypted (there the server could set
+    // the topic itself anyway); in an encrypted room it could be the server's.
+    return e2ee.isRoomEncrypted(roomId)
+        .compose(
+            encrypted ->
+                encrypted ? Future.<Void>succeededFuture() : run(roomId, eventId, argument))
+        .recover(err -> Future.succeededFuture());
+  }
+
+  private Future<Void> run(String roomId, String eventId, String argument) {
     String txnId = "topic-" + EchoBot.echoTxnId(eventId);
     Future<?> done;
     if (argument.isEmpty()) {

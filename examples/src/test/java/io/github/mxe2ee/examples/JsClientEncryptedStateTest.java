@@ -148,9 +148,36 @@ class JsClientEncryptedStateTest {
 
     // 3. The bot's own view follows: !topic now tells the topic it set.
     client.sendText(roomId, "!topic");
-    client.waitForEvent(
-        roomId, new JsonObject().put("sender", botId).put("body", botTopic), EVENT_WAIT_MS);
+    String toldBotTopic =
+        client
+            .waitForEvent(
+                roomId, new JsonObject().put("sender", botId).put("body", botTopic), EVENT_WAIT_MS)
+            .getString("event_id");
     assertEquals(
         botTopic, await(bot.e2ee().roomState(roomId)).topic().orElse(null), "the plugin's view");
+
+    // 4. A plain !topic in this encrypted room (what a homeserver could make up) is ignored.
+    HomeserverClient plain = new HomeserverClient(web, hs.baseUrl());
+    await(plain.login(humanLocal, "human-pass", null));
+    String forged = "forged topic " + suffix;
+    await(
+        plain.request(
+            "PUT",
+            "/_matrix/client/v3/rooms/"
+                + URLEncoder.encode(roomId, StandardCharsets.UTF_8)
+                + "/send/m.room.message/forged-"
+                + suffix,
+            new JsonObject().put("msgtype", "m.text").put("body", "!topic " + forged)));
+    client.sendText(roomId, "!topic");
+    client.waitForEvent(
+        roomId,
+        new JsonObject()
+            .put("sender", botId)
+            .put("body", botTopic)
+            .put("not_event_ids", new JsonArray().add(toldBotTopic)),
+        EVENT_WAIT_MS);
+    assertFalse(
+        serverState(admin, roomId).encode().contains("forged"), "no topic from a plain command");
+    assertEquals(botTopic, await(bot.e2ee().roomState(roomId)).topic().orElse(null));
   }
 }
