@@ -211,8 +211,12 @@ public final class EncryptedStates {
   /**
    * The whole path for one room's events from an appservice transaction (or any list in timeline
    * order): strips forged {@code mxe2ee} marks, decrypts the encrypted state events in place, and
-   * tracks the state events in order. Encrypted timeline (non-state) events are left to the
-   * caller's decryption.
+   * tracks the state events in order.
+   *
+   * <p>Call it on the events <b>as received, before any other decryption</b> (it removes every
+   * {@code mxe2ee} object, so marks written earlier would be lost); afterwards decrypt only the
+   * events that still have type {@code m.room.encrypted} and no {@code mxe2ee} object (the timeline
+   * messages): the state events are then decrypted or marked failed already.
    *
    * @return how many events failed in processing
    */
