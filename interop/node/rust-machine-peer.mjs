@@ -690,6 +690,44 @@ const OPS = {
     return {};
   },
 
+  // ---------------------------------------------------------- encrypted state (issue 16, MSC4362)
+
+  async "machine.set_room_settings"(req) {
+    const m = requireMachine();
+    const s = new sdk.RoomSettings();
+    s.algorithm = sdk.EncryptionAlgorithm.MegolmV1AesSha2;
+    s.encryptStateEvents = req.encrypt_state_events === true;
+    await m.setRoomSettings(new sdk.RoomId(str(req, "room_id")), s);
+    return {};
+  },
+
+  async "machine.encrypt_state_event"(req) {
+    const m = requireMachine();
+    const stateKey = req.state_key;
+    if (typeof stateKey !== "string") throw new PeerError("bad_request", "state_key: expected a string");
+    let content;
+    try {
+      content = await m.encryptStateEvent(new sdk.RoomId(str(req, "room_id")), str(req, "type"), stateKey, JSON.stringify(obj(req, "content")));
+    } catch (e) {
+      throw new PeerError("encrypt_failed", errorText(e));
+    }
+    return { content: JSON.parse(content) };
+  },
+
+  async "machine.decrypt_state_event"(req) {
+    const m = requireMachine();
+    const roomId = new sdk.RoomId(str(req, "room_id"));
+    const event = obj(req, "event");
+    let decrypted;
+    try {
+      decrypted = await m.decryptRoomEvent(JSON.stringify(event), roomId, new sdk.DecryptionSettings(sdk.TrustRequirement.Untrusted));
+    } catch (e) {
+      throw await decryptionError(e);
+    }
+    const clear = JSON.parse(decrypted.event);
+    return { type: clear.type, state_key: clear.state_key ?? null, content: clear.content };
+  },
+
   async "machine.close"() {
     if (machine !== null) {
       machine.close();

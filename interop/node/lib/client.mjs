@@ -115,7 +115,7 @@ export class JsClient {
    * Creates the MatrixClient, its Rust crypto (in-memory store) and starts syncing; resolves after the
    * first sync was processed.
    */
-  async start({ initialSyncLimit = 50, timeoutMs = 60_000, recoveryKey = undefined } = {}) {
+  async start({ initialSyncLimit = 50, timeoutMs = 60_000, recoveryKey = undefined, encryptedStateEvents = false } = {}) {
     const s = this.requireSession();
     if (this.started) throw new ClientError("bad_state", "already started");
     // With a recovery key, this client opens the account's secret storage like Element does when
@@ -136,6 +136,8 @@ export class JsClient {
       accessToken: s.accessToken,
       timelineSupport: true,
       cryptoCallbacks,
+      // MSC4362 (issue 16): encrypt state in rooms whose m.room.encryption asks for it, decrypt it.
+      enableEncryptedStateEvents: encryptedStateEvents,
     });
     this.client = client;
     this.installToDeviceInterceptor(client.http);

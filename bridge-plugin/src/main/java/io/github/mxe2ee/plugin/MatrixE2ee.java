@@ -216,4 +216,41 @@ public interface MatrixE2ee {
    * {@link #start()}. Safe from any thread.
    */
   LateKeyStats lateKeyStats();
+
+  // ------------------------------------------------------------- encrypted state (MSC4362)
+
+  /**
+   * Sends a state event: encrypted (MSC4362) if the room encrypts state (its {@code
+   * m.room.encryption} has {@code io.element.msc4362.encrypt_state_events} or {@code
+   * encrypt_state_events} true), else plain. Encrypted, it goes as {@code PUT
+   * /rooms/{roomId}/state/m.room.encrypted/{type}:{stateKey}} after the same key sharing as {@link
+   * #send} (same per-room queue), and its retries send one ciphertext; types that are never
+   * encrypted ({@link io.github.mxe2ee.machine.EncryptedState#NEVER_ENCRYPTED}: member, power
+   * levels, join rules, ...) always go plain. docs/PLUGIN.md, "Encrypted room state".
+   *
+   * @return the event id; failed with {@link IllegalArgumentException} if the room encrypts state
+   *     and the type cannot be packed (empty, with a colon) or the packed key is over 255 bytes
+   *     (never sent plain instead), with {@link IllegalStateException} before start or after close
+   */
+  Future<String> sendStateEvent(String roomId, String type, String stateKey, JsonObject content);
+
+  /**
+   * The room's current state as the bot reads it, encrypted state decrypted and its packed state
+   * key checked (docs/PLUGIN.md, "Encrypted room state"). Kept from the syncs given to the plugin;
+   * the first call for a room whose full state no sync brought in this process (after a restart)
+   * fetches it once from the server.
+   *
+   * @return failed with {@link IllegalStateException} before start or after close
+   */
+  Future<io.github.mxe2ee.plugin.state.RoomState> roomState(String roomId);
+
+  /**
+   * Creates an encrypted room ({@code POST /createRoom} with {@code body}, whose {@code
+   * initial_state} gets the {@code m.room.encryption} event); with {@code encryptState} that event
+   * enables encrypted state (MSC4362), and the body's {@code name}, {@code topic} and encryptable
+   * {@code initial_state} events are sent encrypted right after creation instead of in the clear.
+   *
+   * @return the room id
+   */
+  Future<String> createEncryptedRoom(JsonObject body, boolean encryptState);
 }

@@ -17,5 +17,19 @@ public enum DecryptionFailure {
   /** The event or its ciphertext is malformed, or a MAC or signature did not verify. */
   MALFORMED,
   /** The session does not belong to the event's sender, or the plaintext names another room. */
-  UNTRUSTED
+  UNTRUSTED,
+  /**
+   * An encrypted state event whose outer packed {@code state_key} does not match the type and state
+   * key in its plaintext, or is malformed (no {@code type:state_key} packing, over 255 bytes, or a
+   * state key on only one side): the homeserver filed it under another state entry (MSC4362,
+   * "Reception and packed state key validation"). Never delivered as state; permanent.
+   */
+  STATE_KEY_MISMATCH,
+  /**
+   * An encrypted state event of a type that is never encrypted ({@link
+   * EncryptedState#NEVER_ENCRYPTED}: create, member, power levels, join rules, encryption, ...):
+   * the server acts on the plain one, so an encrypted copy must be ignored (MSC3414, MSC4362).
+   * Permanent.
+   */
+  NEVER_ENCRYPTED_STATE
 }

@@ -23,6 +23,9 @@ public sealed interface DecryptionResult {
    * @param authenticated true if the room key came directly from the sender's device over Olm (not
    *     forwarded, imported or from a backup), for this room, and that device's keys match
    * @param messageIndex the Megolm index of the message
+   * @param stateKey for an encrypted state event (MSC4362), its state key from the plaintext,
+   *     checked against the outer packed state key ({@link EncryptedState}); null for a timeline
+   *     event
    */
   record Decrypted(
       String type,
@@ -31,13 +34,39 @@ public sealed interface DecryptionResult {
       String senderCurve25519,
       DeviceTrust trust,
       boolean authenticated,
-      long messageIndex)
+      long messageIndex,
+      String stateKey)
       implements DecryptionResult {
     /** Compact canonical constructor: copies the content. */
     public Decrypted {
       Objects.requireNonNull(type, "type");
       content = content.deepCopy();
       Objects.requireNonNull(trust, "trust");
+    }
+
+    /** A decrypted timeline (non-state) event: {@code stateKey} null. */
+    public Decrypted(
+        String type,
+        ObjectNode content,
+        String senderDeviceId,
+        String senderCurve25519,
+        DeviceTrust trust,
+        boolean authenticated,
+        long messageIndex) {
+      this(
+          type,
+          content,
+          senderDeviceId,
+          senderCurve25519,
+          trust,
+          authenticated,
+          messageIndex,
+          null);
+    }
+
+    /** True for a decrypted (and checked) state event. */
+    public boolean isState() {
+      return stateKey != null;
     }
 
     /** A copy of the content. */
@@ -58,6 +87,7 @@ public sealed interface DecryptionResult {
           + ", "
           + trust
           + (authenticated ? ", authenticated" : "")
+          + (stateKey != null ? ", state" : "")
           + "]";
     }
   }

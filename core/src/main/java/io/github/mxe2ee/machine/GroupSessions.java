@@ -340,12 +340,25 @@ final class GroupSessions {
    * @throws IllegalStateException if no room key was shared for the room
    */
   ObjectNode encrypt(String roomId, String type, ObjectNode content, Changes changes) {
+    return encrypt(roomId, type, null, content, changes);
+  }
+
+  /**
+   * Encrypts a room event, or with a non-null {@code stateKey} the plaintext of an encrypted state
+   * event (MSC4362: {@code {type, state_key, content, room_id}}; the caller has checked the type
+   * and packs the outer state key).
+   */
+  ObjectNode encrypt(
+      String roomId, String type, String stateKey, ObjectNode content, Changes changes) {
     OutboundGroupSession s = loadOutbound(roomId);
     if (s == null) {
       throw new IllegalStateException("no room key for " + roomId + ": call shareRoomKey first");
     }
     ObjectNode payload = Context.object();
     payload.put("type", type);
+    if (stateKey != null) {
+      payload.put("state_key", stateKey);
+    }
     payload.set("content", content);
     payload.put("room_id", roomId);
     long index = s.messageIndex();
@@ -367,7 +380,7 @@ final class GroupSessions {
     encrypted.put("session_id", s.sessionId());
     encrypted.put("device_id", ctx.deviceId());
     JsonNode relation = content.get("m.relates_to");
-    if (relation != null) {
+    if (relation != null && stateKey == null) {
       encrypted.set("m.relates_to", relation.deepCopy());
     }
     return encrypted;
@@ -907,6 +920,20 @@ final class GroupSessions {
     if (device.isPresent() && !keysMatch) {
       return fail(DecryptionFailure.UNTRUSTED, null, "session signing key is not the device's key");
     }
+    // The packed state key binds the plaintext to the state entry it was filed under (MSC4362).
+    EncryptedState.Verdict state = EncryptedState.check(event, payload);
+    if (state == EncryptedState.Verdict.MISMATCH) {
+      return fail(
+          DecryptionFailure.STATE_KEY_MISMATCH,
+          null,
+          "packed state key does not match the plaintext (session " + sessionId + ")");
+    }
+    if (state == EncryptedState.Verdict.NEVER_ENCRYPTED_TYPE) {
+      return fail(
+          DecryptionFailure.NEVER_ENCRYPTED_STATE,
+          null,
+          "encrypted state of a never-encrypted type (session " + sessionId + ")");
+    }
     // Last, so that an event refused for another reason does not claim the index.
     String eventId = event.path("event_id").asText("");
     long ts = event.path("origin_server_ts").asLong(0);
@@ -934,7 +961,8 @@ final class GroupSessions {
         senderKey,
         trust,
         authenticated,
-        plain.messageIndex());
+        plain.messageIndex(),
+        state == EncryptedState.Verdict.STATE ? payload.get("state_key").textValue() : null);
   }
 
   private static DecryptionResult fail(DecryptionFailure reason, String code, String message) {

@@ -578,7 +578,10 @@ public final class OlmMachine implements AutoCloseable {
 
   // ------------------------------------------------------------ rooms
 
-  /** Records a room's {@code m.room.encryption} state content (rotation settings). */
+  /**
+   * Records a room's {@code m.room.encryption} state content: rotation settings, and whether state
+   * events are encrypted (MSC4362; see {@link #isStateEncrypted}).
+   */
   public void onRoomEncryption(String roomId, JsonNode content) {
     run(
         changes ->
@@ -612,6 +615,17 @@ public final class OlmMachine implements AutoCloseable {
   public boolean isRoomEncrypted(String roomId) {
     Objects.requireNonNull(roomId, "roomId");
     return RoomSettings.load(ctx, roomId).encrypted();
+  }
+
+  /**
+   * True once the room's {@code m.room.encryption} content seen by {@link #onRoomEncryption}
+   * enabled encrypted state events (MSC4362: {@code io.element.msc4362.encrypt_state_events} or
+   * {@code encrypt_state_events} set to {@code true}); persisted, and never false again, so that a
+   * later content without the flag does not downgrade the room's state to plaintext.
+   */
+  public boolean isStateEncrypted(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    return RoomSettings.load(ctx, roomId).encryptState();
   }
 
   /** Discards the room's outbound session (a member left, or the caller wants rotation). */
@@ -685,6 +699,37 @@ public final class OlmMachine implements AutoCloseable {
           unsent.put(roomId, txnId, encrypted, changes);
           return encrypted;
         });
+  }
+
+  /**
+   * Encrypts a state event (MSC4362 "Simplified encrypted state events"): the Megolm plaintext is
+   * {@code {type, state_key, content, room_id}} with the real type and state key; send the returned
+   * {@code m.room.encrypted} content with {@code PUT /rooms/{roomId}/state/m.room.encrypted/{key}}
+   * where {@code key} is {@link EncryptedState#pack EncryptedState.pack(type, stateKey)}. The next
+   * message index is saved before this returns, as for {@link #encryptRoomEvent}.
+   *
+   * @throws IllegalArgumentException if {@code type} is never encrypted ({@link
+   *     EncryptedState#NEVER_ENCRYPTED}: send it as plain state), is empty or contains a colon, or
+   *     the packed state key exceeds {@value EncryptedState#MAX_STATE_KEY_BYTES} bytes
+   * @throws IllegalStateException if the room does not encrypt state ({@link #isStateEncrypted}:
+   *     its {@code m.room.encryption} has no {@code encrypt_state_events}), or no room key was
+   *     shared for the room yet
+   */
+  public ObjectNode encryptStateEvent(
+      String roomId, String type, String stateKey, ObjectNode content) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(content, "content");
+    EncryptedState.pack(type, stateKey);
+    if (!isStateEncrypted(roomId)) {
+      throw new IllegalStateException(
+          "room "
+              + roomId
+              + " does not encrypt state events: its m.room.encryption has no "
+              + EncryptedState.UNSTABLE_FLAG
+              + " (send the event as plain state)");
+    }
+    ownDevice.ensureNoConflict();
+    return step(changes -> groups.encrypt(roomId, type, stateKey, content, changes));
   }
 
   /** Whether a ciphertext for (room, {@code txnId}) is stored (see {@link #encryptRoomEvent}). */

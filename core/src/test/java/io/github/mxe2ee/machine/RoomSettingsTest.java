@@ -96,4 +96,30 @@ class RoomSettingsTest {
         IllegalArgumentException.class,
         () -> new RotationPolicy(java.time.Duration.ZERO, 100, week, 100));
   }
+
+  @Test
+  void encryptedStateIsReadFromEitherFieldName_onlyAsTrue() throws Exception {
+    assertTrue(apply("{\"io.element.msc4362.encrypt_state_events\":true}").encryptState());
+    assertTrue(apply("{\"encrypt_state_events\":true}").encryptState());
+    for (String json :
+        new String[] {
+          "{}",
+          "{\"io.element.msc4362.encrypt_state_events\":false}",
+          "{\"io.element.msc4362.encrypt_state_events\":\"true\"}",
+          "{\"encrypt_state_events\":1}",
+          "{\"encrypt_state_events\":null}"
+        }) {
+      org.junit.jupiter.api.Assertions.assertFalse(apply(json).encryptState(), json);
+    }
+  }
+
+  @Test
+  void encryptedStateIsNeverSwitchedOffAgain() throws Exception {
+    RoomSettings on = apply("{\"io.element.msc4362.encrypt_state_events\":true}");
+    RoomSettings later =
+        on.withEncryption(
+            MAPPER.readTree("{\"algorithm\":\"m.megolm.v1.aes-sha2\"}"), RotationPolicy.DEFAULT);
+    assertTrue(later.encryptState(), "a content without the flag is no downgrade");
+    assertTrue(later.withHistoryVisibility("joined").encryptState());
+  }
 }

@@ -74,6 +74,8 @@ public final class JavaMachine implements RoutedMachine {
         case REPLAY -> "replay";
         case MALFORMED -> "unable_to_decrypt";
         case UNTRUSTED -> "untrusted";
+        case STATE_KEY_MISMATCH -> "state_key_mismatch";
+        case NEVER_ENCRYPTED_STATE -> "never_encrypted_state";
       };
     }
   }

@@ -81,6 +81,7 @@ public final class EchoBot {
   private volatile Path workDir = Path.of(DEFAULT_STORE_DIR);
   private final AtomicLong echoCount = new AtomicLong();
   private volatile SasConfirmer sas;
+  private volatile TopicCommand topics;
 
   /**
    * @param vertx the Vert.x instance to run on; not closed by {@link #stop()}
@@ -127,6 +128,7 @@ public final class EchoBot {
                                     .setRecoveryKeyFile(recoveryKeyFile(session.userId()))
                                     .setAccountPassword(config.password()));
                         sas = new SasConfirmer(session.userId());
+                        topics = new TopicCommand(session.userId(), e2ee);
                         e2ee.verificationHandler(sas::onVerification);
                         return e2ee.start();
                       })
@@ -257,6 +259,7 @@ public final class EchoBot {
     firstSync.tryComplete();
     return joinInvites(body)
         .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
+        .compose(v -> batch.initial() ? Future.succeededFuture() : topics.onBatch(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }
@@ -383,7 +386,8 @@ public final class EchoBot {
         || Boolean.TRUE.equals(info.getValue("history"))
         || !(ev.getValue("content") instanceof JsonObject content)
         || !(content.getValue("body") instanceof String text)
-        || !(ev.getValue("event_id") instanceof String eventId)) {
+        || !(ev.getValue("event_id") instanceof String eventId)
+        || TopicCommand.isCommand(text)) {
       return Future.succeededFuture();
     }
     boolean late = Boolean.TRUE.equals(info.getValue("late"));

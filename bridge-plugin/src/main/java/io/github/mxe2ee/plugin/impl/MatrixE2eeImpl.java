@@ -84,6 +84,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private volatile RoomSender sender;
   private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
+  private io.github.mxe2ee.plugin.state.EncryptedStates encryptedStates;
+  private io.github.mxe2ee.plugin.state.RoomStateService roomStates;
   private volatile Handler<JsonObject> lateHandler;
 
   /**
@@ -172,6 +174,18 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       machine,
                       members,
                       options.isRefuseUnencrypted(),
+                      Json::toNode);
+              encryptedStates =
+                  new io.github.mxe2ee.plugin.state.EncryptedStates(
+                      machine, Json::toNode, new StateHooks());
+              roomStates =
+                  new io.github.mxe2ee.plugin.state.RoomStateService(
+                      client,
+                      retrier,
+                      this::onWorker,
+                      sender,
+                      machine,
+                      encryptedStates,
                       Json::toNode);
               verifier =
                   new VerificationService(
@@ -519,6 +533,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       machine.receiveSyncChanges(changes, checkpoint);
     }
     List<JsonObject> late = retryHeld(mode);
+    try {
+      encryptedStates.trackLate(late);
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING, "late state not tracked: {0}", e.getClass().getSimpleName());
+    }
     int failed = 0;
     for (SyncView.Room room : view.join) {
       failed += room(room, "state");
@@ -603,11 +623,71 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       // A gap: with lazy-loaded members its membership changes may be missing; fetch again.
       members.forget(roomId);
     }
-    int failed = followState(roomId, SyncView.state(room.body(), statePart));
+    int failed = decryptStateSections(roomId, room.body());
+    failed += followState(roomId, SyncView.state(room.body(), statePart));
     JsonArray timeline = SyncView.timeline(room.body());
     failed += followState(roomId, timeline);
     failed += decryptTimeline(roomId, timeline);
+    try {
+      encryptedStates.trackSyncRoom(roomId, room.body(), processingInitial);
+    } catch (RuntimeException e) {
+      // The room's tracked state misses this batch; the events themselves are delivered.
+      failed++;
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "room {0}: state not tracked: {1}",
+          roomId,
+          e.getClass().getSimpleName());
+    }
     return failed;
+  }
+
+  /**
+   * Encrypted state in the {@code state} and state-after sections (MSC4362, MSC4222): forged {@code
+   * mxe2ee} marks stripped from every section, then decrypted and checked in place.
+   */
+  private int decryptStateSections(String roomId, JsonObject body) {
+    int failed = 0;
+    for (String section :
+        List.of("state", "timeline", "state_after", "org.matrix.msc4222.state_after")) {
+      JsonArray events = io.github.mxe2ee.plugin.state.EncryptedStates.events(body, section);
+      if (events != null) {
+        io.github.mxe2ee.plugin.state.EncryptedStates.stripForgedMarks(events);
+        if (!section.equals("timeline")) {
+          try {
+            failed += encryptedStates.decryptStateEvents(roomId, events);
+          } catch (RuntimeException e) {
+            // Left encrypted, as received: never delivered as state.
+            failed++;
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "room {0}: encrypted state in {1} not processed: {2}",
+                roomId,
+                section,
+                e.getClass().getSimpleName());
+          }
+        }
+      }
+    }
+    return failed;
+  }
+
+  /** Rendering and late-key holding for {@link io.github.mxe2ee.plugin.state.EncryptedStates}. */
+  private final class StateHooks implements io.github.mxe2ee.plugin.state.EncryptedStates.Hooks {
+    @Override
+    public JsonObject render(JsonObject event, DecryptionResult result) {
+      return decrypted(event, result);
+    }
+
+    @Override
+    public boolean hold(
+        String roomId, JsonObject event, io.github.mxe2ee.machine.DecryptionFailure reason) {
+      boolean held = lateKeys.onUndecryptable(roomId, event, reason, processingInitial);
+      if (held) {
+        scheduleKeyRequests();
+      }
+      return held;
+    }
   }
 
   private int followState(String roomId, JsonArray events) {
@@ -765,6 +845,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("sender_device", d.senderDeviceId())
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
+      io.github.mxe2ee.plugin.state.EncryptedStates.markState(out, d, event);
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
       metrics.undecryptable(u.reason().name());
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
@@ -851,6 +932,27 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
       return Future.failedFuture(e);
     }
     return sender.isEncrypted(roomId);
+  }
+
+  @Override
+  public Future<String> sendStateEvent(
+      String roomId, String type, String stateKey, JsonObject content) {
+    IllegalStateException e = notUsable("sendStateEvent()");
+    return e != null
+        ? Future.failedFuture(e)
+        : roomStates.sendStateEvent(roomId, type, stateKey, content);
+  }
+
+  @Override
+  public Future<io.github.mxe2ee.plugin.state.RoomState> roomState(String roomId) {
+    IllegalStateException e = notUsable("roomState()");
+    return e != null ? Future.failedFuture(e) : roomStates.roomState(roomId);
+  }
+
+  @Override
+  public Future<String> createEncryptedRoom(JsonObject body, boolean encryptState) {
+    IllegalStateException e = notUsable("createEncryptedRoom()");
+    return e != null ? Future.failedFuture(e) : roomStates.createEncryptedRoom(body, encryptState);
   }
 
   @Override

@@ -173,6 +173,15 @@ public final class RoomSender {
                         }));
   }
 
+  /**
+   * Runs {@code job} as a job of the room's send queue (in call order with {@link #send}), after
+   * the same key-sharing round as an encrypted send: for senders of other encrypted events, such as
+   * encrypted state events (MSC4362, {@link io.github.mxe2ee.plugin.state}).
+   */
+  public <T> Future<T> withRoomKey(String roomId, java.util.function.Supplier<Future<T>> job) {
+    return queue.submit(roomId, () -> shareRoomKey(roomId).compose(v -> job.get()));
+  }
+
   /** One key-sharing round for the room's current recipients (nothing to send if all have it). */
   private Future<Void> shareRoomKey(String roomId) {
     return recipients(roomId)

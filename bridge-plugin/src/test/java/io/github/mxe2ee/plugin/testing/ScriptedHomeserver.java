@@ -199,11 +199,14 @@ public final class ScriptedHomeserver {
       } else {
         answer.put("algorithm", "m.megolm.v1.aes-sha2");
       }
+    } else if (path.endsWith("/createRoom")) {
+      answer.put("room_id", "!created:localhost");
     } else if (path.endsWith("/members")) {
       answer = members.copy();
     } else if (path.contains("/joined_members")) {
       answer.put("joined", new JsonObject().put("@bot:localhost", new JsonObject()));
-    } else if (path.contains("/send/")) {
+    } else if (path.contains("/send/")
+        || ("PUT".equals(req.method().name()) && path.contains("/state/"))) {
       answer.put("event_id", "$" + Integer.toHexString(path.hashCode()));
     }
     req.response()
