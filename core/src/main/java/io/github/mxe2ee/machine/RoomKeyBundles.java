@@ -63,18 +63,19 @@ final class RoomKeyBundles {
   /** Parses a decrypted bundle: the size bound of a bundle, not of an event. */
   private static final ObjectMapper BUNDLE_MAPPER =
       new ObjectMapper(
-          JsonFactory.builder()
-              .streamReadConstraints(
-                  StreamReadConstraints.builder()
-                      .maxNestingDepth(MAX_BUNDLE_DEPTH)
-                      .maxStringLength(64 * 1024)
-                      .maxNameLength(1024)
-                      .maxNumberLength(100)
-                      .maxDocumentLength(ReceivedRoomKeyBundle.MAX_BUNDLE_BYTES)
-                      .build())
-              .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-              .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-              .build());
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxNestingDepth(MAX_BUNDLE_DEPTH)
+                          .maxStringLength(64 * 1024)
+                          .maxNameLength(1024)
+                          .maxNumberLength(100)
+                          .maxDocumentLength(ReceivedRoomKeyBundle.MAX_BUNDLE_BYTES)
+                          .build())
+                  .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+                  .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                  .build())
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final Context ctx;
   private final DeviceTracker devices;
