@@ -360,6 +360,27 @@ class EngineRoomKeyBundlesTest {
     assertTrue(bob.machine().receivedRoomKeyBundle(ROOM, DAVE).isPresent(), "kept for a retry");
   }
 
+  /** Bound: one sender's flood of announcements drops its own oldest, never another's. */
+  @Test
+  void oneSendersFloodOfAnnouncementsDropsOnlyItsOwnOldest() {
+    write(ROOM, "shared", "x");
+    byte[] ct = announce(alice, ROOM, aliceBundle(ROOM));
+    for (int i = 0; i < RoomKeyBundles.MAX_PENDING_PER_SENDER + 5; i++) {
+      clock.advanceMillis(1);
+      announce(carol, "!flood" + i + ":localhost", "{}".getBytes(StandardCharsets.UTF_8));
+    }
+    List<ReceivedRoomKeyBundle> kept = bob.machine().receivedRoomKeyBundles();
+    assertEquals(RoomKeyBundles.MAX_PENDING_PER_SENDER + 1, kept.size());
+    assertTrue(bob.machine().receivedRoomKeyBundle("!flood0:localhost", CAROL).isEmpty());
+    assertTrue(
+        bob.machine()
+            .receivedRoomKeyBundle(
+                "!flood" + (RoomKeyBundles.MAX_PENDING_PER_SENDER + 4) + ":localhost", CAROL)
+            .isPresent());
+    assertInstanceOf(
+        RoomKeyBundleImport.Imported.class, bob.machine().importRoomKeyBundle(ROOM, ALICE, ct));
+  }
+
   @Test
   void announcementWithoutSenderDeviceKeysIsIgnored() {
     RawDevice raw = new RawDevice(router, "@raw:localhost", "RAWDEVICE");
