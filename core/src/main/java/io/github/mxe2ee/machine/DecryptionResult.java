@@ -26,6 +26,11 @@ public sealed interface DecryptionResult {
    * @param stateKey for an encrypted state event (MSC4362), its state key from the plaintext,
    *     checked against the outer packed state key ({@link EncryptedState}); null for a timeline
    *     event
+   * @param forwarder the user who vouched for the room key when it came in an MSC4268 room key
+   *     bundle (the inviter who shared the room's history), null otherwise; we have only that
+   *     user's word that the key is the sender's, and a client must show it (MSC4268, "Actions as a
+   *     receiving client")
+   * @param forwarderDevice the device of {@code forwarder} that sent the bundle, or null
    */
   record Decrypted(
       String type,
@@ -35,7 +40,9 @@ public sealed interface DecryptionResult {
       DeviceTrust trust,
       boolean authenticated,
       long messageIndex,
-      String stateKey)
+      String stateKey,
+      String forwarder,
+      String forwarderDevice)
       implements DecryptionResult {
     /** Compact canonical constructor: copies the content. */
     public Decrypted {
@@ -44,7 +51,7 @@ public sealed interface DecryptionResult {
       Objects.requireNonNull(trust, "trust");
     }
 
-    /** A decrypted timeline (non-state) event: {@code stateKey} null. */
+    /** A decrypted timeline (non-state) event whose key did not come from a room key bundle. */
     public Decrypted(
         String type,
         ObjectNode content,
@@ -61,6 +68,8 @@ public sealed interface DecryptionResult {
           trust,
           authenticated,
           messageIndex,
+          null,
+          null,
           null);
     }
 
@@ -88,6 +97,7 @@ public sealed interface DecryptionResult {
           + trust
           + (authenticated ? ", authenticated" : "")
           + (stateKey != null ? ", state" : "")
+          + (forwarder != null ? ", forwarded by " + forwarder : "")
           + "]";
     }
   }

@@ -498,7 +498,7 @@ public abstract class CryptoStoreContractTest {
     assertEquals(List.of(w2), store.withheld(ROOM, "t"));
     assertEquals(Optional.of("batch_1"), store.syncToken());
     assertEquals(List.of(b1, b2), store.pendingRoomKeyBundles());
-    assertEquals(Optional.of(b1), store.pendingRoomKeyBundle(ROOM2));
+    assertEquals(Optional.of(b1), store.pendingRoomKeyBundle(ROOM2, "@i:example.org"));
     byte[] v = store.value("backup_version").orElseThrow();
     assertArrayEquals(new byte[] {0, 1, 2, (byte) 0xff}, v);
     v[0] = 9;
@@ -507,11 +507,32 @@ public abstract class CryptoStoreContractTest {
     store.save(
         new Changes()
             .deleteWithheld(ROOM, "K", "s")
-            .deletePendingRoomKeyBundle(ROOM2)
+            .deletePendingRoomKeyBundle(ROOM2, "@i:example.org")
             .deleteValue("backup_version"));
     assertEquals(List.of(), store.withheld(ROOM, "s"));
     assertEquals(List.of(b2), store.pendingRoomKeyBundles());
     assertEquals(Optional.empty(), store.value("backup_version"));
+  }
+
+  /**
+   * Issue 14: pending bundles are kept per (room, sender): an announcement from another user for
+   * the same room never replaces the inviter's, a newer one from the same user does.
+   */
+  @Test
+  void pendingBundles_arePerRoomAndSender() {
+    PendingRoomKeyBundle inviter = new PendingRoomKeyBundle(ROOM, "@a:example.org", "{\"u\":1}", 7);
+    PendingRoomKeyBundle stranger =
+        new PendingRoomKeyBundle(ROOM, "@z:example.org", "{\"u\":2}", 8);
+    PendingRoomKeyBundle newer = new PendingRoomKeyBundle(ROOM, "@a:example.org", "{\"u\":3}", 9);
+    store.save(new Changes().putPendingRoomKeyBundle(inviter).putPendingRoomKeyBundle(stranger));
+    reopen();
+    assertEquals(List.of(inviter, stranger), store.pendingRoomKeyBundles());
+    assertEquals(Optional.of(inviter), store.pendingRoomKeyBundle(ROOM, "@a:example.org"));
+    assertEquals(Optional.empty(), store.pendingRoomKeyBundle(ROOM, "@b:example.org"));
+    store.save(new Changes().putPendingRoomKeyBundle(newer));
+    assertEquals(Optional.of(newer), store.pendingRoomKeyBundle(ROOM, "@a:example.org"));
+    store.save(new Changes().deletePendingRoomKeyBundle(ROOM, "@z:example.org"));
+    assertEquals(List.of(newer), store.pendingRoomKeyBundles());
   }
 
   @Test
