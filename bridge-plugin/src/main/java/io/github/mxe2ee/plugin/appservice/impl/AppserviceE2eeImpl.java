@@ -382,6 +382,11 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   }
 
   @Override
+  public String botDeviceId() {
+    return state == State.STARTED ? botDeviceId : null;
+  }
+
+  @Override
   public synchronized int openGhosts() {
     return ghosts.size();
   }
