@@ -216,4 +216,20 @@ public interface MatrixE2ee {
    * {@link #start()}. Safe from any thread.
    */
   LateKeyStats lateKeyStats();
+
+  /**
+   * Room history (MSC4268, docs/HISTORY_SHARING.md, "Plugin"): reading a room's past messages
+   * decrypted, and inviting with history sharing. Usable after {@link #start()}.
+   */
+  io.github.mxe2ee.plugin.history.RoomHistory history();
+
+  /**
+   * Invites {@code userId} to {@code roomId}; when history sharing is on for the room ({@link
+   * io.github.mxe2ee.plugin.history.HistoryOptions#sharesIn}) it first shares the room's history
+   * with the user's devices (an encrypted key bundle, MSC4268). See {@link
+   * io.github.mxe2ee.plugin.history.RoomHistory#invite}.
+   */
+  default Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId) {
+    return history().invite(roomId, userId);
+  }
 }

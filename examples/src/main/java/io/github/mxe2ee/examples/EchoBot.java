@@ -81,6 +81,8 @@ public final class EchoBot {
   private volatile Path workDir = Path.of(DEFAULT_STORE_DIR);
   private final AtomicLong echoCount = new AtomicLong();
   private volatile SasConfirmer sas;
+  private volatile InviteCommand inviteCommand;
+  private volatile HistoryCommand historyCommand;
 
   /**
    * @param vertx the Vert.x instance to run on; not closed by {@link #stop()}
@@ -128,6 +130,8 @@ public final class EchoBot {
                                     .setAccountPassword(config.password()));
                         sas = new SasConfirmer(session.userId());
                         e2ee.verificationHandler(sas::onVerification);
+                        inviteCommand = new InviteCommand(e2ee, session.userId());
+                        historyCommand = new HistoryCommand(e2ee, session.userId());
                         return e2ee.start();
                       })
                   .map(
@@ -257,6 +261,8 @@ public final class EchoBot {
     firstSync.tryComplete();
     return joinInvites(body)
         .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
+        .compose(v -> batch.initial() ? Future.succeededFuture() : inviteCommand.onBatch(body, batch.late()))
+        .compose(v -> batch.initial() ? Future.succeededFuture() : historyCommand.onBatch(body, batch.late()))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }
