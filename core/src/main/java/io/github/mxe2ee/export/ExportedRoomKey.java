@@ -355,9 +355,40 @@ public final class ExportedRoomKey {
     senderClaimedKeys.forEach(claimed::put);
     out.put("session_id", sessionId());
     out.put("session_key", sessionKey.toBase64());
+    writeSharedHistory(out, sharedHistory);
+    return out;
+  }
+
+  /**
+   * Writes the {@code shared_history} flag into any JSON object that carries it ({@code m.room_key}
+   * and {@code m.forwarded_room_key} contents, {@code ExportedSessionData}, {@code
+   * BackedUpSessionData}): under the spec's name and under {@code m.shared_history}, the name
+   * matrix-rust-sdk writes and reads. Never under the MSC3061 name too: matrix-rust-sdk takes that
+   * one as an alias of {@code m.shared_history}, and serde refuses an object holding a field and
+   * its alias together, which would make it drop the whole room key.
+   */
+  public static void writeSharedHistory(ObjectNode out, boolean sharedHistory) {
     out.put(SHARED_HISTORY_FIELDS.get(0), sharedHistory);
     out.put(SHARED_HISTORY_FIELDS.get(1), sharedHistory);
-    return out;
+  }
+
+  /**
+   * Reads the {@code shared_history} flag of a to-device content ({@code m.room_key}, {@code
+   * m.forwarded_room_key}) under any of {@link #SHARED_HISTORY_FIELDS}, the first boolean one in
+   * that order; absent or non-boolean everywhere reads as false (MSC4268: "an absent or non-boolean
+   * shared_history property is treated the same as false").
+   */
+  public static boolean readSharedHistory(JsonNode content) {
+    if (content == null || !content.isObject()) {
+      return false;
+    }
+    for (String name : SHARED_HISTORY_FIELDS) {
+      JsonNode node = content.get(name);
+      if (node != null && node.isBoolean()) {
+        return node.booleanValue();
+      }
+    }
+    return false;
   }
 
   /**

@@ -23,6 +23,11 @@ public sealed interface DecryptionResult {
    * @param authenticated true if the room key came directly from the sender's device over Olm (not
    *     forwarded, imported or from a backup), for this room, and that device's keys match
    * @param messageIndex the Megolm index of the message
+   * @param forwarder the user who vouched for the room key when it came in an MSC4268 room key
+   *     bundle (the inviter who shared the room's history), null otherwise; we have only that
+   *     user's word that the key is the sender's, and a client must show it (MSC4268, "Actions as a
+   *     receiving client")
+   * @param forwarderDevice the device of {@code forwarder} that sent the bundle, or null
    */
   record Decrypted(
       String type,
@@ -31,13 +36,36 @@ public sealed interface DecryptionResult {
       String senderCurve25519,
       DeviceTrust trust,
       boolean authenticated,
-      long messageIndex)
+      long messageIndex,
+      String forwarder,
+      String forwarderDevice)
       implements DecryptionResult {
     /** Compact canonical constructor: copies the content. */
     public Decrypted {
       Objects.requireNonNull(type, "type");
       content = content.deepCopy();
       Objects.requireNonNull(trust, "trust");
+    }
+
+    /** A result whose key did not come from a room key bundle (no forwarder). */
+    public Decrypted(
+        String type,
+        ObjectNode content,
+        String senderDeviceId,
+        String senderCurve25519,
+        DeviceTrust trust,
+        boolean authenticated,
+        long messageIndex) {
+      this(
+          type,
+          content,
+          senderDeviceId,
+          senderCurve25519,
+          trust,
+          authenticated,
+          messageIndex,
+          null,
+          null);
     }
 
     /** A copy of the content. */
@@ -58,6 +86,7 @@ public sealed interface DecryptionResult {
           + ", "
           + trust
           + (authenticated ? ", authenticated" : "")
+          + (forwarder != null ? ", forwarded by " + forwarder : "")
           + "]";
     }
   }

@@ -245,7 +245,7 @@ final class GroupSessions {
     roomKey.put("room_id", roomId);
     roomKey.put("session_id", sessionId);
     roomKey.put("session_key", s.sessionKey().toBase64());
-    roomKey.put("shared_history", settings.sharedHistory());
+    ExportedRoomKey.writeSharedHistory(roomKey, settings.sharedHistory());
 
     ToDeviceBatcher keys = new ToDeviceBatcher(ctx, "m.room.encrypted");
     ToDeviceBatcher withheld = new ToDeviceBatcher(ctx, "m.room_key.withheld");
@@ -506,7 +506,7 @@ final class GroupSessions {
         new SessionRef(roomId, senderKey, sessionId),
         session,
         senderEd25519,
-        content.path("shared_history").asBoolean(false),
+        ExportedRoomKey.readSharedHistory(content),
         senderUserId,
         changes);
   }
@@ -630,6 +630,91 @@ final class GroupSessions {
 
   /** Sessions read per store query while exporting: bounds memory, not the export's size. */
   static final int EXPORT_PAGE_SIZE = 500;
+
+  /**
+   * Every stored inbound session of {@code roomId}, in the store's (sender key, session id) order.
+   */
+  List<InboundGroupSessionRecord> roomSessions(String roomId) {
+    List<InboundGroupSessionRecord> out = new ArrayList<>();
+    String senderKey = "";
+    String sessionId = "";
+    while (true) {
+      List<InboundGroupSessionRecord> page =
+          ctx.store.inboundGroupSessionsAfter(roomId, senderKey, sessionId, EXPORT_PAGE_SIZE);
+      for (InboundGroupSessionRecord r : page) {
+        if (!r.roomId().equals(roomId)) {
+          return out;
+        }
+        out.add(r);
+      }
+      if (page.size() < EXPORT_PAGE_SIZE) {
+        return out;
+      }
+      InboundGroupSessionRecord last = page.get(page.size() - 1);
+      senderKey = last.senderKey();
+      sessionId = last.sessionId();
+    }
+  }
+
+  private static final String FORWARDER_KEY = "igs.forwarder.";
+
+  /** Forwarder values read, by session; an absent one as {@link #NO_FORWARDER}. */
+  private final Map<SessionRef, String[]> forwarders = new HashMap<>();
+
+  private static final String[] NO_FORWARDER = new String[0];
+
+  private static String forwarderKey(SessionRef ref) {
+    return FORWARDER_KEY + ref.roomId() + "\u0000" + ref.senderKey() + "\u0000" + ref.sessionId();
+  }
+
+  /**
+   * Records who vouched for an unauthenticated copy stored from an MSC4268 room key bundle: the
+   * inviter and its device, with the copy's first known index. Shown with events decrypted by the
+   * copy while it is the one stored: a copy replaced since (a better index from a file or backup,
+   * or the sender's own authenticated key) no longer matches and shows no forwarder.
+   */
+  void recordForwarder(
+      SessionRef ref, long firstKnownIndex, String userId, String deviceId, Changes changes) {
+    ObjectNode v = Context.object();
+    v.put("user_id", userId);
+    v.put("device_id", deviceId);
+    v.put("first_known_index", firstKnownIndex);
+    changes.putValue(forwarderKey(ref), v.toString().getBytes(StandardCharsets.UTF_8));
+    forwarders.put(ref, new String[] {userId, deviceId, Long.toString(firstKnownIndex)});
+  }
+
+  /** The (user id, device id) that vouched for {@code record}, or null (see recordForwarder). */
+  private String[] forwarder(InboundGroupSessionRecord record) {
+    if (record.authenticated()) {
+      return null;
+    }
+    SessionRef ref = SessionRef.of(record);
+    String[] f = forwarders.get(ref);
+    if (f == null) {
+      f =
+          ctx.store
+              .value(forwarderKey(ref))
+              .map(
+                  b -> {
+                    try {
+                      ObjectNode j = Context.parseObject(new String(b, StandardCharsets.UTF_8));
+                      return new String[] {
+                        j.path("user_id").asText(),
+                        j.path("device_id").asText(),
+                        Long.toString(j.path("first_known_index").asLong(-1))
+                      };
+                    } catch (Mxe2eeException e) {
+                      return NO_FORWARDER;
+                    }
+                  })
+              .orElse(NO_FORWARDER);
+      forwarders.put(ref, f);
+    }
+    if (f.length == 0 || !f[2].equals(Long.toString(record.firstKnownIndex()))) {
+      return null;
+    }
+    return f;
+  }
 
   /** Every stored inbound session that {@code filter} accepts, at its first known index. */
   List<ExportedRoomKey> exportRoomKeys(Predicate<InboundGroupSessionRecord> filter) {
@@ -927,6 +1012,7 @@ final class GroupSessions {
               .map(d -> devices.trust(sender, d, ownMasterKeyHeld.getAsBoolean()))
               .orElse(DeviceTrust.UNVERIFIED);
     }
+    String[] forwarder = forwarder(record);
     return new DecryptionResult.Decrypted(
         payload.get("type").textValue(),
         (ObjectNode) decryptedContent,
@@ -934,7 +1020,9 @@ final class GroupSessions {
         senderKey,
         trust,
         authenticated,
-        plain.messageIndex());
+        plain.messageIndex(),
+        forwarder == null ? null : forwarder[0],
+        forwarder == null ? null : forwarder[1]);
   }
 
   private static DecryptionResult fail(DecryptionFailure reason, String code, String message) {

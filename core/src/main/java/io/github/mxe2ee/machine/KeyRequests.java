@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mxe2ee.Mxe2eeException;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceTrust;
+import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.megolm.ExportedSessionKey;
 import io.github.mxe2ee.megolm.InboundGroupSession;
 import io.github.mxe2ee.store.Changes;
@@ -206,7 +207,7 @@ final class KeyRequests {
     forwarded.put("sender_key", record.get().senderKey());
     forwarded.put("sender_claimed_ed25519_key", record.get().signingKey());
     forwarded.putArray("forwarding_curve25519_key_chain");
-    forwarded.put("shared_history", record.get().sharedHistory());
+    ExportedRoomKey.writeSharedHistory(forwarded, record.get().sharedHistory());
     ObjectNode encrypted = olm.encrypt(device.get(), "m.forwarded_room_key", forwarded, changes);
     ToDeviceBatcher batch = new ToDeviceBatcher(ctx, "m.room.encrypted");
     batch.add(sender, deviceId, encrypted);
@@ -558,7 +559,7 @@ final class KeyRequests {
             new GroupSessions.SessionRef(roomId, c.path("sender_key").asText(), sessionId),
             session,
             c.path("sender_claimed_ed25519_key").asText(),
-            c.path("shared_history").asBoolean(false),
+            ExportedRoomKey.readSharedHistory(c),
             null,
             changes);
     OutgoingKeyRequest r = ours.get();

@@ -2,6 +2,7 @@ package io.github.mxe2ee.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.attachment.EncryptedFile;
 import io.github.mxe2ee.device.DeviceKeys;
 import io.github.mxe2ee.device.DeviceTrust;
 import io.github.mxe2ee.device.LocalTrust;
@@ -66,6 +67,7 @@ public final class OlmMachine implements AutoCloseable {
   private CrossSigning crossSigning;
   private KeyRequests keyRequests;
   private KeyBackups backups;
+  private RoomKeyBundles bundles;
 
   /** The identity bootstrap run in progress, or null. In memory: a restart starts a new run. */
   private IdentitySetup identitySetup;
@@ -122,6 +124,7 @@ public final class OlmMachine implements AutoCloseable {
     keyRequests = new KeyRequests(ctx, devices, olm, groups, crossSigning);
     groups.setOwnMasterKeyHeld(crossSigning::holdsMasterKey);
     backups = new KeyBackups(ctx, groups);
+    bundles = new RoomKeyBundles(ctx, devices, olm, groups, crossSigning::holdsMasterKey);
     secretRequests = new SecretRequests(ctx, devices, olm, crossSigning, backups, keyRequests);
     identitySetup = null;
     backupSetup = null;
@@ -309,7 +312,8 @@ public final class OlmMachine implements AutoCloseable {
           List<ReceivedToDevice> out = new ArrayList<>();
           List<OutgoingRequest> replies = new ArrayList<>();
           ToDeviceHandler handler =
-              new ToDeviceHandler(ctx, account, devices, olm, groups, keyRequests, secretRequests);
+              new ToDeviceHandler(
+                  ctx, account, devices, olm, groups, keyRequests, secretRequests, bundles);
           for (ObjectNode event : sync.toDeviceEvents()) {
             ReceivedToDevice received = handler.handle(event, changes, replies);
             out.add(received);
@@ -1164,6 +1168,92 @@ public final class OlmMachine implements AutoCloseable {
       }
     }
     return signatures;
+  }
+
+  // ---------------------------------------------------------------- MSC4268 room key bundles
+
+  /**
+   * Builds the MSC4268 room key bundle of {@code roomId} from the inbound sessions held now: every
+   * session of the room flagged {@code shared_history} in {@code room_keys}, every other one in
+   * {@code withheld} with code {@code m.history_not_shared}. Reads only; changes nothing. Encrypt
+   * it with {@link RoomKeyBundle#encrypt}, upload the ciphertext, then call {@link
+   * #shareRoomKeyBundle} with the resulting file.
+   */
+  public RoomKeyBundle buildRoomKeyBundle(String roomId) {
+    Objects.requireNonNull(roomId, "roomId");
+    ownDevice.ensureNoConflict();
+    return bundles.build(roomId);
+  }
+
+  /**
+   * {@link #shareRoomKeyBundle(String, String, EncryptedFile, SharingStrategy)} with the configured
+   * sharing strategy.
+   */
+  public RoomKeyBundleShare shareRoomKeyBundle(String roomId, String userId, EncryptedFile file) {
+    return shareRoomKeyBundle(roomId, userId, file, ctx.config.sharingStrategy());
+  }
+
+  /**
+   * Sends an uploaded bundle's location and key to the invitee: an Olm-encrypted {@code
+   * m.room_key_bundle} (with {@code sender_device_keys}) to each of {@code userId}'s devices that
+   * is signed by its owner's cross-signing identity (MSC4268) and allowed by {@code strategy}.
+   * Before calling, make the invitee's device list current ({@link #updateTrackedUsers}, then the
+   * keys query from {@link #outgoingRequests}) and claim missing Olm sessions ({@link
+   * #getMissingSessions}); devices without a session are skipped with {@code m.no_olm}. Send the
+   * returned requests and feed each response back.
+   *
+   * @param file the bundle's {@code EncryptedFile}, with the {@code mxc://} URL it was uploaded to
+   * @throws IllegalArgumentException if {@code file} has no URL
+   */
+  public RoomKeyBundleShare shareRoomKeyBundle(
+      String roomId, String userId, EncryptedFile file, SharingStrategy strategy) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(strategy, "strategy");
+    ownDevice.ensureNoConflict();
+    return step(changes -> bundles.share(roomId, userId, file, strategy, changes));
+  }
+
+  /**
+   * The {@code m.room_key_bundle} announcement {@code inviter} sent us for {@code roomId} and that
+   * was not imported or discarded yet, if any.
+   */
+  public Optional<ReceivedRoomKeyBundle> receivedRoomKeyBundle(String roomId, String inviter) {
+    return bundles.received(roomId, inviter);
+  }
+
+  /** Every announcement kept (see {@link #receivedRoomKeyBundle}), ordered by room id. */
+  public List<ReceivedRoomKeyBundle> receivedRoomKeyBundles() {
+    return bundles.receivedAll();
+  }
+
+  /**
+   * Imports a downloaded room key bundle: {@code ciphertext} is the file of the announcement {@code
+   * inviter} sent for {@code roomId} ({@link #receivedRoomKeyBundle}). The caller asserts that
+   * {@code inviter} invited us to the room (the {@code sender} of our {@code m.room.member}
+   * invite). Checks, in order: an announcement from {@code inviter} exists; its sending device is
+   * signed by the inviter's self-signing key that the inviter's master key signs; size within
+   * {@link ReceivedRoomKeyBundle#MAX_BUNDLE_BYTES}; the SHA-256 matches; the plaintext is an
+   * MSC4268 bundle whose every entry is for {@code roomId}. Any failure imports nothing, is logged
+   * (ids only) and returned as {@link RoomKeyBundleImport.Rejected}; the announcement is discarded
+   * unless the reason says it is kept. On success the keys are stored as unauthenticated copies
+   * vouched for by {@code inviter} (reported as {@link DecryptionResult.Decrypted#forwarder()}),
+   * flagged {@code shared_history}, listed by {@link #takeAvailableSessions}; the {@code withheld}
+   * entries become failure reasons; the announcement is deleted.
+   */
+  public RoomKeyBundleImport importRoomKeyBundle(String roomId, String inviter, byte[] ciphertext) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(inviter, "inviter");
+    Objects.requireNonNull(ciphertext, "ciphertext");
+    return step(changes -> bundles.importBundle(roomId, inviter, ciphertext, changes));
+  }
+
+  /** Forgets the announcement {@code inviter} sent for {@code roomId} (for example after 24 h). */
+  public void discardRoomKeyBundle(String roomId, String inviter) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(inviter, "inviter");
+    run(changes -> changes.deletePendingRoomKeyBundle(roomId, inviter));
   }
 
   private OutgoingRequest queue(OutgoingRequest r) {

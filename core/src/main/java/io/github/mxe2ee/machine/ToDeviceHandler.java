@@ -27,6 +27,7 @@ final class ToDeviceHandler {
   private final GroupSessions groups;
   private final KeyRequests keyRequests;
   private final SecretRequests secretRequests;
+  private final RoomKeyBundles bundles;
 
   /** Devices whose Olm channel is wedged and may be replaced now, by user. */
   private final Map<String, List<DeviceKeys>> wedged = new LinkedHashMap<>();
@@ -44,7 +45,8 @@ final class ToDeviceHandler {
       OlmSessions olm,
       GroupSessions groups,
       KeyRequests keyRequests,
-      SecretRequests secretRequests) {
+      SecretRequests secretRequests,
+      RoomKeyBundles bundles) {
     this.ctx = ctx;
     this.account = account;
     this.devices = devices;
@@ -52,6 +54,7 @@ final class ToDeviceHandler {
     this.groups = groups;
     this.keyRequests = keyRequests;
     this.secretRequests = secretRequests;
+    this.bundles = bundles;
     this.withheld = new WithheldLimiter(ctx);
   }
 
@@ -187,6 +190,10 @@ final class ToDeviceHandler {
       case "m.forwarded_room_key" -> {
         keyRequests.onForwardedKey(payload, senderKey, changes);
         shown.remove("session_key");
+      }
+      case RoomKeyBundles.EVENT_TYPE -> {
+        bundles.onBundle(shown, sender, senderKey, payload, changes);
+        shown.remove("file"); // its key decrypts session keys: see receivedRoomKeyBundle
       }
       default -> {}
     }

@@ -131,7 +131,7 @@ public sealed interface Change {
   record PutPendingRoomKeyBundle(PendingRoomKeyBundle bundle) implements Change {}
 
   /** Deletes the pending room key bundle of a room. */
-  record DeletePendingRoomKeyBundle(String roomId) implements Change {}
+  record DeletePendingRoomKeyBundle(String roomId, String inviter) implements Change {}
 
   /**
    * Upserts a small value. {@code toString} prints only the key and length: values may be secret

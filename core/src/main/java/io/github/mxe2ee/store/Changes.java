@@ -162,9 +162,11 @@ public final class Changes {
     return add(new Change.PutPendingRoomKeyBundle(Require.nonNull(bundle, "bundle")));
   }
 
-  /** Deletes a pending room key bundle. */
-  public Changes deletePendingRoomKeyBundle(String roomId) {
-    return add(new Change.DeletePendingRoomKeyBundle(Require.nonEmpty(roomId, "roomId")));
+  /** Deletes the pending room key bundle {@code inviter} sent for a room. */
+  public Changes deletePendingRoomKeyBundle(String roomId, String inviter) {
+    return add(
+        new Change.DeletePendingRoomKeyBundle(
+            Require.nonEmpty(roomId, "roomId"), Require.nonEmpty(inviter, "inviter")));
   }
 
   /** Upserts a small value (the bytes are copied). */

@@ -5,9 +5,9 @@ import java.util.Optional;
 
 /** Reads MSC4268 room key bundles received but not imported yet. */
 public interface RoomKeyBundleStore {
-  /** Returns the pending bundle for a room, if any. */
-  Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId);
+  /** Returns the pending bundle {@code inviter} sent for a room, if any. */
+  Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId, String inviter);
 
-  /** Returns all pending bundles, ordered by room id. */
+  /** Returns all pending bundles, ordered by room id, then inviter. */
   List<PendingRoomKeyBundle> pendingRoomKeyBundles();
 }

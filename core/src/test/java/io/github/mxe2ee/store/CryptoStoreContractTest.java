@@ -498,7 +498,7 @@ public abstract class CryptoStoreContractTest {
     assertEquals(List.of(w2), store.withheld(ROOM, "t"));
     assertEquals(Optional.of("batch_1"), store.syncToken());
     assertEquals(List.of(b1, b2), store.pendingRoomKeyBundles());
-    assertEquals(Optional.of(b1), store.pendingRoomKeyBundle(ROOM2));
+    assertEquals(Optional.of(b1), store.pendingRoomKeyBundle(ROOM2, "@i:example.org"));
     byte[] v = store.value("backup_version").orElseThrow();
     assertArrayEquals(new byte[] {0, 1, 2, (byte) 0xff}, v);
     v[0] = 9;
@@ -507,7 +507,7 @@ public abstract class CryptoStoreContractTest {
     store.save(
         new Changes()
             .deleteWithheld(ROOM, "K", "s")
-            .deletePendingRoomKeyBundle(ROOM2)
+            .deletePendingRoomKeyBundle(ROOM2, "@i:example.org")
             .deleteValue("backup_version"));
     assertEquals(List.of(), store.withheld(ROOM, "s"));
     assertEquals(List.of(b2), store.pendingRoomKeyBundles());

@@ -55,7 +55,7 @@ public final class SqlChangeWriter {
   private static final String UPSERT_PENDING_ROOM_KEY_BUNDLES =
       upsert(
           "pending_room_key_bundles",
-          "account_id, room_id",
+          "account_id, room_id, inviter",
           "account_id, room_id, inviter, bundle_json, received_at");
 
   private static final String UPSERT_KEY_VALUES =
@@ -309,9 +309,10 @@ public final class SqlChangeWriter {
           r.receivedAtMillis());
     } else if (change instanceof Change.DeletePendingRoomKeyBundle c) {
       sql.update(
-          "DELETE FROM pending_room_key_bundles WHERE account_id = ? AND room_id = ?",
+          "DELETE FROM pending_room_key_bundles WHERE account_id = ? AND room_id = ? AND inviter = ?",
           account,
-          c.roomId());
+          c.roomId(),
+          c.inviter());
     } else if (change instanceof Change.PutValue c) {
       sql.update(UPSERT_KEY_VALUES, account, c.key(), c.value());
     } else if (change instanceof Change.DeleteValue c) {

@@ -584,18 +584,21 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId) {
+  public Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId, String inviter) {
     Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(inviter, "inviter");
     return query(
         "reading room key bundle",
         () ->
             sql.one(
                 "SELECT "
                     + SqlRows.BUNDLE
-                    + " FROM pending_room_key_bundles WHERE account_id = ? AND room_id = ?",
+                    + " FROM pending_room_key_bundles"
+                    + " WHERE account_id = ? AND room_id = ? AND inviter = ?",
                 SqlRows::bundle,
                 accountRow,
-                roomId));
+                roomId,
+                inviter));
   }
 
   @Override
@@ -606,7 +609,8 @@ public abstract class SqlCryptoStore implements CryptoStore {
             sql.list(
                 "SELECT "
                     + SqlRows.BUNDLE
-                    + " FROM pending_room_key_bundles WHERE account_id = ? ORDER BY room_id",
+                    + " FROM pending_room_key_bundles WHERE account_id = ?"
+                    + " ORDER BY room_id, inviter",
                 SqlRows::bundle,
                 accountRow));
   }

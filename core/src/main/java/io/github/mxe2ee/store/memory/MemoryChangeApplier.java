@@ -116,9 +116,9 @@ final class MemoryChangeApplier {
     } else if (change instanceof Change.PutSyncToken c) {
       s.syncToken = c.token();
     } else if (change instanceof Change.PutPendingRoomKeyBundle c) {
-      s.bundles.put(c.bundle().roomId(), c.bundle());
+      s.bundles.put(MemoryState.bundleKey(c.bundle().roomId(), c.bundle().inviter()), c.bundle());
     } else if (change instanceof Change.DeletePendingRoomKeyBundle c) {
-      s.bundles.remove(c.roomId());
+      s.bundles.remove(MemoryState.bundleKey(c.roomId(), c.inviter()));
     } else if (change instanceof Change.PutValue c) {
       s.values.put(c.key(), c.value());
     } else if (change instanceof Change.DeleteValue c) {

@@ -312,9 +312,10 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
-  public Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId) {
+  public Optional<PendingRoomKeyBundle> pendingRoomKeyBundle(String roomId, String inviter) {
     Objects.requireNonNull(roomId, "roomId");
-    return read(s -> Optional.ofNullable(s.bundles.get(roomId)));
+    Objects.requireNonNull(inviter, "inviter");
+    return read(s -> Optional.ofNullable(s.bundles.get(MemoryState.bundleKey(roomId, inviter))));
   }
 
   @Override

@@ -38,7 +38,9 @@ final class MemoryState {
   /** (room, session id) to the notices by the withholding device's Curve25519 key. */
   final Map<Key, TreeMap<String, WithheldRecord>> withheld;
 
+  /** Pending bundles by {@link #bundleKey}: ordered by room id, then inviter. */
   final TreeMap<String, PendingRoomKeyBundle> bundles;
+
   final Map<String, byte[]> values;
 
   MemoryState() {
@@ -53,6 +55,11 @@ final class MemoryState {
     withheld = new HashMap<>();
     bundles = new TreeMap<>();
     values = new HashMap<>();
+  }
+
+  /** The key of a pending bundle in {@link #bundles}. */
+  static String bundleKey(String roomId, String inviter) {
+    return roomId + "\u0000" + inviter;
   }
 
   /** Every inbound session record, in insertion order of their (room, session id). */

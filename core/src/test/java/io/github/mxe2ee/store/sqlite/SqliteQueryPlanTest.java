@@ -73,7 +73,7 @@ class SqliteQueryPlanTest {
               .deleteTrackedUser("@u:example.org")
               .deleteOutgoingKeyRequest("r")
               .deleteWithheld(ROOM, "K", "w")
-              .deletePendingRoomKeyBundle(ROOM)
+              .deletePendingRoomKeyBundle(ROOM, "@i:example.org")
               .deleteValue("k"));
       s.account();
       s.olmSessions("K");
@@ -96,7 +96,7 @@ class SqliteQueryPlanTest {
       s.outgoingKeyRequests(KeyRequestState.UNSENT);
       s.withheld(ROOM, "w");
       s.syncToken();
-      s.pendingRoomKeyBundle(ROOM);
+      s.pendingRoomKeyBundle(ROOM, "@i:example.org");
       s.pendingRoomKeyBundles();
       s.value("k");
       statements = s.preparedSql();
