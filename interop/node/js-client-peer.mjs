@@ -279,6 +279,14 @@ const OPS = {
     return { events: await c.roomHistory(str(a, "room_id"), int(a, "limit", 50, { min: 1, max: 1000 }), int(a, "timeout_ms", 30_000)) };
   },
 
+  async decrypt_raw(a) {
+    const event = a.event;
+    if (event === null || typeof event !== "object" || Array.isArray(event)) {
+      throw new ClientError("bad_request", "'event': expected an event object");
+    }
+    return requireClient().decryptRaw(str(a, "room_id"), event);
+  },
+
   async stop() {
     return requireClient().stop();
   },

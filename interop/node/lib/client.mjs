@@ -897,6 +897,31 @@ JsClient.prototype.roomHistory = async function (roomId, limit = 50, timeoutMs =
   return out;
 };
 
+/**
+ * Asks this client's Rust OlmMachine to decrypt a raw encrypted room event (as the server stores
+ * it), e.g. one this user's server hides from it: returns {decryption: decrypted|failed, code,
+ * withheld_code, forwarder}. The reason a client would show for that event: a withheld code comes
+ * from an m.room_key.withheld or a room key bundle's withheld list (MSC4268).
+ */
+JsClient.prototype.decryptRaw = async function (roomId, event) {
+  const olm = this.requireStarted().getCrypto()?.olmMachine;
+  if (!olm) throw new ClientError("unsupported", "this matrix-js-sdk exposes no OlmMachine");
+  const rid = new RustSdkCryptoJs.RoomId(roomId);
+  const json = JSON.stringify(event);
+  try {
+    await olm.decryptRoomEvent(json, rid, new RustSdkCryptoJs.DecryptionSettings(RustSdkCryptoJs.TrustRequirement.Untrusted));
+  } catch (e) {
+    return { decryption: "failed", code: e?.code ?? null, withheld_code: e?.withheldCode ?? null, forwarder: null };
+  }
+  let forwarder = null;
+  try {
+    forwarder = (await olm.getRoomEventEncryptionInfo(json, rid))?.forwarder?.toString() ?? null;
+  } catch {
+    // no encryption info
+  }
+  return { decryption: "decrypted", code: null, withheld_code: null, forwarder };
+};
+
 function matches(d, match) {
   if (match.sender !== undefined && d.sender !== match.sender) return false;
   if (match.type !== undefined && d.type !== match.type) return false;

@@ -165,8 +165,8 @@ public class E2eeOptions {
   }
 
   /**
-   * The room history sharing options (MSC4268, docs/HISTORY_SHARING.md); never null, modifiable
-   * in place.
+   * The room history sharing options (MSC4268, docs/HISTORY_SHARING.md); never null, modifiable in
+   * place.
    */
   public io.github.mxe2ee.plugin.history.HistoryOptions getHistory() {
     return history;

@@ -229,7 +229,8 @@ public interface MatrixE2ee {
    * with the user's devices (an encrypted key bundle, MSC4268). See {@link
    * io.github.mxe2ee.plugin.history.RoomHistory#invite}.
    */
-  default Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId) {
+  default Future<io.github.mxe2ee.plugin.history.InviteResult> invite(
+      String roomId, String userId) {
     return history().invite(roomId, userId);
   }
 }

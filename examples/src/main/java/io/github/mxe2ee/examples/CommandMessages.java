@@ -18,8 +18,8 @@ final class CommandMessages {
   private CommandMessages() {}
 
   /**
-   * The messages of {@code body} (rooms.join timelines) that invoke {@code command}, in order.
-   * Only encrypted messages count: a plain one could be made up by the homeserver.
+   * The messages of {@code body} (rooms.join timelines) that invoke {@code command}, in order. Only
+   * encrypted messages count: a plain one could be made up by the homeserver.
    */
   static List<Command> find(JsonObject body, String ownUserId, String command) {
     List<Command> out = new ArrayList<>();

@@ -261,8 +261,16 @@ public final class EchoBot {
     firstSync.tryComplete();
     return joinInvites(body)
         .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
-        .compose(v -> batch.initial() ? Future.succeededFuture() : inviteCommand.onBatch(body, batch.late()))
-        .compose(v -> batch.initial() ? Future.succeededFuture() : historyCommand.onBatch(body, batch.late()))
+        .compose(
+            v ->
+                batch.initial()
+                    ? Future.succeededFuture()
+                    : inviteCommand.onBatch(body, batch.late()))
+        .compose(
+            v ->
+                batch.initial()
+                    ? Future.succeededFuture()
+                    : historyCommand.onBatch(body, batch.late()))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }

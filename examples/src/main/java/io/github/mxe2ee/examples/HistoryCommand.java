@@ -14,8 +14,8 @@ import java.util.Map;
  * {@code m.notice} listing the last {@code N} text messages of the room it can decrypt, oldest
  * first, one line each, {@code <sender>: <text>}, including messages sent before the bot joined
  * when their keys came in the inviter's room key bundle (MSC4268); such a line ends with {@code
- * [key shared by <user>]}, the user who vouched for the key. Undecryptable messages are not
- * listed; a last line counts them by reason (e.g. {@code m.history_not_shared}).
+ * [key shared by <user>]}, the user who vouched for the key. Undecryptable messages are not listed;
+ * a last line counts them by reason (e.g. {@code m.history_not_shared}).
  *
  * <p>Syntax: {@code !history N} with {@code N} a whole number from 1 to {@link #MAX_N}. Above
  * {@link #MAX_N} the bot shows the last {@link #MAX_N} and says so; a missing, non-numeric, zero or
@@ -81,7 +81,8 @@ final class HistoryCommand {
     } else {
       int n = Math.min(requested, MAX_N);
       String note =
-          requested > MAX_N ? " (at most " + MAX_N + " per request: showing the last " + MAX_N + ")"
+          requested > MAX_N
+              ? " (at most " + MAX_N + " per request: showing the last " + MAX_N + ")"
               : "";
       reply =
           e2ee.history()
@@ -96,7 +97,9 @@ final class HistoryCommand {
                         c.roomId(),
                         err.toString());
                     return Future.succeededFuture(
-                        PREFIX + "could not read the room's history (" + err.getClass().getSimpleName()
+                        PREFIX
+                            + "could not read the room's history ("
+                            + err.getClass().getSimpleName()
                             + ")");
                   });
     }

@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The echo bot's {@code !invite @user:server} (README, "Room history"): the bot invites that user to
- * the room the command was sent in, sharing the room's history with the user's cross-signed devices
- * ({@link MatrixE2ee#invite}, MSC4268), and answers with one {@code m.notice} saying what it did:
- * {@code invite: invited <user>; shared the keys of S sessions with D devices (W withheld)} or
- * {@code invite: invited <user>; history not shared: <why>}, or {@code invite: could not invite
+ * The echo bot's {@code !invite @user:server} (README, "Room history"): the bot invites that user
+ * to the room the command was sent in, sharing the room's history with the user's cross-signed
+ * devices ({@link MatrixE2ee#invite}, MSC4268), and answers with one {@code m.notice} saying what
+ * it did: {@code invite: invited <user>; shared the keys of S sessions with D devices (W withheld)}
+ * or {@code invite: invited <user>; history not shared: <why>}, or {@code invite: could not invite
  * <user>: <errcode>} when the server refused.
  *
  * <p>Syntax: exactly one argument, a user id ({@code @localpart:server}, at most 255 characters);
@@ -90,8 +90,7 @@ final class InviteCommand {
                         err instanceof HomeserverException h && h.errcode() != null
                             ? h.errcode()
                             : err.getClass().getSimpleName();
-                    return Future.succeededFuture(
-                        PREFIX + "could not invite " + user + ": " + why);
+                    return Future.succeededFuture(PREFIX + "could not invite " + user + ": " + why);
                   });
     }
     return reply

@@ -110,7 +110,12 @@ final class HistorySharer {
                   .get()
                   .upload(Buffer.buffer(built.encrypted().ciphertext()))
                   .compose(
-                      mxc -> send(roomId, userId, built, built.encrypted().file().withUrl(mxc.toString())));
+                      mxc ->
+                          send(
+                              roomId,
+                              userId,
+                              built,
+                              built.encrypted().file().withUrl(mxc.toString())));
             });
   }
 
@@ -134,9 +139,7 @@ final class HistorySharer {
                     ? requests.sendAll(List.of(claim.get()))
                     : Future.<Void>succeededFuture())
         .compose(
-            v ->
-                worker.call(
-                    "invite()", () -> machine.shareRoomKeyBundle(roomId, userId, file)))
+            v -> worker.call("invite()", () -> machine.shareRoomKeyBundle(roomId, userId, file)))
         .compose(
             (RoomKeyBundleShare share) ->
                 requests

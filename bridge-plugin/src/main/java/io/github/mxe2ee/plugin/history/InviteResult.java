@@ -11,8 +11,8 @@ import java.util.Map;
  * @param userId the invitee
  * @param historyShared whether an {@code m.room_key_bundle} went to at least one of the invitee's
  *     devices
- * @param sharedSessions sessions whose keys the bundle holds (created while the room's history
- *     was visible to new members)
+ * @param sharedSessions sessions whose keys the bundle holds (created while the room's history was
+ *     visible to new members)
  * @param withheldSessions sessions the bundle lists as withheld with {@code m.history_not_shared}
  * @param devices the invitee's devices the bundle was sent to
  * @param skipped the invitee's other devices, each with why ({@code m.unverified}: not signed by

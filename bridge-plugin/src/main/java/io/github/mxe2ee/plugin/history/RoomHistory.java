@@ -55,28 +55,67 @@ public final class RoomHistory {
   private final HomeserverClient client;
   private final RoomSender.Worker worker;
   private final Decryptor decryptor;
+  private final HistorySharer sharer;
+  private final java.util.function.Function<String, Future<Void>> settled;
 
   /**
    * Created by the plugin.
    *
    * @param client the logged-in homeserver client
    * @param worker runs machine calls on the plugin's worker
+   * @param requests the plugin's request pump
+   * @param machine the engine (called on the worker only)
+   * @param media the media client for the bundle's upload
+   * @param options the history options (copied)
    * @param decryptor decrypts fetched events (called on the worker)
+   * @param settled completes when no room key bundle of the room is being imported ({@link
+   *     BundleReceiver#settled}), so a read right after a join sees the bundle's keys
    */
-  public RoomHistory(HomeserverClient client, RoomSender.Worker worker, Decryptor decryptor) {
+  public RoomHistory(
+      HomeserverClient client,
+      RoomSender.Worker worker,
+      RoomSender.Requests requests,
+      io.github.mxe2ee.machine.OlmMachine machine,
+      java.util.function.Supplier<io.github.mxe2ee.plugin.media.MediaClient> media,
+      HistoryOptions options,
+      Decryptor decryptor,
+      java.util.function.Function<String, Future<Void>> settled) {
     this.client = Objects.requireNonNull(client, "client");
     this.worker = Objects.requireNonNull(worker, "worker");
     this.decryptor = Objects.requireNonNull(decryptor, "decryptor");
+    this.settled = Objects.requireNonNull(settled, "settled");
+    this.sharer =
+        new HistorySharer(client, worker, requests, machine, media, new HistoryOptions(options));
   }
 
   /**
-   * The last {@code max} text messages ({@link #TEXT_MSGTYPES}) of {@code roomId} the bot can
-   * read, oldest first, with those sent before it joined, read backwards from the server's newest
-   * event.
+   * Invites {@code userId} to {@code roomId}. When sharing is on for the room ({@link
+   * HistoryOptions#sharesIn}), the room's history is shared first (MSC4268): the engine builds the
+   * room's key bundle (the keys of every session whose sender allowed sharing, {@code
+   * shared_history}; the others listed as withheld with {@code m.history_not_shared}), which is
+   * encrypted as an {@code EncryptedFile} v2 and uploaded, and an Olm-encrypted {@code
+   * m.room_key_bundle} goes to each of the invitee's devices signed by their owner's cross-signing
+   * identity and allowed by the sharing strategy. A failure to share is logged and reported in the
+   * result; the invite is sent anyway. Unlike matrix-js-sdk, the room's current history visibility
+   * does not gate the bundle: each session's own flag does (MSC4268), and in a room whose sessions
+   * were all created while history was hidden the bundle tells the invitee why ({@code
+   * m.history_not_shared}) and shares no key.
+   *
+   * @return what was shared; failed if the server refused the invite ({@code HomeserverException})
+   */
+  public Future<InviteResult> invite(String roomId, String userId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(userId, "userId");
+    return sharer.invite(roomId, userId);
+  }
+
+  /**
+   * The last {@code max} text messages ({@link #TEXT_MSGTYPES}) of {@code roomId} the bot can read,
+   * oldest first, with those sent before it joined, read backwards from the server's newest event.
    *
    * @param max 1 to {@link #MAX_MESSAGES}
-   * @param beforeEventId if not null and found among the events read, only events older than it
-   *     are considered (a bot answering a command leaves the command and what came after out)
+   * @param beforeEventId if not null and found among the events read, only events older than it are
+   *     considered (a bot answering a command leaves the command and what came after out)
    * @return the messages; failed if the server refuses ({@code HomeserverException}, e.g. 403 when
    *     the bot is not in the room)
    * @throws IllegalArgumentException if {@code max} is out of range
@@ -86,12 +125,14 @@ public final class RoomHistory {
     if (max < 1 || max > MAX_MESSAGES) {
       throw new IllegalArgumentException("max must be between 1 and " + MAX_MESSAGES);
     }
-    return page(roomId, null, new ArrayList<>())
+    return settled
+        .apply(roomId)
+        .compose(v -> page(roomId, null, new ArrayList<>()))
         .compose(
             scan ->
                 worker.call(
-                    "history()", () -> collect(roomId, scan.events, scan.reachedStart, max,
-                        beforeEventId)));
+                    "history()",
+                    () -> collect(roomId, scan.events, scan.reachedStart, max, beforeEventId)));
   }
 
   private record Scan(List<JsonObject> events, boolean reachedStart) {}
@@ -108,8 +149,7 @@ public final class RoomHistory {
         .request("GET", path, null)
         .compose(
             body -> {
-              JsonArray chunk =
-                  body.getValue("chunk") instanceof JsonArray c ? c : new JsonArray();
+              JsonArray chunk = body.getValue("chunk") instanceof JsonArray c ? c : new JsonArray();
               for (Object o : chunk) {
                 if (o instanceof JsonObject e && acc.size() < MAX_SCANNED) {
                   acc.add(e);

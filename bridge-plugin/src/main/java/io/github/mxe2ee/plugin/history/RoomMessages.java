@@ -9,8 +9,8 @@ import java.util.Map;
  *
  * @param messages the {@code m.room.message} events read, decrypted where possible, in the plugin's
  *     event shape ({@code mxe2ee} object: {@code encrypted}, {@code sender_device}, {@code trust},
- *     {@code forwarder} when the key came from a room key bundle), oldest first; undecryptable
- *     ones are not in this list
+ *     {@code forwarder} when the key came from a room key bundle), oldest first; undecryptable ones
+ *     are not in this list
  * @param undecryptable how many encrypted events among those scanned could not be decrypted
  * @param failures those undecryptable events by cause ({@code mxe2ee.decryption_failure}, or the
  *     withheld code when the sender gave one, e.g. {@code m.history_not_shared})

@@ -84,6 +84,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private volatile RoomSender sender;
   private final RoomMembers members = new RoomMembers();
   private LateKeys lateKeys;
+  private volatile io.github.mxe2ee.plugin.history.RoomHistory history;
+  private volatile io.github.mxe2ee.plugin.history.BundleReceiver bundles;
   private volatile Handler<JsonObject> lateHandler;
 
   /**
@@ -181,6 +183,25 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       options.getVerification(),
                       session.userId());
               verifier.setHandler(verificationHandler);
+              bundles =
+                  new io.github.mxe2ee.plugin.history.BundleReceiver(
+                      this::onWorker,
+                      pump,
+                      machine,
+                      () -> attachments().mediaClient(),
+                      options.getHistory(),
+                      session.userId(),
+                      System::currentTimeMillis);
+              history =
+                  new io.github.mxe2ee.plugin.history.RoomHistory(
+                      client,
+                      this::onWorker,
+                      pump,
+                      machine,
+                      () -> attachments().mediaClient(),
+                      options.getHistory(),
+                      this::decryptFetched,
+                      bundles::settled);
               return null;
             },
             true)
@@ -354,6 +375,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .map(
             result -> {
               emitLate(result.remove(LATE_FIELD));
+              bundles.onSync(result);
               return result;
             });
   }
@@ -414,6 +436,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .map(
             result -> {
               emitLate(result.getValue(LATE_FIELD));
+              bundles.onSync(result);
               return result;
             });
   }
@@ -765,6 +788,12 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("sender_device", d.senderDeviceId())
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
+      if (d.forwarder() != null) {
+        // The key came in a room key bundle: we have only this user's word for it (MSC4268).
+        out.getJsonObject("mxe2ee")
+            .put("forwarder", d.forwarder())
+            .put("forwarder_device", d.forwarderDevice());
+      }
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
       metrics.undecryptable(u.reason().name());
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
@@ -860,6 +889,37 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           new io.github.mxe2ee.plugin.media.Attachments(vertx, client, this, options.getMedia());
     }
     return attachments;
+  }
+
+  @Override
+  public io.github.mxe2ee.plugin.history.RoomHistory history() {
+    IllegalStateException e = notUsable("history()");
+    if (e != null) {
+      throw e;
+    }
+    return history;
+  }
+
+  @Override
+  public Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId) {
+    IllegalStateException e = notUsable("invite()");
+    return e != null ? Future.failedFuture(e) : history.invite(roomId, userId);
+  }
+
+  /**
+   * Decrypts events fetched from the server ({@link io.github.mxe2ee.plugin.history.RoomHistory})
+   * on the worker: not held for late keys, one event's failure its own.
+   */
+  private List<JsonObject> decryptFetched(String roomId, List<JsonObject> events) {
+    List<JsonObject> out = new ArrayList<>();
+    for (JsonObject event : events) {
+      try {
+        out.add(decrypted(event, machine.decryptRoomEvent(roomId, Json.toNode(event))));
+      } catch (RuntimeException e) {
+        out.add(failedEvent(event, PROCESSING_ERROR));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -336,9 +336,20 @@ public final class JsClientPeer implements AutoCloseable {
   public JsonArray roomHistory(String roomId, int limit, long timeoutMs) {
     return call(
             "room_history",
-            new JsonObject().put("room_id", roomId).put("limit", limit).put("timeout_ms", timeoutMs),
+            new JsonObject()
+                .put("room_id", roomId)
+                .put("limit", limit)
+                .put("timeout_ms", timeoutMs),
             timeoutMs)
         .getJsonArray("events");
+  }
+
+  /**
+   * What the client's Rust crypto makes of a raw encrypted event: {@code {decryption, code,
+   * withheld_code, forwarder}}.
+   */
+  public JsonObject decryptRaw(String roomId, JsonObject event) {
+    return call("decrypt_raw", new JsonObject().put("room_id", roomId).put("event", event));
   }
 
   @Override
