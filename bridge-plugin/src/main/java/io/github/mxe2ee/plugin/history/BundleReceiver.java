@@ -250,10 +250,17 @@ public final class BundleReceiver {
     return worker
         .call("history", () -> machine.receivedRoomKeyBundle(roomId, a.inviter()))
         .compose(
-            (Optional<ReceivedRoomKeyBundle> found) ->
-                found.isEmpty()
-                    ? Future.succeededFuture(Outcome.WAITING)
-                    : fetchAndImport(found.get(), a))
+            (Optional<ReceivedRoomKeyBundle> found) -> {
+              if (found.isEmpty()) {
+                LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "history: room {0}: no room key bundle from {1} (yet)",
+                    roomId,
+                    a.inviter());
+                return Future.succeededFuture(Outcome.WAITING);
+              }
+              return fetchAndImport(found.get(), a);
+            })
         .recover(
             err -> {
               LOG.log(
