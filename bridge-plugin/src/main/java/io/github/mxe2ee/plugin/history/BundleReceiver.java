@@ -180,6 +180,24 @@ public final class BundleReceiver {
     }
   }
 
+  /**
+   * The position of {@code userId}'s own {@code join} membership event in a timeline, or -1: the
+   * events before it were sent before the user joined (the room's past, whose keys may come in the
+   * inviter's room key bundle).
+   */
+  public static int ownJoinIndex(JsonArray timeline, String userId) {
+    for (int i = timeline.size() - 1; i >= 0; i--) {
+      if (timeline.getValue(i) instanceof JsonObject ev
+          && "m.room.member".equals(ev.getValue("type"))
+          && userId.equals(ev.getValue("state_key"))
+          && ev.getValue("content") instanceof JsonObject c
+          && "join".equals(c.getValue("membership"))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** Our own m.room.member event of {@code membership}, or null. */
   private Object ownMembership(Object o, String membership) {
     if (o instanceof JsonObject ev

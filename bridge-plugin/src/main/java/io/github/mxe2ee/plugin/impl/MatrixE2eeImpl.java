@@ -721,6 +721,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "key backup lookup in {0} failed: {1}", roomId, e);
     }
+    int ownJoin =
+        io.github.mxe2ee.plugin.history.BundleReceiver.ownJoinIndex(timeline, machine.userId());
     for (int j = 0; j < positions.size(); j++) {
       int i = positions.get(j);
       JsonObject event = timeline.getJsonObject(i);
@@ -738,7 +740,10 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         JsonObject out = decrypted(event, result);
         try {
           if (result instanceof DecryptionResult.UnableToDecrypt u) {
-            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason(), processingInitial);
+            // Events before our own join in this timeline are the room's past too (MSC4268: their
+            // keys may come later in the inviter's bundle): re-emitted as history.
+            boolean history = processingInitial || i < ownJoin;
+            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason(), history);
             out.getJsonObject("mxe2ee").put("held", held);
             if (held) {
               scheduleKeyRequests();
