@@ -329,6 +329,8 @@ async function decrypt(m, req) {
     sender_device: decrypted.senderDevice?.toString() ?? null,
     sender_curve25519_key: decrypted.senderCurve25519Key,
     sender_claimed_ed25519_key: decrypted.senderClaimedEd25519Key ?? null,
+    forwarder: decrypted.forwarder?.toString() ?? null,
+    forwarder_device: decrypted.forwarderDevice?.toString() ?? null,
     verification_state: {
       color: SHIELD_COLORS.get(shield.color) ?? String(shield.color),
       code: shield.code === undefined ? null : SHIELD_CODES.get(shield.code) ?? String(shield.code),
@@ -411,6 +413,58 @@ function describeSas(sas) {
     decimals: decimals ? Array.from(decimals) : null,
   };
 }
+
+// ---------------------------------------------------------------- MSC4268 room key bundles (issue 14)
+
+const COLLECT_STRATEGIES = {
+  identity_based: () => sdk.CollectStrategy.identityBasedStrategy(),
+  all_devices: () => sdk.CollectStrategy.allDevices(),
+};
+
+const BUNDLE_OPS = {
+  async "bundle.build"(req) {
+    const a = await requireMachine().buildRoomKeyBundle(new sdk.RoomId(str(req, "room_id")));
+    if (!a) return { bundle: null };
+    return {
+      bundle: {
+        ciphertext: Buffer.from(a.encryptedData).toString("base64"),
+        encryption_info: JSON.parse(a.mediaEncryptionInfo),
+      },
+    };
+  },
+
+  async "bundle.share"(req) {
+    const m = requireMachine();
+    const make = COLLECT_STRATEGIES[req.strategy ?? "identity_based"];
+    if (make === undefined) throw new PeerError("bad_request", `strategy: expected one of ${Object.keys(COLLECT_STRATEGIES)}`);
+    const requests = await m.shareRoomKeyBundleData(
+      new sdk.UserId(str(req, "user_id")),
+      new sdk.RoomId(str(req, "room_id")),
+      str(req, "url"),
+      JSON.stringify(obj(req, "encryption_info")),
+      make(),
+    );
+    return { requests: requests.map((r) => describeRequest(r, "to_device")) };
+  },
+
+  async "bundle.received"(req) {
+    const d = await requireMachine().getReceivedRoomKeyBundleData(new sdk.RoomId(str(req, "room_id")), new sdk.UserId(str(req, "inviter")));
+    if (!d) return { found: false };
+    return { found: true, room_id: d.roomId.toString(), sender: d.senderUser.toString(), url: d.url };
+  },
+
+  async "bundle.receive"(req) {
+    const m = requireMachine();
+    const d = await m.getReceivedRoomKeyBundleData(new sdk.RoomId(str(req, "room_id")), new sdk.UserId(str(req, "inviter")));
+    if (!d) throw new PeerError("no_bundle", `no room key bundle from ${req.inviter} for ${req.room_id}`);
+    try {
+      await m.receiveRoomKeyBundle(d, new Uint8Array(Buffer.from(str(req, "ciphertext"), "base64")));
+    } catch (e) {
+      throw new PeerError("bundle_rejected", errorText(e));
+    }
+    return { imported: true };
+  },
+};
 
 const OPS = {
   async "peer.version"() {
@@ -684,6 +738,9 @@ const OPS = {
     const code = req.code === undefined ? "m.user" : str(req, "code");
     return { requests: requestList(sas.cancelWithCode(code)) };
   },
+
+  // MSC4268 room key bundles (issue 14; docs/interop-protocol.md, "Room key bundle ops").
+  ...BUNDLE_OPS,
 
   async quit() {
     quitRequested = true;

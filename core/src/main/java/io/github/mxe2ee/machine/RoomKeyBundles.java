@@ -49,6 +49,13 @@ final class RoomKeyBundles {
   static final int MAX_PENDING_BUNDLES = 1_000;
 
   /**
+   * Announcements kept at most from one sender: past it that sender's oldest is dropped, so one
+   * user alone cannot push the others' announcements out of {@link #MAX_PENDING_BUNDLES}. 50 rooms
+   * a day is far beyond what a person invites a bot to.
+   */
+  static final int MAX_PENDING_PER_SENDER = 50;
+
+  /**
    * Entries ({@code room_keys} plus {@code withheld}) in a bundle at most: 50,000, above what
    * {@link ReceivedRoomKeyBundle#MAX_BUNDLE_BYTES} can hold of real entries, so only a bundle of
    * tiny fake entries meets it.
@@ -63,18 +70,19 @@ final class RoomKeyBundles {
   /** Parses a decrypted bundle: the size bound of a bundle, not of an event. */
   private static final ObjectMapper BUNDLE_MAPPER =
       new ObjectMapper(
-          JsonFactory.builder()
-              .streamReadConstraints(
-                  StreamReadConstraints.builder()
-                      .maxNestingDepth(MAX_BUNDLE_DEPTH)
-                      .maxStringLength(64 * 1024)
-                      .maxNameLength(1024)
-                      .maxNumberLength(100)
-                      .maxDocumentLength(ReceivedRoomKeyBundle.MAX_BUNDLE_BYTES)
-                      .build())
-              .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-              .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-              .build());
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxNestingDepth(MAX_BUNDLE_DEPTH)
+                          .maxStringLength(64 * 1024)
+                          .maxNameLength(1024)
+                          .maxNumberLength(100)
+                          .maxDocumentLength(ReceivedRoomKeyBundle.MAX_BUNDLE_BYTES)
+                          .build())
+                  .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+                  .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                  .build())
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final Context ctx;
   private final DeviceTracker devices;
@@ -242,18 +250,32 @@ final class RoomKeyBundles {
     return false;
   }
 
-  /** Drops the oldest announcements so that one more fits under {@link #MAX_PENDING_BUNDLES}. */
+  /**
+   * Drops the oldest announcements so that one more from {@code sender} fits under {@link
+   * #MAX_PENDING_PER_SENDER} (that sender's own first) and {@link #MAX_PENDING_BUNDLES}.
+   */
   private void prune(String roomId, String sender, Changes changes) {
     if (ctx.store.pendingRoomKeyBundle(roomId, sender).isPresent()) {
-      return;
+      return; // replaces its own older announcement: the count does not grow
     }
     List<PendingRoomKeyBundle> all = new ArrayList<>(ctx.store.pendingRoomKeyBundles());
-    if (all.size() < MAX_PENDING_BUNDLES) {
-      return;
-    }
     all.sort(java.util.Comparator.comparingLong(PendingRoomKeyBundle::receivedAtMillis));
-    for (int i = 0; i <= all.size() - MAX_PENDING_BUNDLES; i++) {
-      changes.deletePendingRoomKeyBundle(all.get(i).roomId(), all.get(i).inviter());
+    List<PendingRoomKeyBundle> own = all.stream().filter(p -> p.inviter().equals(sender)).toList();
+    Set<PendingRoomKeyBundle> dropped = new HashSet<>();
+    for (int i = 0; i <= own.size() - MAX_PENDING_PER_SENDER; i++) {
+      dropped.add(own.get(i));
+    }
+    for (int i = 0; all.size() - dropped.size() >= MAX_PENDING_BUNDLES && i < all.size(); i++) {
+      dropped.add(all.get(i));
+    }
+    for (PendingRoomKeyBundle p : dropped) {
+      changes.deletePendingRoomKeyBundle(p.roomId(), p.inviter());
+    }
+    if (!dropped.isEmpty()) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "{0} older room key bundle announcement(s) dropped to keep within bounds",
+          dropped.size());
     }
   }
 

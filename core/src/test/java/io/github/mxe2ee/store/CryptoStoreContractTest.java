@@ -514,6 +514,27 @@ public abstract class CryptoStoreContractTest {
     assertEquals(Optional.empty(), store.value("backup_version"));
   }
 
+  /**
+   * Issue 14: pending bundles are kept per (room, sender): an announcement from another user for
+   * the same room never replaces the inviter's, a newer one from the same user does.
+   */
+  @Test
+  void pendingBundles_arePerRoomAndSender() {
+    PendingRoomKeyBundle inviter = new PendingRoomKeyBundle(ROOM, "@a:example.org", "{\"u\":1}", 7);
+    PendingRoomKeyBundle stranger =
+        new PendingRoomKeyBundle(ROOM, "@z:example.org", "{\"u\":2}", 8);
+    PendingRoomKeyBundle newer = new PendingRoomKeyBundle(ROOM, "@a:example.org", "{\"u\":3}", 9);
+    store.save(new Changes().putPendingRoomKeyBundle(inviter).putPendingRoomKeyBundle(stranger));
+    reopen();
+    assertEquals(List.of(inviter, stranger), store.pendingRoomKeyBundles());
+    assertEquals(Optional.of(inviter), store.pendingRoomKeyBundle(ROOM, "@a:example.org"));
+    assertEquals(Optional.empty(), store.pendingRoomKeyBundle(ROOM, "@b:example.org"));
+    store.save(new Changes().putPendingRoomKeyBundle(newer));
+    assertEquals(Optional.of(newer), store.pendingRoomKeyBundle(ROOM, "@a:example.org"));
+    store.save(new Changes().deletePendingRoomKeyBundle(ROOM, "@z:example.org"));
+    assertEquals(List.of(newer), store.pendingRoomKeyBundles());
+  }
+
   @Test
   void accounts_areScoped() {
     store.save(
