@@ -48,10 +48,13 @@ final class HistorySharer {
     this.options = options;
   }
 
-  /** Shares (when on for the room), then invites; a failed sharing is reported, not fatal. */
-  Future<InviteResult> invite(String roomId, String userId) {
+  /**
+   * Shares (when {@code share} and on for the room), then invites; a failed sharing is reported,
+   * not fatal.
+   */
+  Future<InviteResult> invite(String roomId, String userId, boolean share) {
     Future<InviteResult> shared =
-        options.sharesIn(roomId)
+        share && options.sharesIn(roomId)
             ? share(roomId, userId)
                 .recover(
                     err -> {

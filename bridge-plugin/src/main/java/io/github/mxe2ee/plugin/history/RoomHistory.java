@@ -106,7 +106,17 @@ public final class RoomHistory {
   public Future<InviteResult> invite(String roomId, String userId) {
     Objects.requireNonNull(roomId, "roomId");
     Objects.requireNonNull(userId, "userId");
-    return sharer.invite(roomId, userId);
+    return sharer.invite(roomId, userId, true);
+  }
+
+  /**
+   * {@link #invite(String, String)}, with this invite's own switch: {@code shareHistory} false
+   * sends the invite without sharing anything; true shares when the options allow it for the room.
+   */
+  public Future<InviteResult> invite(String roomId, String userId, boolean shareHistory) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(userId, "userId");
+    return sharer.invite(roomId, userId, shareHistory);
   }
 
   /**
