@@ -45,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Synapse with a real inviter (matrix-js-sdk 43, Rust crypto, which shares the room's history when
  * it invites): a bundle larger than the configured bound, a bundle whose bytes the server changed
  * (hash mismatch), and a bundle from a member who is not the inviter. Each is refused with a logged
- * reason and imports nothing: the bot still cannot read the messages sent before it joined.
+ * reason and imports nothing: the bot still cannot read the messages sent before it joined. And the
+ * one bundle it must take survives a restart: the inviter's, found in the store after the bot
+ * restarted between its join and the import.
  */
 class HistoryBundleRefusalTest {
   private static final long WAIT_MS = 60_000;
@@ -118,12 +120,23 @@ class HistoryBundleRefusalTest {
     final MatrixE2ee e2ee;
     final HomeserverClient client;
 
+    final String deviceId;
+
     PluginBot(String local, String baseUrl, HistoryOptions history) throws Exception {
+      this(local, baseUrl, history, null);
+    }
+
+    /** With {@code deviceId} non-null: the user exists, log in again as that device (a restart). */
+    PluginBot(String local, String baseUrl, HistoryOptions history, String deviceId)
+        throws Exception {
       Vertx vertx = vertx();
-      await(hs.register(WebClient.create(vertx), local, local + "-pass", false));
+      if (deviceId == null) {
+        await(hs.register(WebClient.create(vertx), local, local + "-pass", false));
+      }
       client = new HomeserverClient(WebClient.create(vertx), baseUrl);
-      HomeserverClient.Session s = await(client.login(local, local + "-pass", null));
+      HomeserverClient.Session s = await(client.login(local, local + "-pass", deviceId));
       userId = s.userId();
+      this.deviceId = s.deviceId();
       Path d = dir.resolve(local);
       java.nio.file.Files.createDirectories(d);
       e2ee =
@@ -158,7 +171,7 @@ class HistoryBundleRefusalTest {
                     return Future.join(joins).mapEmpty();
                   })
               .start();
-      closers.add(
+      closer =
           () -> {
             try {
               await(loop.stop());
@@ -166,7 +179,16 @@ class HistoryBundleRefusalTest {
             } catch (Exception e) {
               // closing after a failed test: nothing more to do
             }
-          });
+          };
+      closers.add(closer);
+    }
+
+    private final Runnable closer;
+
+    /** Stops the loop and closes the plugin (its store is released). */
+    void stop() {
+      closers.remove(closer);
+      closer.run();
     }
   }
 
@@ -283,6 +305,29 @@ class HistoryBundleRefusalTest {
     awaitLog("room " + roomId + ": no room key bundle from " + aliceId);
     assertNothingImported(bot, roomId);
     assertFalse(logged.stream().anyMatch(l -> l.contains("imported the room key bundle")));
+  }
+
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void bundleOfTheInviterIsImportedAfterARestart() throws Exception {
+    // The first run joins but does not import (receiving off), like a bot stopped right after
+    // its join; the restarted bot finds the inviter's announcement in its store and imports it.
+    PluginBot first =
+        new PluginBot(
+            "rst_bot_" + suffix, hs.baseUrl(), new HistoryOptions().setAcceptBundles(false));
+    JsClientPeer alice = user("rst_alice_" + suffix, true);
+    String roomId = roomWithHistoryThenInvite(alice, first);
+    assertNothingImported(first, roomId);
+    first.stop();
+    PluginBot again =
+        new PluginBot("rst_bot_" + suffix, hs.baseUrl(), new HistoryOptions(), first.deviceId);
+    awaitLog("imported the room key bundle of " + alice.deviceInfo().getString("user_id"));
+    RoomMessages m = await(again.e2ee.history().lastMessages(roomId, 10, null));
+    assertEquals(2, m.messages().size(), "both earlier messages decrypted: " + m);
+    assertEquals("one " + suffix, m.messages().get(0).getJsonObject("content").getString("body"));
+    assertEquals(
+        alice.deviceInfo().getString("user_id"),
+        m.messages().get(0).getJsonObject("mxe2ee").getString("forwarder"));
   }
 
   /**

@@ -3,6 +3,7 @@ package io.github.mxe2ee.plugin.history;
 import io.github.mxe2ee.machine.OlmMachine;
 import io.github.mxe2ee.machine.ReceivedRoomKeyBundle;
 import io.github.mxe2ee.machine.RoomKeyBundleImport;
+import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.media.MediaClient;
 import io.github.mxe2ee.plugin.media.MediaException;
@@ -14,9 +15,11 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -34,8 +37,10 @@ import java.util.function.Supplier;
  * <p>The inviter is the sender of the bot's {@code invite} membership event (seen in the sync's
  * {@code rooms.invite}), else the {@code unsigned.prev_sender} of its join event when the previous
  * membership was {@code invite}. What is followed here is in memory (at most {@link #MAX_ROOMS}
- * rooms): a restart between the join and the bundle's arrival loses the window (the announcement
- * itself stays in the store).
+ * rooms); after a restart, and whenever to-device messages arrive, the announcements the engine
+ * keeps are matched against the bot's own membership events read from the server ({@link
+ * #MAX_LOOKUPS_PER_SCAN} lookups a time), so a bundle whose import a restart interrupted, or that
+ * arrives after the join, is still imported within the window.
  *
  * <p>Created by the plugin, which calls {@link #onSync} after each processed sync response on the
  * event loop. Every outcome is logged (ids, counts and reasons only).
@@ -66,11 +71,21 @@ public final class BundleReceiver {
   private final Map<String, Awaiting> awaiting = new LinkedHashMap<>();
   private final Map<String, Future<Outcome>> inFlight = new HashMap<>();
 
+  /** Announcements (room, sender, arrival) already looked at by {@link #scanAnnouncements}. */
+  private final Set<String> scanned = new LinkedHashSet<>();
+
+  private boolean scanning;
+  private boolean scannedOnce;
+
+  private final HomeserverClient client;
+
   /**
+   * @param client the logged-in homeserver client (membership lookups)
    * @param ownUserId the bot's user id
    * @param clock milliseconds since the epoch (the join time and the window)
    */
   public BundleReceiver(
+      HomeserverClient client,
       RoomSender.Worker worker,
       RoomSender.Requests requests,
       OlmMachine machine,
@@ -78,6 +93,7 @@ public final class BundleReceiver {
       HistoryOptions options,
       String ownUserId,
       LongSupplier clock) {
+    this.client = client;
     this.worker = worker;
     this.requests = requests;
     this.machine = machine;
@@ -117,6 +133,110 @@ public final class BundleReceiver {
     for (String roomId : due()) {
       tryImport(roomId);
     }
+    boolean toDevice =
+        body.getValue("to_device") instanceof JsonObject td
+            && td.getValue("events") instanceof JsonArray events
+            && !events.isEmpty();
+    if (toDevice || !scannedOnce) {
+      scanAnnouncements();
+    }
+  }
+
+  /** Most membership lookups one scan makes (the rest wait for the next scan). */
+  public static final int MAX_LOOKUPS_PER_SCAN = 20;
+
+  /**
+   * Matches announcements kept by the engine to joins this receiver did not see: after a restart
+   * (what it follows is in memory) or for a bundle arriving after the join. For each announcement
+   * not looked at yet, the bot's own membership event in that room is read ({@code GET
+   * /rooms/{roomId}/state/m.room.member/{userId}?format=event}): if the bot joined, its previous
+   * membership was an invite from the announcement's sender ({@code unsigned.prev_sender}) and the
+   * join is within the accept window, the room is awaited and imported as if the join had just been
+   * seen. An announcement of anyone else is never downloaded.
+   */
+  private void scanAnnouncements() {
+    synchronized (this) {
+      if (scanning) {
+        return;
+      }
+      scanning = true;
+      scannedOnce = true;
+    }
+    worker
+        .call("history", machine::receivedRoomKeyBundles)
+        .compose(
+            all -> {
+              List<Future<Void>> lookups = new ArrayList<>();
+              synchronized (this) {
+                for (ReceivedRoomKeyBundle b : all) {
+                  String key = b.roomId() + "\0" + b.sender() + "\0" + b.receivedAtMillis();
+                  if (lookups.size() >= MAX_LOOKUPS_PER_SCAN) {
+                    scannedOnce = false; // more next time
+                    break;
+                  }
+                  if (awaiting.containsKey(b.roomId()) || !scanned.add(key)) {
+                    continue;
+                  }
+                  if (scanned.size() > MAX_ROOMS) {
+                    scanned.remove(scanned.iterator().next());
+                  }
+                  lookups.add(lookUpJoin(b.roomId(), b.sender()));
+                }
+              }
+              return Future.join(lookups).<Void>mapEmpty();
+            })
+        .onComplete(
+            ar -> {
+              synchronized (this) {
+                scanning = false;
+              }
+              if (ar.failed()) {
+                LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "history: announcements not scanned: {0}",
+                    ar.cause().toString());
+              }
+            });
+  }
+
+  /** Awaits {@code roomId} if the bot joined it on {@code sender}'s invite within the window. */
+  private Future<Void> lookUpJoin(String roomId, String sender) {
+    String path =
+        "/_matrix/client/v3/rooms/"
+            + RoomHistory.encode(roomId)
+            + "/state/m.room.member/"
+            + RoomHistory.encode(ownUserId)
+            + "?format=event";
+    return client
+        .request("GET", path, null)
+        .map(
+            ev -> {
+              if (ownMembership(ev, "join") instanceof JsonObject join
+                  && join.getValue("unsigned") instanceof JsonObject u
+                  && u.getValue("prev_content") instanceof JsonObject prev
+                  && "invite".equals(prev.getValue("membership"))
+                  && sender.equals(u.getValue("prev_sender"))
+                  && join.getValue("origin_server_ts") instanceof Number ts
+                  && clock.getAsLong() - ts.longValue() <= options.getAcceptWindowMs()) {
+                boolean added;
+                synchronized (this) {
+                  added =
+                      awaiting.putIfAbsent(roomId, new Awaiting(sender, ts.longValue(), 0)) == null;
+                }
+                if (added) {
+                  LOG.log(
+                      System.Logger.Level.INFO,
+                      "history: room {0}: joined on the invite of {1}, whose room key bundle is"
+                          + " here; importing",
+                      roomId,
+                      sender);
+                  tryImport(roomId);
+                }
+              }
+              return null;
+            })
+        .otherwiseEmpty()
+        .mapEmpty();
   }
 
   /** Rooms whose import should be tried now; drops the ones past the window. */

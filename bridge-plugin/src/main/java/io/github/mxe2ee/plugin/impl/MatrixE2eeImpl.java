@@ -185,6 +185,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               verifier.setHandler(verificationHandler);
               bundles =
                   new io.github.mxe2ee.plugin.history.BundleReceiver(
+                      client,
                       this::onWorker,
                       pump,
                       machine,
