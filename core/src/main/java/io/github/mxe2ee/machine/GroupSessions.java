@@ -450,6 +450,10 @@ final class GroupSessions {
   private void deleteInbound(InboundGroupSessionRecord r, Changes changes) {
     changes.deleteInboundGroupSession(r.roomId(), r.senderKey(), r.sessionId());
     SessionRef ref = SessionRef.of(r);
+    if (!r.authenticated()) {
+      changes.deleteValue(forwarderKey(ref)); // a bundle's copy: its forwarder goes with it
+      forwarders.remove(ref);
+    }
     inboundRecords.remove(ref);
     inbound.remove(ref);
     List<InboundGroupSessionRecord> list =

@@ -41,6 +41,12 @@ import java.util.function.BooleanSupplier;
 final class RoomKeyBundles {
   static final String EVENT_TYPE = "m.room_key_bundle";
 
+  /** The to-device type MSC4268 used before acceptance ("Unstable prefix"); read as the stable. */
+  static final String UNSTABLE_EVENT_TYPE = "io.element.msc4268.room_key_bundle";
+
+  /** The withheld code MSC4268 used before acceptance; stored as {@code m.history_not_shared}. */
+  static final String UNSTABLE_HISTORY_NOT_SHARED = "io.element.msc4268.history_not_shared";
+
   /**
    * Announcements kept at most (all rooms and senders): past it the oldest is dropped. Bounds the
    * rows any user who can reach us over Olm can make us store; a genuine inviter's announcement is
@@ -510,6 +516,9 @@ final class RoomKeyBundles {
       String sessionId = text(entry, "session_id", where);
       String senderKey = text(entry, "sender_key", where);
       String code = text(entry, "code", where);
+      if (UNSTABLE_HISTORY_NOT_SHARED.equals(code)) {
+        code = WithheldCodes.HISTORY_NOT_SHARED;
+      }
       JsonNode reason = entry.get("reason");
       if (keySessions.contains(sessionId)) {
         throw new BundleException(

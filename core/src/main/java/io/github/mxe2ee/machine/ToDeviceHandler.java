@@ -191,7 +191,7 @@ final class ToDeviceHandler {
         keyRequests.onForwardedKey(payload, senderKey, changes);
         shown.remove("session_key");
       }
-      case RoomKeyBundles.EVENT_TYPE -> {
+      case RoomKeyBundles.EVENT_TYPE, RoomKeyBundles.UNSTABLE_EVENT_TYPE -> {
         bundles.onBundle(shown, sender, senderKey, payload, changes);
         shown.remove("file"); // its key decrypts session keys: see receivedRoomKeyBundle
       }

@@ -90,6 +90,7 @@ class EngineKeyRequestsTest extends EngineFixture {
     forwarded.put("sender_key", other.account.curve25519Key().toBase64());
     forwarded.put("sender_claimed_ed25519_key", other.account.ed25519Key().toBase64());
     forwarded.putArray("forwarding_curve25519_key_chain");
+    forwarded.put("m.shared_history", true); // the name matrix-rust-sdk writes (issue 14)
     Curve25519PublicKey bobCurve =
         Curve25519PublicKey.fromBase64(bob.identityKeys().path("curve25519").asText());
     Ed25519PublicKey bobEd =
@@ -138,6 +139,9 @@ class EngineKeyRequestsTest extends EngineFixture {
         "the request is cancelled once the key arrived: " + after);
     DecryptionResult.Decrypted d = (DecryptionResult.Decrypted) bob.decrypt(ROOM, event);
     assertEquals(false, d.authenticated(), "a forwarded key is not proof of origin");
+    assertTrue(
+        bob.store().inboundGroupSessions(ROOM, sessionId).get(0).sharedHistory(),
+        "the shared_history flag of a forwarded key is read under matrix-rust-sdk's name");
   }
 
   @Test

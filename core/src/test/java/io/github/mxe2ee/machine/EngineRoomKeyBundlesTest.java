@@ -381,8 +381,8 @@ class EngineRoomKeyBundlesTest {
         RoomKeyBundleImport.Imported.class, bob.machine().importRoomKeyBundle(ROOM, ALICE, ct));
   }
 
-  @Test
-  void announcementWithoutSenderDeviceKeysIsIgnored() {
+  /** A raw device's Olm-encrypted bundle announcement to Bob, as {@code type}. */
+  private void rawAnnouncement(String type, boolean withDeviceKeys) {
     RawDevice raw = new RawDevice(router, "@raw:localhost", "RAWDEVICE");
     bob.updateTrackedUsers(List.of("@raw:localhost"));
     bob.pump(router);
@@ -393,12 +393,36 @@ class EngineRoomKeyBundlesTest {
     ObjectNode content = MAPPER.createObjectNode();
     content.put("room_id", ROOM);
     content.set("file", a.file().withUrl(MXC).toJson());
-    ObjectNode payload = raw.payload("m.room_key_bundle", content, BOB, bobKeys.ed25519());
-    payload.remove("sender_device_keys");
+    ObjectNode payload = raw.payload(type, content, BOB, bobKeys.ed25519());
+    if (!withDeviceKeys) {
+      payload.remove("sender_device_keys");
+    }
     raw.send(router, s, BOB, "BOBDEVICE", bobCurve, payload);
     bob.sync(router);
+  }
+
+  @Test
+  void announcementWithoutSenderDeviceKeysIsIgnored() {
+    rawAnnouncement("m.room_key_bundle", false);
     assertTrue(bob.machine().receivedRoomKeyBundles().isEmpty());
     assertTrue(logs.stream().anyMatch(l -> l.contains("no sender_device_keys")), logs.toString());
+  }
+
+  /** MSC4268's unstable event type (older Element) is read as the stable one. */
+  @Test
+  void unstableAnnouncementTypeIsAccepted() {
+    rawAnnouncement("io.element.msc4268.room_key_bundle", true);
+    assertTrue(bob.machine().receivedRoomKeyBundle(ROOM, "@raw:localhost").isPresent());
+  }
+
+  @Test
+  void unstableHistoryNotSharedCodeIsStoredAsTheStableCode() throws Exception {
+    String json =
+        "{\"withheld\":[{\"room_id\":\"!r:x\",\"session_id\":\"S\",\"sender_key\":\"K\","
+            + "\"code\":\"io.element.msc4268.history_not_shared\"}]}";
+    RoomKeyBundles.ParsedBundle p =
+        RoomKeyBundles.parse(json.getBytes(StandardCharsets.UTF_8), "!r:x");
+    assertEquals("m.history_not_shared", p.withheld().get(0).code());
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.github.mxe2ee.Mxe2eeException;
 import io.github.mxe2ee.attachment.AttachmentCipher;
 import io.github.mxe2ee.attachment.EncryptedAttachment;
 import io.github.mxe2ee.attachment.EncryptedFile;
+import io.github.mxe2ee.export.ExportedRoomKey;
 import io.github.mxe2ee.machine.DecryptionFailure;
 import io.github.mxe2ee.machine.DecryptionResult;
 import io.github.mxe2ee.machine.OlmMachine;
@@ -50,6 +51,10 @@ class RoomKeyBundleRustInteropTest {
   private static final String MXC = "mxc://localhost/bundle1";
 
   private final List<RoutedMachine> machines = new ArrayList<>();
+
+  /** The content (without the key) of the last forwarded key {@link #forwardToSecondDevice} saw. */
+  private ObjectNode forwardedContent;
+
   private InMemoryRouter router;
 
   @BeforeEach
@@ -197,6 +202,74 @@ class RoomKeyBundleRustInteropTest {
     RoomKeyBundle bundle = bob.machine().buildRoomKeyBundle(ROOM);
     assertEquals(1, bundle.sharedSessions(), bundle.toString());
     assertEquals(0, bundle.withheldSessions(), bundle.toString());
+  }
+
+  // ---------------------------------------------------------------- shared_history in forwarded
+  // keys
+
+  /**
+   * Bob's first device forwards a shared-history key to his second, on request (spec, "Key
+   * requests"); the second device must still see it as history it may pass on in its own bundle.
+   * Returns the event whose key was forwarded.
+   */
+  private ObjectNode forwardToSecondDevice(
+      RoutedMachine alice, RoutedMachine bob, RoutedMachine bob2) {
+    connect(alice, bob);
+    router.joinRoom(ROOM, BOB);
+    alice.shareRoomKey(router, ROOM, List.of(ALICE, BOB), visibility("shared"));
+    bob.sync(router);
+    ObjectNode event = send(alice, "before the second device");
+    bob2.pump(router);
+    bob2.sync(router);
+    bob2.updateTrackedUsers(List.of(ALICE, BOB));
+    bob2.pump(router);
+    bob.sync(router);
+    bob.pump(router);
+    bob.verifyOwnDevice(router, "BOBSECOND");
+    bob.sync(router);
+    bob.pump(router);
+    bob2.sync(router);
+    bob2.pump(router);
+    bob2.setLocalTrust(BOB, "BOBDEVICE", "verified");
+    assertFalse(bob2.requestRoomKey(router, ROOM, event).isEmpty(), "a key request is sent");
+    bob.sync(router);
+    bob.establishSessions(router, List.of(BOB));
+    bob.sync(router);
+    bob.pump(router);
+    List<ObjectNode> got = bob2.sync(router);
+    forwardedContent =
+        got.stream()
+            .filter(e -> "m.forwarded_room_key".equals(e.path("type").asText()))
+            .findFirst()
+            .map(e -> (ObjectNode) e.get("content"))
+            .orElseThrow(() -> new AssertionError("no forwarded key in " + got));
+    assertEquals(
+        "before the second device",
+        bob2.decryptRoomEvent(ROOM, event).path("content").path("body").asText());
+    return event;
+  }
+
+  /**
+   * matrix-rust-sdk's {@code m.forwarded_room_key} content has no {@code shared_history} field
+   * (0.19: it neither writes nor reads one), so a key Element forwards arrives without the flag,
+   * and an absent flag means false (MSC4268). The Java machine must then not take the key for
+   * shareable history; should a later Rust send the flag, Java must honour it. Either way the
+   * session is in exactly one of the bundle's lists.
+   */
+  @Test
+  void sharedHistoryOfAKeyRustForwardsIsWhatItsContentSays() {
+    JavaMachine alice = java(ALICE, "ALICEDEVICE");
+    RoutedMachine bob = rust(BOB, "BOBDEVICE");
+    JavaMachine bob2 = java(BOB, "BOBSECOND");
+    ObjectNode event = forwardToSecondDevice(alice, bob, bob2);
+    boolean sent = ExportedRoomKey.readSharedHistory(forwardedContent);
+    assertEquals(
+        sent,
+        bob2.store().inboundGroupSessions(ROOM, sessionOf(event)).get(0).sharedHistory(),
+        forwardedContent.toString());
+    RoomKeyBundle bundle = bob2.machine().buildRoomKeyBundle(ROOM);
+    assertEquals(sent ? 1 : 0, bundle.sharedSessions(), bundle.toString());
+    assertEquals(sent ? 0 : 1, bundle.withheldSessions(), bundle.toString());
   }
 
   // ---------------------------------------------------------------- Rust builds, Java imports

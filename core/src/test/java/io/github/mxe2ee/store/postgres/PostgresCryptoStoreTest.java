@@ -118,6 +118,55 @@ class PostgresCryptoStoreTest extends CryptoStoreContractTest {
     assertTrue(second.getMessage().contains("served by another instance"), second.getMessage());
   }
 
+  /**
+   * Issue 14: a version 3 schema with a pending room key bundle migrates to version 4 (bundles per
+   * room and sender) keeping the row; a second sender's bundle for the room is then kept beside it.
+   */
+  @Test
+  void v3PendingBundles_surviveV4_andBecomePerSender() throws Exception {
+    store.close();
+    admin("DROP SCHEMA " + schema + " CASCADE");
+    admin("CREATE SCHEMA " + schema);
+    try (Connection c = DriverManager.getConnection(URL + "&currentSchema=" + schema);
+        Statement st = c.createStatement()) {
+      for (int v = 1; v <= 3; v++) {
+        String dir = "/io/github/mxe2ee/store/postgres/migrations/";
+        String name =
+            new String(
+                    getClass().getResourceAsStream(dir + "index.txt").readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8)
+                .lines()
+                .toList()
+                .get(v - 1)
+                .strip();
+        st.execute(
+            new String(
+                getClass().getResourceAsStream(dir + name).readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8));
+      }
+      st.execute(
+          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+      st.execute("INSERT INTO schema_version VALUES (1, 0), (2, 0), (3, 0)");
+      st.execute(
+          "INSERT INTO accounts (user_id, device_id) VALUES ('"
+              + ALICE.userId()
+              + "', '"
+              + ALICE.deviceId()
+              + "')");
+      st.execute(
+          "INSERT INTO pending_room_key_bundles (account_id, room_id, inviter, bundle_json,"
+              + " received_at) SELECT id, '!a:x', '@i:x', '{}', 5 FROM accounts");
+    }
+    store = open(ALICE);
+    io.github.mxe2ee.store.PendingRoomKeyBundle kept =
+        new io.github.mxe2ee.store.PendingRoomKeyBundle("!a:x", "@i:x", "{}", 5);
+    assertEquals(java.util.List.of(kept), store.pendingRoomKeyBundles());
+    io.github.mxe2ee.store.PendingRoomKeyBundle other =
+        new io.github.mxe2ee.store.PendingRoomKeyBundle("!a:x", "@z:x", "{}", 6);
+    store.save(new Changes().putPendingRoomKeyBundle(other));
+    assertEquals(java.util.List.of(kept, other), store.pendingRoomKeyBundles());
+  }
+
   @Test
   void newerSchema_isRefused() {
     store.close();
