@@ -219,7 +219,9 @@ public interface MatrixE2ee {
 
   /**
    * Room history (MSC4268, docs/HISTORY_SHARING.md, "Plugin"): reading a room's past messages
-   * decrypted, and inviting with history sharing. Usable after {@link #start()}.
+   * decrypted, and inviting with history sharing.
+   *
+   * @throws IllegalStateException before {@link #start()} completed or after {@link #close()}
    */
   io.github.mxe2ee.plugin.history.RoomHistory history();
 
