@@ -775,9 +775,19 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   }
 
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
+    return decrypted(event, result, true);
+  }
+
+  /**
+   * @param count whether the result counts in the metrics (not for history read back on request,
+   *     which would count the same events again at each read)
+   */
+  private JsonObject decrypted(JsonObject event, DecryptionResult result, boolean count) {
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
-      metrics.eventDecrypted();
+      if (count) {
+        metrics.eventDecrypted();
+      }
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
         try {
           machine.updateTrackedUsers(List.of(sender));
@@ -801,7 +811,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             .put("forwarder_device", d.forwarderDevice());
       }
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
-      metrics.undecryptable(u.reason().name());
+      if (count) {
+        metrics.undecryptable(u.reason().name());
+      }
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
       if (u.withheldCode() != null) {
         info.put("withheld_code", u.withheldCode());
@@ -920,9 +932,10 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     List<JsonObject> out = new ArrayList<>();
     for (JsonObject event : events) {
       try {
-        out.add(decrypted(event, machine.decryptRoomEvent(roomId, Json.toNode(event))));
+        out.add(decrypted(event, machine.decryptRoomEvent(roomId, Json.toNode(event)), false));
       } catch (RuntimeException e) {
-        out.add(failedEvent(event, PROCESSING_ERROR));
+        JsonObject failed = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
+        out.add(failed.put("mxe2ee", new JsonObject().put("decryption_failure", PROCESSING_ERROR)));
       }
     }
     return out;
