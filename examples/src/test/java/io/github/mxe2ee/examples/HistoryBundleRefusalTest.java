@@ -227,11 +227,28 @@ class HistoryBundleRefusalTest {
     return null;
   }
 
-  /** Asserts that the bot reads none of the two messages sent before it joined. */
+  /**
+   * Asserts that the bot reads none of the two messages sent before it joined, and that reading
+   * them back does not count them again as undecryptable in the metrics.
+   */
   private static void assertNothingImported(PluginBot bot, String roomId) throws Exception {
+    double counted = undecryptableCount(bot);
     RoomMessages m = await(bot.e2ee.history().lastMessages(roomId, 10, null));
     assertEquals(List.of(), m.messages(), "nothing decryptable");
     assertEquals(2, m.undecryptable(), "both earlier messages stay undecryptable: " + m);
+    assertEquals(counted, undecryptableCount(bot), "history read back is not counted again");
+  }
+
+  private static double undecryptableCount(PluginBot bot) {
+    return bot
+        .e2ee
+        .metrics()
+        .registry()
+        .find(io.github.mxe2ee.plugin.metrics.Mxe2eeMetrics.EVENTS_UNDECRYPTABLE)
+        .counters()
+        .stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 
   /** A shared-visibility room of {@code alice} with two messages, then the bot invited. */
