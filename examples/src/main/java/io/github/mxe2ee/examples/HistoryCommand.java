@@ -158,6 +158,14 @@ final class HistoryCommand {
         sb.append(forwarder);
       }
     }
+    if (m.hidden() > 0) {
+      sb.append('\n')
+          .append("(")
+          .append(m.hidden())
+          .append(m.hidden() == 1 ? " earlier message" : " earlier messages")
+          .append(" not shown: this room's history is visible to members only from when they")
+          .append(" joined, and not everyone here was in the room then)");
+    }
     if (m.undecryptable() > 0) {
       sb.append('\n').append("(").append(m.undecryptable()).append(" encrypted ");
       sb.append(m.undecryptable() == 1 ? "message" : "messages").append(" I cannot decrypt: ");

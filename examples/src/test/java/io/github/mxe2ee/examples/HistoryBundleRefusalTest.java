@@ -150,7 +150,7 @@ class HistoryBundleRefusalTest {
                   .setAccountPassword(local + "-pass")
                   .setHistory(history));
       await(e2ee.start());
-      SyncLoop loop =
+      loop =
           SyncLoop.create(
                   vertx,
                   client,
@@ -184,6 +184,7 @@ class HistoryBundleRefusalTest {
     }
 
     private final Runnable closer;
+    private final SyncLoop loop;
 
     /** Stops the loop and closes the plugin (its store is released). */
     void stop() {
@@ -232,6 +233,14 @@ class HistoryBundleRefusalTest {
    * them back does not count them again as undecryptable in the metrics.
    */
   private static void assertNothingImported(PluginBot bot, String roomId) throws Exception {
+    // Until the bot has processed its join (the room's state and events), then without syncs.
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+    RoomMessages seen = await(bot.e2ee.history().lastMessages(roomId, 10, null));
+    while (seen.messages().size() + seen.undecryptable() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(300);
+      seen = await(bot.e2ee.history().lastMessages(roomId, 10, null));
+    }
+    await(bot.loop.stop());
     double counted = undecryptableCount(bot);
     RoomMessages m = await(bot.e2ee.history().lastMessages(roomId, 10, null));
     assertEquals(List.of(), m.messages(), "nothing decryptable");

@@ -92,6 +92,7 @@ class HistoryCommandsTest {
             List.of(vouched, message("@b:x", "two", true)),
             3,
             Map.of("m.history_not_shared", 3),
+            0,
             10,
             true);
     String reply = HistoryCommand.format(m, 5, "");
@@ -101,12 +102,17 @@ class HistoryCommandsTest {
             + "@b:x: two\n"
             + "(3 encrypted messages I cannot decrypt: m.history_not_shared 3)",
         reply);
-    String none = HistoryCommand.format(new RoomMessages(List.of(), 0, Map.of(), 0, true), 5, "");
-    assertEquals("history: no text message of this room I can decrypt", none);
+    String none =
+        HistoryCommand.format(new RoomMessages(List.of(), 0, Map.of(), 2, 0, true), 5, "");
+    assertEquals(
+        "history: no text message of this room I can decrypt\n(2 earlier messages not shown:"
+            + " this room's history is visible to members only from when they joined, and not"
+            + " everyone here was in the room then)",
+        none);
     String longLine =
         HistoryCommand.format(
             new RoomMessages(
-                List.of(message("@a:x", "y".repeat(5000), true)), 0, Map.of(), 1, true),
+                List.of(message("@a:x", "y".repeat(5000), true)), 0, Map.of(), 0, 1, true),
             1,
             "");
     for (String line : longLine.split("\n")) {

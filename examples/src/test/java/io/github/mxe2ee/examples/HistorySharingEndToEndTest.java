@@ -213,6 +213,12 @@ class HistorySharingEndToEndTest {
     assertTrue(
         raw.stream().anyMatch(e -> aliceId.equals(e.getString("sender")))
             && raw.stream().anyMatch(e -> botId.equals(e.getString("sender"))));
+    // The bot does not repeat to carol what the room's visibility hid from her.
+    carol.sendText(roomId, "!history 5");
+    JsonObject reply = carol.waitForEvent(roomId, notice(botId, "history: "), WAIT_MS);
+    String body = reply.getJsonObject("content").getString("body");
+    assertTrue(!body.contains(text), "not repeated to a later member: " + body);
+    assertTrue(body.contains("not shown"), body);
   }
 
   /** The room's encrypted events as the server gives them to {@code local} (a new login). */

@@ -56,6 +56,7 @@ public final class RoomHistory {
   private final RoomSender.Worker worker;
   private final Decryptor decryptor;
   private final HistorySharer sharer;
+  private final io.github.mxe2ee.machine.OlmMachine machine;
   private final java.util.function.Function<String, Future<Void>> settled;
 
   /**
@@ -84,6 +85,7 @@ public final class RoomHistory {
     this.worker = Objects.requireNonNull(worker, "worker");
     this.decryptor = Objects.requireNonNull(decryptor, "decryptor");
     this.settled = Objects.requireNonNull(settled, "settled");
+    this.machine = Objects.requireNonNull(machine, "machine");
     this.sharer =
         new HistorySharer(client, worker, requests, machine, media, new HistoryOptions(options));
   }
@@ -137,12 +139,57 @@ public final class RoomHistory {
     }
     return settled
         .apply(roomId)
-        .compose(v -> page(roomId, null, new ArrayList<>()))
+        .compose(v -> worker.call("history()", () -> machine.historyVisibility(roomId)))
+        .compose(visibility -> cutoff(roomId, visibility.orElse(null)))
         .compose(
-            scan ->
-                worker.call(
-                    "history()",
-                    () -> collect(roomId, scan.events, scan.reachedStart, max, beforeEventId)));
+            cutoff ->
+                page(roomId, null, new ArrayList<>())
+                    .compose(
+                        scan ->
+                            worker.call(
+                                "history()",
+                                () ->
+                                    collect(
+                                        roomId,
+                                        scan.events,
+                                        scan.reachedStart,
+                                        max,
+                                        beforeEventId,
+                                        cutoff))));
+  }
+
+  /**
+   * The time before which a message is not repeated to the room: none ({@link Long#MIN_VALUE}) when
+   * the history visibility is {@code shared} or {@code world_readable} (every member may read the
+   * whole history); otherwise the latest membership event of the members who would read the answer
+   * (joined, and invited when the visibility is {@code invited}): each of them has been in the room
+   * since then, so a message after it was visible to all of them. An unknown visibility counts as
+   * {@code joined}.
+   */
+  private Future<Long> cutoff(String roomId, String visibility) {
+    if ("shared".equals(visibility) || "world_readable".equals(visibility)) {
+      return Future.succeededFuture(Long.MIN_VALUE);
+    }
+    boolean invitedToo = "invited".equals(visibility);
+    String path = "/_matrix/client/v3/rooms/" + encode(roomId) + "/members?not_membership=leave";
+    return client
+        .request("GET", path, null)
+        .map(
+            body -> {
+              long latest = Long.MIN_VALUE;
+              if (body.getValue("chunk") instanceof JsonArray chunk) {
+                for (Object o : chunk) {
+                  if (o instanceof JsonObject e
+                      && e.getValue("content") instanceof JsonObject c
+                      && ("join".equals(c.getValue("membership"))
+                          || (invitedToo && "invite".equals(c.getValue("membership"))))
+                      && e.getValue("origin_server_ts") instanceof Number ts) {
+                    latest = Math.max(latest, ts.longValue());
+                  }
+                }
+              }
+              return latest;
+            });
   }
 
   private record Scan(List<JsonObject> events, boolean reachedStart) {}
@@ -176,7 +223,12 @@ public final class RoomHistory {
 
   /** On the worker: drops what is not older than the command, decrypts, keeps text messages. */
   private RoomMessages collect(
-      String roomId, List<JsonObject> newestFirst, boolean reachedStart, int max, String before) {
+      String roomId,
+      List<JsonObject> newestFirst,
+      boolean reachedStart,
+      int max,
+      String before,
+      long cutoff) {
     List<JsonObject> events = newestFirst;
     if (before != null) {
       for (int i = 0; i < newestFirst.size(); i++) {
@@ -201,7 +253,17 @@ public final class RoomHistory {
     List<JsonObject> messages = new ArrayList<>();
     Map<String, Integer> failures = new LinkedHashMap<>();
     int undecryptable = 0;
+    int hidden = 0;
     for (JsonObject raw : events) {
+      if (cutoff != Long.MIN_VALUE
+          && !(raw.getValue("origin_server_ts") instanceof Number ts && ts.longValue() >= cutoff)) {
+        if (messages.size() < max
+            && ("m.room.encrypted".equals(raw.getValue("type"))
+                || "m.room.message".equals(raw.getValue("type")))) {
+          hidden++;
+        }
+        continue;
+      }
       JsonObject e = byOriginal.getOrDefault(raw, raw);
       if (e.getValue("mxe2ee") instanceof JsonObject info
           && info.getValue("decryption_failure") instanceof String failure) {
@@ -223,7 +285,8 @@ public final class RoomHistory {
       }
     }
     Collections.reverse(messages);
-    return new RoomMessages(messages, undecryptable, failures, newestFirst.size(), reachedStart);
+    return new RoomMessages(
+        messages, undecryptable, failures, hidden, newestFirst.size(), reachedStart);
   }
 
   static String encode(String segment) {

@@ -14,6 +14,9 @@ import java.util.Map;
  * @param undecryptable how many encrypted events among those scanned could not be decrypted
  * @param failures those undecryptable events by cause ({@code mxe2ee.decryption_failure}, or the
  *     withheld code when the sender gave one, e.g. {@code m.history_not_shared})
+ * @param hidden messages left out because not every member who reads the answer may see them: in a
+ *     room whose history visibility is {@code joined} (or {@code invited}, or unknown), those sent
+ *     before the latest join (or invite) of a current member
  * @param scanned how many events of the room were read from the server
  * @param reachedStart whether the scan reached the room's first event
  */
@@ -21,6 +24,7 @@ public record RoomMessages(
     List<JsonObject> messages,
     int undecryptable,
     Map<String, Integer> failures,
+    int hidden,
     int scanned,
     boolean reachedStart) {
 
