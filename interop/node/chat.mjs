@@ -6,7 +6,11 @@
 //   password: MXE2EE_CHAT_PASSWORD (kept out of the process list)
 //
 // Lines typed are sent encrypted; messages from others are printed once decrypted, undecryptable
-// ones with the reason, and again if their key arrives later. Commands: /help /devices /quit.
+// ones with the reason, and again if their key arrives later. Commands: /help /devices /quit,
+// and for room history (MSC4268): /newroom (a fresh room with history visible to new members) and
+// /invite USER (matrix-js-sdk shares the room's history with USER's verified devices), /join ROOM
+// (accept an invite: the inviter's room history is imported) and /history [N] (the room's last N
+// events read back from the server, with who vouched for keys that came with the room's history).
 import { note } from "./lib/node-env.mjs";
 import { createInterface, clearLine, cursorTo } from "node:readline";
 import { JsClient, errorReply } from "./lib/client.mjs";
@@ -78,7 +82,14 @@ async function main() {
   await jc.start({ initialSyncLimit: 20 });
   const info = await jc.deviceInfo();
   out(`your device's fingerprint: ${info.fingerprint}`);
-  const roomId = await findOrCreateRoom();
+  try {
+    // Cross-signing makes this client share room history when it invites (matrix-js-sdk shares
+    // only from a verified own identity) and accept the bot's history.
+    await jc.bootstrapCrossSigning(password);
+  } catch (e) {
+    out(`(cross-signing not set up: ${errorReply(e).message}; /invite will not share history)`);
+  }
+  let roomId = await findOrCreateRoom();
   out(`room ${roomId} (encrypted)`);
   if (args.bot) {
     out(`waiting for ${args.bot} to join...`);
@@ -127,9 +138,49 @@ async function main() {
     if (text === "/quit") break;
     if (text === "/help") {
       show("/devices: devices of you and the bot with their fingerprints; /quit: leave (the room stays)");
+      show("/newroom: switch to a new encrypted room whose history new members may read (shared)");
+      show("/invite @user:server: invite someone here, sharing the room's history with them");
+      show("/join !room:server: accept an invite and switch to that room; /history [N]: its last N events");
     } else if (text === "/devices") {
       await showDevices(me.user_id);
       if (args.bot) await showDevices(args.bot);
+    } else if (text === "/newroom") {
+      try {
+        roomId = await jc.createRoom({ invite: [], historyVisibility: "shared", name: "history demo" });
+        show(`now in room ${roomId} (encrypted, history shared with new members); type, then /invite someone`);
+      } catch (e) {
+        show(`! no room: ${errorReply(e).message}`);
+      }
+    } else if (text.startsWith("/join ")) {
+      const target = text.slice("/join ".length).trim();
+      try {
+        const { inviter } = await jc.acceptInvite(target, 30_000);
+        roomId = target;
+        show(`joined ${roomId}${inviter ? ` (invited by ${inviter}; their room history imported if they shared it)` : ""}`);
+      } catch (e) {
+        show(`! not joined: ${errorReply(e).message}`);
+      }
+    } else if (text === "/history" || text.startsWith("/history ")) {
+      const n = Number.parseInt(text.slice("/history".length).trim() || "10", 10);
+      try {
+        const events = await jc.roomHistory(roomId, Number.isInteger(n) && n > 0 && n <= 200 ? n : 10, 30_000);
+        for (const d of events.filter((e) => e.type === "m.room.message" || e.wire_type === "m.room.encrypted")) {
+          const why = d.withheld_code ?? d.failure?.code;
+          const body = d.decryption === "failed" ? `** unable to decrypt: ${why} **` : d.content?.body;
+          const vouched = d.forwarder ? ` [key shared by ${d.forwarder}]` : "";
+          show(`${time(d.origin_server_ts)} <${d.sender}> ${body}${vouched}`);
+        }
+      } catch (e) {
+        show(`! no history: ${errorReply(e).message}`);
+      }
+    } else if (text.startsWith("/invite ")) {
+      const who = text.slice("/invite ".length).trim();
+      try {
+        await jc.invite(roomId, who);
+        show(`invited ${who}; room history shared with their devices signed by their owner`);
+      } catch (e) {
+        show(`! not invited: ${errorReply(e).message}`);
+      }
     } else if (text.length > 0) {
       try {
         await jc.sendMessage(roomId, { msgtype: "m.text", body: line });

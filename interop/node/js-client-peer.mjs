@@ -286,6 +286,28 @@ const OPS = {
     return waitForState(requireClient(), a);
   },
 
+  // History sharing (MSC4268), docs/interop-protocol.md "History sharing ops".
+  async bootstrap_cross_signing(a) {
+    return requireClient().bootstrapCrossSigning(str(a, "password", { optional: true }));
+  },
+
+  async accept_invite(a) {
+    return requireClient().acceptInvite(str(a, "room_id"), int(a, "timeout_ms", 30_000));
+  },
+
+  async room_history(a) {
+    const c = requireClient();
+    return { events: await c.roomHistory(str(a, "room_id"), int(a, "limit", 50, { min: 1, max: 1000 }), int(a, "timeout_ms", 30_000)) };
+  },
+
+  async decrypt_raw(a) {
+    const event = a.event;
+    if (event === null || typeof event !== "object" || Array.isArray(event)) {
+      throw new ClientError("bad_request", "'event': expected an event object");
+    }
+    return requireClient().decryptRaw(str(a, "room_id"), event);
+  },
+
   async stop() {
     return requireClient().stop();
   },

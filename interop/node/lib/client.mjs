@@ -7,6 +7,7 @@
 import "./node-env.mjs";
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as sdk from "matrix-js-sdk";
+import * as RustSdkCryptoJs from "@matrix-org/matrix-sdk-crypto-wasm";
 import {
   CryptoEvent,
   EventShieldColour,
@@ -793,6 +794,135 @@ export class JsClient {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   }
 }
+
+// ---------------------------------------------------------------- history sharing (MSC4268)
+// Appended for room history sharing (docs/interop-protocol.md, "History sharing ops").
+
+/**
+ * Sets up this user's cross-signing (bootstrapCrossSigning, answering the user-interactive auth with
+ * `password` if the server asks): matrix-js-sdk shares room history on invite() only when its own
+ * identity is cross-signed and verified, and accepts and sends bundles only from and to devices
+ * signed by their owner. Returns the own identity's status.
+ */
+JsClient.prototype.bootstrapCrossSigning = async function (password) {
+  const client = this.requireStarted();
+  const crypto = client.getCrypto();
+  const userId = client.getUserId();
+  await crypto.bootstrapCrossSigning({
+    authUploadDeviceSigningKeys: async (makeRequest) => {
+      try {
+        await makeRequest(null);
+      } catch (e) {
+        if (e?.httpStatus !== 401 || typeof password !== "string") throw e;
+        await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password, session: e.data?.session });
+      }
+    },
+  });
+  const identity = await crypto.getOwnIdentity?.();
+  const status = await crypto.getCrossSigningStatus();
+  return {
+    ready: await crypto.isCrossSigningReady(),
+    own_identity_verified: identity ? identity.isVerified() : null,
+    public_keys_on_device: status.publicKeysOnDevice,
+    private_keys_cached: status.privateKeysCachedLocally,
+  };
+};
+
+/**
+ * Waits until this client sees its invite to `roomId` (so matrix-js-sdk knows the inviter), then
+ * joins it: joinRoom then imports a room key bundle the inviter sent (MSC4268) before resolving.
+ * Resolves once the join came back by sync; returns {inviter}.
+ */
+JsClient.prototype.acceptInvite = async function (roomId, timeoutMs = 30_000) {
+  const client = this.requireStarted();
+  const me = client.getUserId();
+  await pollUntil(
+    () => client.getRoom(roomId)?.getMember(me)?.membership === "invite",
+    timeoutMs,
+    `an invite to ${roomId}`,
+  );
+  const inviter = client.getRoom(roomId).getMember(me).events.member?.getSender() ?? null;
+  await this.join(roomId, timeoutMs);
+  return { inviter };
+};
+
+/**
+ * The room's timeline as this client can read it, including events from before it joined: pages
+ * backwards (/messages) until `limit` events are loaded or the room's start is reached, waits for
+ * each decryption, and describes every event like `events` does, plus for a failed one
+ * `withheld_code` (the code the sender's bundle or withheld message gave, e.g.
+ * m.history_not_shared, asked from the client's Rust OlmMachine since matrix-js-sdk reports only a
+ * "historical message" code for events older than the device) and for a decrypted one `forwarder`
+ * and `forwarder_device` (who vouched for its key through a room key bundle, else null).
+ */
+JsClient.prototype.roomHistory = async function (roomId, limit = 50, timeoutMs = 30_000) {
+  const client = this.requireStarted();
+  await pollUntil(() => client.getRoom(roomId) !== null, timeoutMs, `room ${roomId} to be known`);
+  const room = client.getRoom(roomId);
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100 && Date.now() < deadline; i++) {
+    const timeline = room.getLiveTimeline();
+    if (timeline.getEvents().length >= limit) break;
+    if (!timeline.getPaginationToken(sdk.EventTimeline.BACKWARDS)) break;
+    const more = await client.paginateEventTimeline(timeline, { backwards: true, limit: Math.min(limit, 100) });
+    if (!more) break;
+  }
+  const olm = client.getCrypto()?.olmMachine;
+  const events = room.getLiveTimeline().getEvents().slice(-limit);
+  const out = [];
+  for (const ev of events) {
+    if (ev.isBeingDecrypted()) await ev.getDecryptionPromise?.();
+    const d = await this.describe(ev);
+    d.withheld_code = null;
+    d.forwarder = null;
+    d.forwarder_device = null;
+    if (olm && d.encrypted) {
+      const rid = new RustSdkCryptoJs.RoomId(roomId);
+      if (d.decryption === "failed") {
+        try {
+          await olm.decryptRoomEvent(JSON.stringify(ev.event), rid, new RustSdkCryptoJs.DecryptionSettings(RustSdkCryptoJs.TrustRequirement.Untrusted));
+        } catch (e) {
+          d.withheld_code = e?.withheldCode ?? null;
+        }
+      } else if (d.decryption === "decrypted") {
+        try {
+          const info = await olm.getRoomEventEncryptionInfo(JSON.stringify(ev.event), rid);
+          d.forwarder = info?.forwarder?.toString() ?? null;
+          d.forwarder_device = info?.forwarderDevice?.toString() ?? null;
+        } catch {
+          // no encryption info: leave null
+        }
+      }
+    }
+    out.push(d);
+  }
+  return out;
+};
+
+/**
+ * Asks this client's Rust OlmMachine to decrypt a raw encrypted room event (as the server stores
+ * it), e.g. one this user's server hides from it: returns {decryption: decrypted|failed, code,
+ * withheld_code, forwarder}. The reason a client would show for that event: a withheld code comes
+ * from an m.room_key.withheld or a room key bundle's withheld list (MSC4268).
+ */
+JsClient.prototype.decryptRaw = async function (roomId, event) {
+  const olm = this.requireStarted().getCrypto()?.olmMachine;
+  if (!olm) throw new ClientError("unsupported", "this matrix-js-sdk exposes no OlmMachine");
+  const rid = new RustSdkCryptoJs.RoomId(roomId);
+  const json = JSON.stringify(event);
+  try {
+    await olm.decryptRoomEvent(json, rid, new RustSdkCryptoJs.DecryptionSettings(RustSdkCryptoJs.TrustRequirement.Untrusted));
+  } catch (e) {
+    return { decryption: "failed", code: e?.code ?? null, withheld_code: e?.withheldCode ?? null, forwarder: null };
+  }
+  let forwarder = null;
+  try {
+    forwarder = (await olm.getRoomEventEncryptionInfo(json, rid))?.forwarder?.toString() ?? null;
+  } catch {
+    // no encryption info
+  }
+  return { decryption: "decrypted", code: null, withheld_code: null, forwarder };
+};
 
 function matches(d, match) {
   if (match.sender !== undefined && d.sender !== match.sender) return false;

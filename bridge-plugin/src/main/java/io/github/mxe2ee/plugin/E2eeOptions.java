@@ -61,6 +61,8 @@ public class E2eeOptions {
   private MeterRegistry meterRegistry;
   private String busAddressPrefix = DEFAULT_BUS_ADDRESS_PREFIX;
   private LateKeyOptions lateKeys = new LateKeyOptions();
+  private io.github.mxe2ee.plugin.history.HistoryOptions history =
+      new io.github.mxe2ee.plugin.history.HistoryOptions();
 
   /** Options with every default. */
   public E2eeOptions() {}
@@ -87,6 +89,7 @@ public class E2eeOptions {
     this.meterRegistry = other.meterRegistry;
     this.busAddressPrefix = other.busAddressPrefix;
     this.lateKeys = new LateKeyOptions(other.lateKeys);
+    this.history = new io.github.mxe2ee.plugin.history.HistoryOptions(other.history);
   }
 
   /** The options of encrypted attachments (size limits, timeouts, temporary directory). */
@@ -158,6 +161,22 @@ public class E2eeOptions {
   /** Sets the late-key options (copied). */
   public E2eeOptions setLateKeys(LateKeyOptions lateKeys) {
     this.lateKeys = new LateKeyOptions(Objects.requireNonNull(lateKeys, "lateKeys"));
+    return this;
+  }
+
+  /**
+   * The room history sharing options (MSC4268, docs/HISTORY_SHARING.md); never null, modifiable in
+   * place.
+   */
+  public io.github.mxe2ee.plugin.history.HistoryOptions getHistory() {
+    return history;
+  }
+
+  /** Sets the room history sharing options (copied). */
+  public E2eeOptions setHistory(io.github.mxe2ee.plugin.history.HistoryOptions history) {
+    this.history =
+        new io.github.mxe2ee.plugin.history.HistoryOptions(
+            Objects.requireNonNull(history, "history"));
     return this;
   }
 

@@ -253,4 +253,23 @@ public interface MatrixE2ee {
    * @return the room id
    */
   Future<String> createEncryptedRoom(JsonObject body, boolean encryptState);
+
+  /**
+   * Room history (MSC4268, docs/HISTORY_SHARING.md, "Plugin"): reading a room's past messages
+   * decrypted, and inviting with history sharing.
+   *
+   * @throws IllegalStateException before {@link #start()} completed or after {@link #close()}
+   */
+  io.github.mxe2ee.plugin.history.RoomHistory history();
+
+  /**
+   * Invites {@code userId} to {@code roomId}; when history sharing is on for the room ({@link
+   * io.github.mxe2ee.plugin.history.HistoryOptions#sharesIn}) it first shares the room's history
+   * with the user's devices (an encrypted key bundle, MSC4268). See {@link
+   * io.github.mxe2ee.plugin.history.RoomHistory#invite}.
+   */
+  default Future<io.github.mxe2ee.plugin.history.InviteResult> invite(
+      String roomId, String userId) {
+    return history().invite(roomId, userId);
+  }
 }

@@ -82,6 +82,8 @@ public final class EchoBot {
   private final AtomicLong echoCount = new AtomicLong();
   private volatile SasConfirmer sas;
   private volatile TopicCommand topics;
+  private volatile InviteCommand inviteCommand;
+  private volatile HistoryCommand historyCommand;
 
   /**
    * @param vertx the Vert.x instance to run on; not closed by {@link #stop()}
@@ -130,6 +132,8 @@ public final class EchoBot {
                         sas = new SasConfirmer(session.userId());
                         topics = new TopicCommand(session.userId(), e2ee);
                         e2ee.verificationHandler(sas::onVerification);
+                        inviteCommand = new InviteCommand(e2ee, session.userId());
+                        historyCommand = new HistoryCommand(e2ee, session.userId());
                         return e2ee.start();
                       })
                   .map(
@@ -260,6 +264,16 @@ public final class EchoBot {
     return joinInvites(body)
         .compose(v -> batch.initial() ? Future.succeededFuture() : sas.onBatch(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : topics.onBatch(body))
+        .compose(
+            v ->
+                batch.initial()
+                    ? Future.succeededFuture()
+                    : inviteCommand.onBatch(body, batch.late()))
+        .compose(
+            v ->
+                batch.initial()
+                    ? Future.succeededFuture()
+                    : historyCommand.onBatch(body, batch.late()))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echo(body))
         .compose(v -> batch.initial() ? Future.succeededFuture() : echoLate(batch.late()));
   }

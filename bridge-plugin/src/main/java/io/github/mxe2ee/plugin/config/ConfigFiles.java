@@ -244,8 +244,36 @@ public final class ConfigFiles {
               io.github.mxe2ee.plugin.latekeys.LateKeyOptions.MAX_MAX_HELD_BYTES));
       late.finish();
     }
+    Section history = root.section("history");
+    if (history != null) {
+      historySection(history, options.getHistory());
+    }
     root.finish();
     return options;
+  }
+
+  /** The {@code history} section (room history sharing, MSC4268) into {@code h}. */
+  private static void historySection(Section s, io.github.mxe2ee.plugin.history.HistoryOptions h) {
+    h.setShareOnInvite(s.bool("share_on_invite", h.isShareOnInvite()));
+    try {
+      h.setRoomsWithoutSharing(s.stringList("rooms_without_sharing", h.getRoomsWithoutSharing()));
+    } catch (IllegalArgumentException e) {
+      throw s.error("rooms_without_sharing", e.getMessage());
+    }
+    h.setAcceptBundles(s.bool("accept_bundles", h.isAcceptBundles()));
+    h.setAcceptWindowMs(
+        s.integer(
+            "accept_window_ms",
+            h.getAcceptWindowMs(),
+            0,
+            io.github.mxe2ee.plugin.history.HistoryOptions.MAX_ACCEPT_WINDOW_MS));
+    h.setMaxBundleBytes(
+        s.integer(
+            "max_bundle_bytes",
+            h.getMaxBundleBytes(),
+            1,
+            io.github.mxe2ee.plugin.history.HistoryOptions.MAX_MAX_BUNDLE_BYTES));
+    s.finish();
   }
 
   private static io.github.mxe2ee.plugin.verification.VerificationOptions verification(

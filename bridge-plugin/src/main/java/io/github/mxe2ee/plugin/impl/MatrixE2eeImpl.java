@@ -86,6 +86,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   private LateKeys lateKeys;
   private io.github.mxe2ee.plugin.state.EncryptedStates encryptedStates;
   private io.github.mxe2ee.plugin.state.RoomStateService roomStates;
+  private volatile io.github.mxe2ee.plugin.history.RoomHistory history;
+  private volatile io.github.mxe2ee.plugin.history.BundleReceiver bundles;
   private volatile Handler<JsonObject> lateHandler;
 
   /**
@@ -195,6 +197,26 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                       options.getVerification(),
                       session.userId());
               verifier.setHandler(verificationHandler);
+              bundles =
+                  new io.github.mxe2ee.plugin.history.BundleReceiver(
+                      client,
+                      this::onWorker,
+                      pump,
+                      machine,
+                      () -> attachments().mediaClient(),
+                      options.getHistory(),
+                      session.userId(),
+                      System::currentTimeMillis);
+              history =
+                  new io.github.mxe2ee.plugin.history.RoomHistory(
+                      client,
+                      this::onWorker,
+                      pump,
+                      machine,
+                      () -> attachments().mediaClient(),
+                      options.getHistory(),
+                      this::decryptFetched,
+                      bundles::settled);
               return null;
             },
             true)
@@ -368,6 +390,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .map(
             result -> {
               emitLate(result.remove(LATE_FIELD));
+              bundles.onSync(result);
               return result;
             });
   }
@@ -428,6 +451,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         .map(
             result -> {
               emitLate(result.getValue(LATE_FIELD));
+              bundles.onSync(result);
               return result;
             });
   }
@@ -778,6 +802,8 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "key backup lookup in {0} failed: {1}", roomId, e);
     }
+    int ownJoin =
+        io.github.mxe2ee.plugin.history.BundleReceiver.ownJoinIndex(timeline, machine.userId());
     for (int j = 0; j < positions.size(); j++) {
       int i = positions.get(j);
       JsonObject event = timeline.getJsonObject(i);
@@ -795,7 +821,10 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
         JsonObject out = decrypted(event, result);
         try {
           if (result instanceof DecryptionResult.UnableToDecrypt u) {
-            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason(), processingInitial);
+            // Events before our own join in this timeline are the room's past too (MSC4268: their
+            // keys may come later in the inviter's bundle): re-emitted as history.
+            boolean history = processingInitial || i < ownJoin;
+            boolean held = lateKeys.onUndecryptable(roomId, event, u.reason(), history);
             out.getJsonObject("mxe2ee").put("held", held);
             if (held) {
               scheduleKeyRequests();
@@ -826,9 +855,19 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
   }
 
   private JsonObject decrypted(JsonObject event, DecryptionResult result) {
+    return decrypted(event, result, true);
+  }
+
+  /**
+   * @param count whether the result counts in the metrics (not for history read back on request,
+   *     which would count the same events again at each read)
+   */
+  private JsonObject decrypted(JsonObject event, DecryptionResult result, boolean count) {
     JsonObject out = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
     if (result instanceof DecryptionResult.Decrypted d) {
-      metrics.eventDecrypted();
+      if (count) {
+        metrics.eventDecrypted();
+      }
       if (d.senderDeviceId() == null && event.getValue("sender") instanceof String sender) {
         try {
           machine.updateTrackedUsers(List.of(sender));
@@ -846,8 +885,16 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
               .put("trust", d.trust().name())
               .put("authenticated", d.authenticated()));
       io.github.mxe2ee.plugin.state.EncryptedStates.markState(out, d, event);
+      if (d.forwarder() != null) {
+        // The key came in a room key bundle: we have only this user's word for it (MSC4268).
+        out.getJsonObject("mxe2ee")
+            .put("forwarder", d.forwarder())
+            .put("forwarder_device", d.forwarderDevice());
+      }
     } else if (result instanceof DecryptionResult.UnableToDecrypt u) {
-      metrics.undecryptable(u.reason().name());
+      if (count) {
+        metrics.undecryptable(u.reason().name());
+      }
       JsonObject info = new JsonObject().put("decryption_failure", u.reason().name());
       if (u.withheldCode() != null) {
         info.put("withheld_code", u.withheldCode());
@@ -1049,6 +1096,38 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
           new io.github.mxe2ee.plugin.media.Attachments(vertx, client, this, options.getMedia());
     }
     return attachments;
+  }
+
+  @Override
+  public io.github.mxe2ee.plugin.history.RoomHistory history() {
+    IllegalStateException e = notUsable("history()");
+    if (e != null) {
+      throw e;
+    }
+    return history;
+  }
+
+  @Override
+  public Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId) {
+    IllegalStateException e = notUsable("invite()");
+    return e != null ? Future.failedFuture(e) : history.invite(roomId, userId);
+  }
+
+  /**
+   * Decrypts events fetched from the server ({@link io.github.mxe2ee.plugin.history.RoomHistory})
+   * on the worker: not held for late keys, one event's failure its own.
+   */
+  private List<JsonObject> decryptFetched(String roomId, List<JsonObject> events) {
+    List<JsonObject> out = new ArrayList<>();
+    for (JsonObject event : events) {
+      try {
+        out.add(decrypted(event, machine.decryptRoomEvent(roomId, Json.toNode(event)), false));
+      } catch (RuntimeException e) {
+        JsonObject failed = new JsonObject(new java.util.LinkedHashMap<>(event.getMap()));
+        out.add(failed.put("mxe2ee", new JsonObject().put("decryption_failure", PROCESSING_ERROR)));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -104,6 +104,32 @@ public final class MediaClient {
   }
 
   /**
+   * Uploads {@code body} (ciphertext held in memory, e.g. an encrypted room key bundle) as {@code
+   * application/octet-stream}, without a file name.
+   *
+   * @return the {@code content_uri}, validated
+   */
+  public Future<MxcUri> upload(Buffer body) {
+    Objects.requireNonNull(body, "body");
+    HomeserverClient.Session s = session();
+    RequestOptions req =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(hs.baseUrl() + UPLOAD_PATH)
+            .setIdleTimeout(options.getIdleTimeoutMs())
+            .putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + s.accessToken())
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+    return http.request(req)
+        .compose(r -> r.send(body))
+        .compose(resp -> readJson(UPLOAD_PATH, resp))
+        .map(
+            json -> {
+              Object uri = json.getValue("content_uri");
+              return MxcUri.parse(uri instanceof String u ? u : null);
+            });
+  }
+
+  /**
    * Streams {@code body} into the request. A failing body (a size mismatch, an encryption error, a
    * read error) resets the request and fails the result with the body's exception: the request is
    * never ended short of its {@code Content-Length}, which would leave the server waiting.

@@ -310,4 +310,46 @@ class ConfigFilesTest {
     assertEquals(
         "encryption.key_requests", refused("encryption: {key_requests: everyone}\n").field());
   }
+
+  @Test
+  void historySectionIsRead_andItsBoundsChecked() throws IOException {
+    io.github.mxe2ee.plugin.history.HistoryOptions shipped =
+        E2eeOptions.fromFile(Path.of("../config/mxe2ee.yaml")).getHistory();
+    assertTrue(shipped.isShareOnInvite());
+    assertTrue(shipped.isAcceptBundles());
+    assertEquals(java.util.List.of(), shipped.getRoomsWithoutSharing());
+    assertEquals(
+        io.github.mxe2ee.plugin.history.HistoryOptions.DEFAULT_ACCEPT_WINDOW_MS,
+        shipped.getAcceptWindowMs());
+    assertEquals(
+        io.github.mxe2ee.plugin.history.HistoryOptions.DEFAULT_MAX_BUNDLE_BYTES,
+        shipped.getMaxBundleBytes());
+    E2eeOptions o =
+        E2eeOptions.fromFile(
+            write(
+                "history.yaml",
+                "history:\n  share_on_invite: true\n  rooms_without_sharing: ['!quiet:x']\n"
+                    + "  accept_bundles: false\n  accept_window_ms: 1000\n"
+                    + "  max_bundle_bytes: 4096\n"));
+    io.github.mxe2ee.plugin.history.HistoryOptions h = o.getHistory();
+    assertTrue(h.sharesIn("!loud:x"));
+    assertFalse(h.sharesIn("!quiet:x"), "off for that room");
+    assertFalse(h.isAcceptBundles());
+    assertEquals(1000, h.getAcceptWindowMs());
+    assertEquals(4096, h.getMaxBundleBytes());
+    assertFalse(
+        E2eeOptions.fromFile(write("off.yaml", "history:\n  share_on_invite: false\n"))
+            .getHistory()
+            .sharesIn("!loud:x"),
+        "off globally");
+    assertTrue(
+        refused("history:\n  max_bundle_bytes: 999999999\n")
+            .getMessage()
+            .contains("max_bundle_bytes"));
+    assertTrue(
+        refused("history:\n  rooms_without_sharing: ['not-a-room']\n")
+            .getMessage()
+            .contains("rooms_without_sharing"));
+    assertTrue(refused("history:\n  share: true\n").getMessage().contains("share"));
+  }
 }

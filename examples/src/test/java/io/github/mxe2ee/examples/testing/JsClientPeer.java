@@ -306,6 +306,52 @@ public final class JsClientPeer implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------- history sharing (MSC4268)
+
+  /**
+   * Sets up this user's cross-signing (answering user-interactive auth with {@code password}), so
+   * that matrix-js-sdk shares room history on invite and accepts bundles; returns the own
+   * identity's status ({@code ready, own_identity_verified, ...}).
+   */
+  public JsonObject bootstrapCrossSigning(String password) {
+    return call("bootstrap_cross_signing", new JsonObject().put("password", password), 60_000);
+  }
+
+  /**
+   * Waits for the invite to {@code roomId}, then joins (matrix-js-sdk imports the inviter's room
+   * key bundle before the join resolves); returns {@code {inviter}}.
+   */
+  public JsonObject acceptInvite(String roomId, long timeoutMs) {
+    return call(
+        "accept_invite",
+        new JsonObject().put("room_id", roomId).put("timeout_ms", timeoutMs),
+        timeoutMs);
+  }
+
+  /**
+   * The room's last {@code limit} timeline events, paged back from the server (events from before
+   * this client joined included), described, with {@code withheld_code} for failures and {@code
+   * forwarder} for keys that came from a bundle.
+   */
+  public JsonArray roomHistory(String roomId, int limit, long timeoutMs) {
+    return call(
+            "room_history",
+            new JsonObject()
+                .put("room_id", roomId)
+                .put("limit", limit)
+                .put("timeout_ms", timeoutMs),
+            timeoutMs)
+        .getJsonArray("events");
+  }
+
+  /**
+   * What the client's Rust crypto makes of a raw encrypted event: {@code {decryption, code,
+   * withheld_code, forwarder}}.
+   */
+  public JsonObject decryptRaw(String roomId, JsonObject event) {
+    return call("decrypt_raw", new JsonObject().put("room_id", roomId).put("event", event));
+  }
+
   @Override
   public void close() {
     process.close();

@@ -1,0 +1,134 @@
+package io.github.mxe2ee.examples;
+
+import io.github.mxe2ee.plugin.HomeserverException;
+import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.github.mxe2ee.plugin.history.InviteResult;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The echo bot's {@code !invite @user:server} (README, "Room history"): the bot invites that user
+ * to the room the command was sent in, sharing the room's history with the user's cross-signed
+ * devices ({@link MatrixE2ee#invite}, MSC4268), and answers with one {@code m.notice} saying what
+ * it did: {@code invite: invited <user>; shared the keys of S sessions with D devices (W withheld)}
+ * or {@code invite: invited <user>; history not shared: <why>}, or {@code invite: could not invite
+ * <user>: <errcode>} when the server refused.
+ *
+ * <p>Syntax: exactly one argument, a user id ({@code @localpart:server}, at most 255 characters);
+ * anything else gets a usage reply. Any member of the room may ask (members can invite anyway in
+ * most rooms; the server checks the bot's power level). Only encrypted commands count, each
+ * answered once (transaction id from the command's event id).
+ */
+final class InviteCommand {
+  private static final System.Logger LOG = System.getLogger(EchoBot.class.getName());
+
+  /** The command. */
+  static final String COMMAND = "!invite";
+
+  /** Prefix of every reply. */
+  static final String PREFIX = "invite: ";
+
+  static final String USAGE = PREFIX + "usage: " + COMMAND + " @user:server";
+
+  /** A user id: {@code @}, a localpart without {@code :} or space, {@code :}, a server name. */
+  static final Pattern USER_ID = Pattern.compile("@[^:\\s]+:[^\\s]+");
+
+  private final MatrixE2ee e2ee;
+  private final String ownUserId;
+
+  InviteCommand(MatrixE2ee e2ee, String ownUserId) {
+    this.e2ee = e2ee;
+    this.ownUserId = ownUserId;
+  }
+
+  /** Answers every {@code !invite} in the batch's timelines and late re-emissions. */
+  Future<Void> onBatch(JsonObject body, List<JsonObject> late) {
+    List<CommandMessages.Command> commands =
+        new ArrayList<>(CommandMessages.find(body, ownUserId, COMMAND));
+    commands.addAll(CommandMessages.findLate(late, ownUserId, COMMAND));
+    Future<Void> chain = Future.succeededFuture();
+    for (CommandMessages.Command c : commands) {
+      chain = chain.compose(v -> answer(c));
+    }
+    return chain;
+  }
+
+  /** The user id of the arguments, or null when they are not exactly one user id. */
+  static String parseUser(String args) {
+    return args.length() <= 255 && USER_ID.matcher(args).matches() ? args : null;
+  }
+
+  private Future<Void> answer(CommandMessages.Command c) {
+    String user = parseUser(c.args());
+    Future<String> reply;
+    if (user == null) {
+      reply = Future.succeededFuture(USAGE);
+    } else {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "{0}: inviting {1} to {2} (asked by {3})",
+          COMMAND,
+          user,
+          c.roomId(),
+          c.sender());
+      reply =
+          e2ee.invite(c.roomId(), user)
+              .map(InviteCommand::format)
+              .recover(
+                  err -> {
+                    LOG.log(
+                        System.Logger.Level.WARNING,
+                        "{0} {1} in {2} failed: {3}",
+                        COMMAND,
+                        user,
+                        c.roomId(),
+                        err.toString());
+                    String why =
+                        err instanceof HomeserverException h && h.errcode() != null
+                            ? h.errcode()
+                            : err.getClass().getSimpleName();
+                    return Future.succeededFuture(PREFIX + "could not invite " + user + ": " + why);
+                  });
+    }
+    return reply
+        .compose(
+            text ->
+                e2ee.send(
+                    c.roomId(),
+                    "m.room.message",
+                    new JsonObject().put("msgtype", "m.notice").put("body", text),
+                    CommandMessages.replyTxnId(c.eventId())))
+        .<Void>mapEmpty()
+        .recover(
+            err -> {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "answer to {0} in {1} failed: {2}",
+                  c.eventId(),
+                  c.roomId(),
+                  err.toString());
+              return Future.succeededFuture();
+            });
+  }
+
+  /** The reply for a sent invite. */
+  static String format(InviteResult r) {
+    String head = PREFIX + "invited " + r.userId();
+    if (!r.historyShared()) {
+      return head + "; history not shared: " + r.note();
+    }
+    return head
+        + "; shared the keys of "
+        + r.sharedSessions()
+        + (r.sharedSessions() == 1 ? " session" : " sessions")
+        + " with "
+        + r.devices().size()
+        + (r.devices().size() == 1 ? " device" : " devices")
+        + (r.withheldSessions() > 0
+            ? " (" + r.withheldSessions() + " withheld: m.history_not_shared)"
+            : "");
+  }
+}
