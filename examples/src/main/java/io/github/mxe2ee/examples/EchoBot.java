@@ -19,6 +19,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -385,6 +386,21 @@ public final class EchoBot {
   }
 
   /**
+   * True for a message one of the bot's commands answers ({@code !topic}, {@code !invite}, {@code
+   * !history}): the command's own reply is the answer, so it is not echoed as well.
+   */
+  static boolean isCommand(String text) {
+    String t = text.strip();
+    for (String command : List.of(InviteCommand.COMMAND, HistoryCommand.COMMAND)) {
+      if (t.equals(command)
+          || (t.startsWith(command) && Character.isWhitespace(t.charAt(command.length())))) {
+        return true;
+      }
+    }
+    return TopicCommand.isCommand(text);
+  }
+
+  /**
    * Echoes one decrypted message not sent by the bot: a text as an {@code m.notice}, a file message
    * ({@link #FILE_MSGTYPES}) as the same bytes in a new encrypted file; anything else is skipped.
    */
@@ -401,7 +417,7 @@ public final class EchoBot {
         || !(ev.getValue("content") instanceof JsonObject content)
         || !(content.getValue("body") instanceof String text)
         || !(ev.getValue("event_id") instanceof String eventId)
-        || TopicCommand.isCommand(text)) {
+        || isCommand(text)) {
       return Future.succeededFuture();
     }
     boolean late = Boolean.TRUE.equals(info.getValue("late"));

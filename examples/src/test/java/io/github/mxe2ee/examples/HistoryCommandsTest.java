@@ -151,4 +151,15 @@ class HistoryCommandsTest {
                 Map.of("D", "m.unverified"),
                 "no eligible device")));
   }
+
+  @Test
+  void commandsAreAnsweredByTheirReplyNotEchoed() {
+    for (String command :
+        List.of("!invite @u:x", "!history 5", "  !history", "!topic", "!topic hello")) {
+      assertTrue(EchoBot.isCommand(command), command);
+    }
+    for (String text : List.of("!historyx", "!invites", "hello !history 5", "echo: !topic")) {
+      assertTrue(!EchoBot.isCommand(text), text);
+    }
+  }
 }
