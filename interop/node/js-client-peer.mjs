@@ -265,6 +265,20 @@ const OPS = {
     };
   },
 
+  // ---- bridges (issue 15; docs/interop-protocol.md, "Bridge ops")
+
+  async accept_invite(a) {
+    return requireClient().acceptInvite({
+      roomId: str(a, "room_id", { optional: true }),
+      inviter: str(a, "inviter", { optional: true }),
+      timeoutMs: int(a, "timeout_ms", 30_000),
+    });
+  },
+
+  async encryption_info(a) {
+    return requireClient().encryptionInfo(str(a, "room_id"), str(a, "event_id"));
+  },
+
   async stop() {
     return requireClient().stop();
   },

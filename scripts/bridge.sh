@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The example bridge (issue 15): installs what is needed, builds, starts the dev Synapse (unless it
+# is running) and the example bridge between encrypted Matrix portal rooms and a local "remote
+# network" served over HTTP on 127.0.0.1. Prints the remote endpoint's URL. Ctrl-C stops the bridge,
+# and the trap stops Synapse if this script started it.
+#
+#   MXE2EE_BRIDGE_PORT=N        port of the remote endpoint (default 29335)
+#   MXE2EE_BRIDGE_DEVICES=M     ghost (default: each ghost its own cross-signed device, MSC4190)
+#                               | bot (every ghost encrypts with the bridge bot's device)
+#   MXE2EE_BRIDGE_DURATION=N    stop after N seconds (as if Ctrl-C was pressed), for smoke runs
+#   MXE2EE_BRIDGE_SKIP_BUILD=1  reuse the last build (examples/target/classes and classpath.txt)
+#
+# The remote side (docs/BRIDGES.md, "The example bridge"):
+#   curl -s -XPOST $URL/remote/portals  -d '{"portal":"lobby","invite":["@you:localhost"]}'
+#   curl -s -XPOST $URL/remote/send     -d '{"portal":"lobby","from":"alice","text":"hi"}'
+#   curl -s        "$URL/remote/messages?portal=lobby"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { echo "[bridge] $*" >&2; }
+
+port="${MXE2EE_BRIDGE_PORT:-29335}"
+[[ "$port" =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) ||
+  { log "MXE2EE_BRIDGE_PORT must be a port number (1-65535), got '$port'"; exit 2; }
+devices="${MXE2EE_BRIDGE_DEVICES:-ghost}"
+[[ "$devices" == ghost || "$devices" == bot ]] ||
+  { log "MXE2EE_BRIDGE_DEVICES must be 'ghost' or 'bot', got '$devices'"; exit 2; }
+
+if [[ -z "${MXE2EE_BRIDGE_SKIP_BUILD:-}" ]]; then
+  bash scripts/setup.sh
+  log "building (mvn package, tests skipped)"
+  mvn -B -q -DskipTests package
+fi
+
+started_here=0
+cleanup() {
+  local rc=$?
+  # Must finish even if the terminal or a pipe reading our output is already gone.
+  set +e
+  trap '' PIPE INT TERM
+  trap - EXIT
+  if ((started_here)); then
+    log "stopping the dev homeserver" 2>/dev/null
+    bash scripts/dev-homeserver.sh stop >/dev/null 2>&1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/dev-homeserver.sh status >/dev/null 2>&1 || started_here=1
+url="$(bash scripts/dev-homeserver.sh start)"
+
+cp="examples/target/classes:$(cat examples/target/classpath.txt)"
+log "starting the example bridge against $url (Ctrl-C to stop)"
+log "remote endpoint: http://127.0.0.1:$port  (docs/BRIDGES.md; try: curl -s -XPOST http://127.0.0.1:$port/remote/portals -d '{\"portal\":\"lobby\",\"invite\":[\"@you:localhost\"]}')"
+log "then chat as @you:localhost: bash scripts/dev-homeserver.sh register you PASSWORD; bash scripts/chat.sh --homeserver $url --user @you:localhost --password PASSWORD --room ROOM_ID"
+echo "http://127.0.0.1:$port"
+bridge=(java -cp "$cp" io.github.mxe2ee.examples.bridge.ExampleBridge
+  --homeserver "$url"
+  --registration .run/synapse/appservice-registration.yaml
+  --remote-port "$port"
+  --devices "$devices")
+if [[ -n "${MXE2EE_BRIDGE_DURATION:-}" ]]; then
+  rc=0
+  timeout -s INT "$MXE2EE_BRIDGE_DURATION" "${bridge[@]}" || rc=$?
+  # 124: timeout sent SIGINT; 130: the JVM exited on it. Both are a clean stop here.
+  [[ $rc == 0 || $rc == 124 || $rc == 130 ]] || exit "$rc"
+else
+  "${bridge[@]}"
+fi
