@@ -19,9 +19,9 @@ public interface Portals {
    * invites those of {@code invite} not invited by an earlier call; concurrent calls for one name
    * create one room.
    *
-   * @return the portal
+   * @return the portal's room and what became of each invite
    */
-  Future<PortalStore.Portal> open(String portal, List<String> invite);
+  Future<Opened> open(String portal, List<String> invite);
 
   /**
    * Makes the ghost of remote user {@code from} say {@code text} in the portal room, encrypted with
@@ -36,6 +36,21 @@ public interface Portals {
 
   /** The ghost user id of remote user {@code from} (validated, see {@link GhostNames}). */
   String ghostOf(String from);
+
+  /**
+   * The answer to {@link #open}.
+   *
+   * @param roomId the portal's Matrix room
+   * @param created true when this call created the room
+   * @param invited the users invited now or earlier (already invited or joined)
+   * @param failed the users the homeserver refused to invite, each {@code {user_id, errcode,
+   *     error}}
+   */
+  record Opened(
+      String roomId,
+      boolean created,
+      List<String> invited,
+      List<io.vertx.core.json.JsonObject> failed) {}
 
   /** Names a portal that was never opened. */
   final class UnknownPortalException extends RuntimeException {

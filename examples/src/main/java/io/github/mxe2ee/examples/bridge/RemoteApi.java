@@ -20,7 +20,9 @@ import java.util.Objects;
  *
  * <pre>
  * POST /remote/portals   {"portal": NAME, "invite": ["@user:server", ...]}
- *      -> 200 {"portal": NAME, "room_id": ID}       creates (or reuses) the portal's encrypted room
+ *      -> 200 {"portal": NAME, "room_id": ID, "created": BOOL, "invited": [...], "failed": [...]}
+ *                                                   creates (or reuses) the portal's encrypted room,
+ *                                                   invites; "failed": invites the server refused
  * POST /remote/send      {"portal": NAME, "from": REMOTE_NAME, "text": TEXT}
  *      -> 200 {"event_id": ID, "from": GHOST_ID}    the remote user's ghost says TEXT, encrypted
  * GET  /remote/messages?portal=NAME
