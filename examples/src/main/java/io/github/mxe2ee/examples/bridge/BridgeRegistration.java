@@ -16,11 +16,13 @@ import java.util.regex.PatternSyntaxException;
  * url} the homeserver pushes transactions to, which the bridge listens on, and the exclusive user
  * namespace its ghosts must stay in.
  *
+ * @param id the appservice's {@code id} (for the MSC2659 ping)
  * @param listenHost host of {@code url}
  * @param listenPort port of {@code url}
  * @param userNamespace the first exclusive {@code namespaces.users} regex
  */
-public record BridgeRegistration(String listenHost, int listenPort, Pattern userNamespace) {
+public record BridgeRegistration(
+    String id, String listenHost, int listenPort, Pattern userNamespace) {
 
   /** A registration file is a few hundred bytes; refuse anything absurd before parsing. */
   static final long MAX_FILE_BYTES = 1 << 20;
@@ -70,6 +72,10 @@ public record BridgeRegistration(String listenHost, int listenPort, Pattern user
       throw new IllegalArgumentException(
           file + ": no exclusive namespaces.users regex (the ghosts need one)");
     }
-    return new BridgeRegistration(url.getHost(), url.getPort(), namespace);
+    if (!root.path("id").isTextual() || root.path("id").textValue().isEmpty()) {
+      throw new IllegalArgumentException(file + ": 'id' missing");
+    }
+    return new BridgeRegistration(
+        root.path("id").textValue(), url.getHost(), url.getPort(), namespace);
   }
 }
