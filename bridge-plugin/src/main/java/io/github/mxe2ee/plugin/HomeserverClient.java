@@ -61,6 +61,9 @@ public final class HomeserverClient {
   private volatile long requestTimeoutMs = REQUEST_TIMEOUT_MS;
   private volatile RequestListener listener = RequestListener.NONE;
 
+  /** Appended to every authenticated request's path (appservice masquerading), or null. */
+  private volatile String identityQuery;
+
   /**
    * @param client the Web Client to send with; not closed by this class
    * @param baseUrl homeserver base URL such as {@code http://127.0.0.1:8008} (trailing slash ok)
@@ -110,6 +113,33 @@ public final class HomeserverClient {
     }
     this.requestTimeoutMs = timeoutMs;
     return this;
+  }
+
+  /**
+   * Acts as an appservice user (Application Service API, "Identity assertion"; MSC4326 for the
+   * device): the session becomes {@code userId}/{@code deviceId} with the appservice's {@code
+   * as_token}, and every authenticated request carries {@code ?user_id=…} (and {@code &device_id=…}
+   * unless {@code deviceId} is null; the session's device id is then empty). Used by bridge mode
+   * ({@link io.github.mxe2ee.plugin.appservice.AppserviceE2ee}).
+   *
+   * @param asToken the registration's {@code as_token}; secret, never printed
+   * @param deviceId the device to act as (it must exist: MSC4190 creates it), or null for none
+   * @return the session
+   */
+  public Session masquerade(String asToken, String userId, String deviceId) {
+    Objects.requireNonNull(asToken, "asToken");
+    Objects.requireNonNull(userId, "userId");
+    String q =
+        "user_id=" + java.net.URLEncoder.encode(userId, java.nio.charset.StandardCharsets.UTF_8);
+    if (deviceId != null) {
+      q +=
+          "&device_id="
+              + java.net.URLEncoder.encode(deviceId, java.nio.charset.StandardCharsets.UTF_8);
+    }
+    identityQuery = q;
+    Session s = new Session(userId, deviceId == null ? "" : deviceId, asToken);
+    session = s;
+    return s;
   }
 
   /** The logged-in session, or null before a successful {@link #login}. */
@@ -342,9 +372,11 @@ public final class HomeserverClient {
 
   private Future<HttpResponse<Buffer>> send(
       Session s, String method, String path, JsonObject body) {
+    String q = identityQuery;
+    String full = q == null ? path : path + (path.indexOf('?') < 0 ? '?' : '&') + q;
     HttpRequest<Buffer> req =
         client
-            .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + path)
+            .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), baseUrl + full)
             .bearerTokenAuthentication(s.accessToken)
             .timeout(requestTimeoutMs)
             .as(new BoundedBodyCodec(RESPONSE_PARSER.maxDocumentBytes()));

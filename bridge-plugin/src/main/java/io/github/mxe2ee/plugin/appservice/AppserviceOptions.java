@@ -23,7 +23,7 @@ public final class AppserviceOptions {
   public static final long DEFAULT_MAX_TRANSACTION_BYTES = 32L * 1024 * 1024;
 
   /** Default {@link #getRememberedTransactions()}. */
-  public static final int DEFAULT_REMEMBERED_TRANSACTIONS = 4096;
+  public static final int DEFAULT_REMEMBERED_TRANSACTIONS = 1024;
 
   private String homeserverUrl;
   private String asToken;
@@ -200,7 +200,7 @@ public final class AppserviceOptions {
   /**
    * How many completed transaction ids are remembered (in the store, across restarts) so that a
    * transaction sent again is answered without being handled again. Default {@value
-   * #DEFAULT_REMEMBERED_TRANSACTIONS}, 16 to 1000000. Homeservers resend only their latest
+   * #DEFAULT_REMEMBERED_TRANSACTIONS}, 16 to 100000. Homeservers resend only their latest
    * unanswered transaction, so a small window suffices.
    */
   public int getRememberedTransactions() {
@@ -209,7 +209,7 @@ public final class AppserviceOptions {
 
   /** Sets {@link #getRememberedTransactions()}. */
   public AppserviceOptions setRememberedTransactions(int n) {
-    this.rememberedTransactions = inRange(n, 16, 1_000_000, "rememberedTransactions");
+    this.rememberedTransactions = inRange(n, 16, 100_000, "rememberedTransactions");
     return this;
   }
 

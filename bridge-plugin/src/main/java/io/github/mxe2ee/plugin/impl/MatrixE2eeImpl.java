@@ -819,6 +819,89 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     }
   }
 
+  // ------------------------------------------------------------------ bridge mode
+
+  /**
+   * Bridge mode (io.github.mxe2ee.plugin.appservice): makes sure this account has a cross-signing
+   * identity of its own on the server that signs this device (spec {@code
+   * end_to_end_encryption.md}, "Cross-signing": the master key signs the self-signing key, which
+   * signs the device). Reads our own keys from the server first; if the server has no identity, or
+   * not one that signs this device with a key we hold (a crash between creating the keys and
+   * uploading them), creates new keys and uploads them (an appservice needs no user-interactive
+   * auth for that, MSC4190). Idempotent.
+   *
+   * @return our master key, unpadded base64; fails if the server refused the upload
+   */
+  public Future<String> ensureCrossSigning() {
+    String me = client.session().userId();
+    return onWorker(
+            "ensureCrossSigning()",
+            () -> {
+              machine.updateTrackedUsers(List.of(me));
+              return null;
+            })
+        .compose(v -> pump.drain())
+        .compose(
+            v ->
+                onWorker(
+                    "ensureCrossSigning()",
+                    () ->
+                        ownIdentityPublished(me)
+                            ? List.<io.github.mxe2ee.machine.OutgoingRequest>of()
+                            : machine.bootstrapCrossSigning()))
+        .compose(
+            requests ->
+                requests.isEmpty()
+                    ? Future.<Void>succeededFuture()
+                    : pump.sendAll(requests).compose(v -> pump.drain()))
+        .compose(
+            v ->
+                onWorker(
+                    "ensureCrossSigning()",
+                    () -> {
+                      if (!ownIdentityPublished(me)) {
+                        throw new IllegalStateException(
+                            "the cross-signing identity of " + me + " is not on the server");
+                      }
+                      return machine.masterKey(me).orElseThrow().toBase64();
+                    }));
+  }
+
+  /**
+   * Bridge mode: marks the device list of every user this account tracks outdated, so the next
+   * request round queries them again. For an account whose machine was closed while device-list
+   * changes arrived for others (an idle ghost reopened from the store), which would otherwise share
+   * room keys with a stale device list.
+   */
+  public Future<Void> refreshDeviceLists() {
+    return onWorker(
+        "refreshDeviceLists()",
+        () -> {
+          List<String> users =
+              store.trackedUsers().stream()
+                  .map(io.github.mxe2ee.store.TrackedUser::userId)
+                  .toList();
+          if (!users.isEmpty()) {
+            machine.receiveSyncChanges(
+                new SyncChanges(List.of(), users, List.of(), null, null, null));
+          }
+          return null;
+        });
+  }
+
+  private boolean ownIdentityPublished(String me) {
+    if (!machine.hasCrossSigningKeys() || machine.masterKey(me).isEmpty()) {
+      return false;
+    }
+    return machine
+        .device(me, machine.deviceId())
+        .map(
+            d ->
+                d.trust() == io.github.mxe2ee.device.DeviceTrust.CROSS_SIGNED_VERIFIED
+                    || d.trust() == io.github.mxe2ee.device.DeviceTrust.CROSS_SIGNED)
+        .orElse(false);
+  }
+
   // ------------------------------------------------------------------ send
 
   @Override
