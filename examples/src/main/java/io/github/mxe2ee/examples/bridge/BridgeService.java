@@ -313,6 +313,12 @@ public final class BridgeService implements Portals {
           continue;
         }
         JsonObject info = ev.getValue("mxe2ee") instanceof JsonObject i ? i : null;
+        if (ev.getValue("sender") instanceof String sender && ghosts.isBridgeUser(sender)) {
+          // The bridge's own messages coming back: never relayed. In the bot-device model the
+          // bot's device encrypted them for a ghost, so its own machine rightly refuses them as
+          // sent by a device the sender does not own; that is no loss.
+          continue;
+        }
         if (info != null && info.getValue("decryption_failure") != null) {
           undecryptable.incrementAndGet();
           LOG.log(
@@ -327,8 +333,7 @@ public final class BridgeService implements Portals {
         if ("m.room.message".equals(ev.getValue("type"))
             && info != null
             && Boolean.TRUE.equals(info.getValue("encrypted"))
-            && ev.getValue("sender") instanceof String sender
-            && !ghosts.isBridgeUser(sender)
+            && ev.getValue("sender") instanceof String
             && ev.getValue("room_id") instanceof String
             && ev.getValue("event_id") instanceof String
             && ev.getValue("content") instanceof JsonObject content

@@ -118,9 +118,15 @@ public final class RemoteApi {
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
+                Portals.Opened o = ar.result();
                 ok(
                     ctx,
-                    new JsonObject().put("portal", portal).put("room_id", ar.result().roomId()));
+                    new JsonObject()
+                        .put("portal", portal)
+                        .put("room_id", o.roomId())
+                        .put("created", o.created())
+                        .put("invited", new JsonArray(new java.util.ArrayList<Object>(o.invited())))
+                        .put("failed", new JsonArray(new java.util.ArrayList<Object>(o.failed()))));
               } else {
                 failed(ctx, ar.cause(), "opening the portal");
               }

@@ -57,6 +57,9 @@ class BridgeEndToEndTest {
 
   private final String suffix = UUID.randomUUID().toString().substring(0, 8);
   private final String portal = "lobby-" + suffix;
+  // Fresh remote names per run: the dev Synapse keeps users (and their identities) across runs.
+  private final String bob = "Remote Bob_" + suffix;
+  private final String dave = "dave-" + suffix;
   // Not in the appservice's exclusive namespace (@bridge_.*), which Synapse refuses to register.
   private final String alice = "@e2e_alice_" + suffix + ":localhost";
   private final HttpClient http =
@@ -189,10 +192,9 @@ class BridgeEndToEndTest {
         ok(
             post(
                 bridge.remoteUrl() + "/remote/send",
-                json(
-                    "portal", portal, "from", "Remote Bob", "text", "hello from the remote side")));
+                json("portal", portal, "from", bob, "text", "hello from the remote side")));
     ghostBob = sent.getString("from");
-    assertEquals("@bridge_remote__remote=20_bob:localhost", ghostBob);
+    assertEquals("@bridge_remote__remote=20_bob__" + suffix + ":localhost", ghostBob);
 
     JsonObject ev =
         client.waitForEvent(
@@ -294,7 +296,7 @@ class BridgeEndToEndTest {
         ok(
             post(
                 bridge.remoteUrl() + "/remote/send",
-                json("portal", portal, "from", "Remote Bob", "text", "back again")));
+                json("portal", portal, "from", bob, "text", "back again")));
     JsonObject ev =
         client.waitForEvent(
             roomId, new JsonObject().put("sender", ghostBob).put("body", "back again"), WAIT_MS);
@@ -347,7 +349,7 @@ class BridgeEndToEndTest {
         ok(
             post(
                 bridge.remoteUrl() + "/remote/send",
-                json("portal", botPortal, "from", "dave", "text", "one device for all")));
+                json("portal", botPortal, "from", dave, "text", "one device for all")));
     JsonObject ev =
         client.waitForEvent(
             botRoom,
@@ -360,6 +362,25 @@ class BridgeEndToEndTest {
     System.out.println("[shield] bot device model: " + info.encode());
     assertEquals(
         0, client.userDevices(sent.getString("from")).size(), "the ghost has no device of its own");
+    String eventId = client.sendText(botRoom, "and back, in the bot-device model");
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    JsonArray expected =
+        new JsonArray()
+            .add(
+                new JsonObject()
+                    .put("from", alice)
+                    .put("text", "and back, in the bot-device model"));
+    JsonArray got = new JsonArray();
+    while (System.currentTimeMillis() < deadline && !got.equals(expected)) {
+      Thread.sleep(250);
+      got =
+          new JsonArray(
+              get(bridge.remoteUrl() + "/remote/messages?portal=" + enc(botPortal)).body());
+    }
+    assertEquals(expected, got, "reply " + eventId + " reached the remote side");
+    for (String line : bridge.logLines()) {
+      assertFalse(line.contains("undecryptable event"), "the bridge decrypts everything: " + line);
+    }
   }
 
   // ---------------------------------------------------------------- helpers
