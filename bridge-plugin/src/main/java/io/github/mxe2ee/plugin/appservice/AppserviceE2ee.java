@@ -66,6 +66,29 @@ public interface AppserviceE2ee {
   Future<HttpServer> listen(String host, int port);
 
   /**
+   * Asks the homeserver to ping this endpoint (Application Service API, {@code POST
+   * /_matrix/client/v1/appservice/{appserviceId}/ping}): checks that the homeserver reaches the
+   * endpoint with the right {@code hs_token}, and makes Synapse retry transactions it held back
+   * while the bridge was down at once instead of after its backoff. {@link #listen} calls it once
+   * the server listens (failures only logged); a bridge that {@link #mount}s calls it itself.
+   *
+   * @return the round trip in milliseconds as the homeserver measured it; fails with {@link
+   *     IllegalStateException} without {@link AppserviceOptions#getAppserviceId()}, or with {@link
+   *     io.github.mxe2ee.plugin.HomeserverException} as the homeserver reports
+   */
+  Future<Long> ping();
+
+  /**
+   * Sets the handler of late decryptions of room events (docs/PLUGIN.md, "Late keys"), as {@link
+   * MatrixE2ee#onLateDecryption} of the bot's device: an event of a transaction whose room key had
+   * not arrived is handed over undecryptable (with {@code mxe2ee.held: true}) and, when its key
+   * arrives in a later transaction, decrypted and passed here. May be set before {@link #start()}.
+   *
+   * @return this
+   */
+  AppserviceE2ee lateDecryptionHandler(io.vertx.core.Handler<JsonObject> handler);
+
+  /**
    * Adds the endpoint's routes to {@code router} (for a bridge that serves other paths on the same
    * server). Transactions are refused with 503 {@code M_UNAVAILABLE}, so the homeserver retries,
    * until {@link #start()} completed.

@@ -30,6 +30,7 @@ public final class AppserviceOptions {
   private String hsToken;
   private String botLocalpart;
   private String botDeviceId;
+  private String appserviceId;
   private DeviceModel deviceModel = DeviceModel.GHOST_DEVICES;
   private E2eeOptions engine = new E2eeOptions();
   private int maxOpenGhosts = DEFAULT_MAX_OPEN_GHOSTS;
@@ -47,6 +48,7 @@ public final class AppserviceOptions {
     this.hsToken = other.hsToken;
     this.botLocalpart = other.botLocalpart;
     this.botDeviceId = other.botDeviceId;
+    this.appserviceId = other.appserviceId;
     this.deviceModel = other.deviceModel;
     this.engine = new E2eeOptions(other.engine);
     this.maxOpenGhosts = other.maxOpenGhosts;
@@ -103,6 +105,20 @@ public final class AppserviceOptions {
       throw new IllegalArgumentException("botLocalpart must be a bare localpart");
     }
     this.botLocalpart = botLocalpart;
+    return this;
+  }
+
+  /**
+   * The registration's {@code id}, or null: needed only by {@link AppserviceE2ee#ping()}, which
+   * asks the homeserver to ping the endpoint (and so to retry transactions at once).
+   */
+  public String getAppserviceId() {
+    return appserviceId;
+  }
+
+  /** Sets the registration's {@code id}. */
+  public AppserviceOptions setAppserviceId(String appserviceId) {
+    this.appserviceId = appserviceId;
     return this;
   }
 
@@ -214,8 +230,8 @@ public final class AppserviceOptions {
   }
 
   /**
-   * Sets {@code as_token}, {@code hs_token} and {@code sender_localpart} from an appservice
-   * registration file (YAML or JSON, the file the homeserver loads; at most 1 MiB).
+   * Sets {@code as_token}, {@code hs_token}, {@code sender_localpart} and {@code id} from an
+   * appservice registration file (YAML or JSON, the file the homeserver loads; at most 1 MiB).
    *
    * @return this
    * @throws IllegalArgumentException if the file cannot be read or lacks one of the three
@@ -225,6 +241,9 @@ public final class AppserviceOptions {
     setAsToken(r.asToken());
     setHsToken(r.hsToken());
     setBotLocalpart(r.senderLocalpart());
+    if (r.id() != null) {
+      setAppserviceId(r.id());
+    }
     return this;
   }
 

@@ -10,11 +10,12 @@ import java.nio.file.Path;
 /**
  * The three fields of an appservice registration file that the bridge needs. Not API.
  *
+ * @param id {@code id}, or null if absent
  * @param asToken {@code as_token}
  * @param hsToken {@code hs_token}
  * @param senderLocalpart {@code sender_localpart}
  */
-record Registration(String asToken, String hsToken, String senderLocalpart) {
+record Registration(String id, String asToken, String hsToken, String senderLocalpart) {
   static final long MAX_FILE_BYTES = 1 << 20;
 
   @Override
@@ -28,7 +29,9 @@ record Registration(String asToken, String hsToken, String senderLocalpart) {
         throw new IllegalArgumentException("registration file over 1 MiB: " + file);
       }
       JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+      JsonNode id = root == null ? null : root.get("id");
       return new Registration(
+          id != null && id.isTextual() ? id.textValue() : null,
           text(root, "as_token", file),
           text(root, "hs_token", file),
           text(root, "sender_localpart", file));

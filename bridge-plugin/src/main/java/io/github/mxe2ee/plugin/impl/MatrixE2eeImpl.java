@@ -850,10 +850,14 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
                             ? List.<io.github.mxe2ee.machine.OutgoingRequest>of()
                             : machine.bootstrapCrossSigning()))
         .compose(
-            requests ->
-                requests.isEmpty()
-                    ? Future.<Void>succeededFuture()
-                    : pump.sendAll(requests).compose(v -> pump.drain()))
+            requests -> {
+              // In order: the signature of the device needs the self-signing key uploaded first.
+              Future<Void> chain = Future.succeededFuture();
+              for (io.github.mxe2ee.machine.OutgoingRequest r : requests) {
+                chain = chain.compose(v -> pump.send(r));
+              }
+              return requests.isEmpty() ? chain : chain.compose(v -> pump.drain());
+            })
         .compose(
             v ->
                 onWorker(

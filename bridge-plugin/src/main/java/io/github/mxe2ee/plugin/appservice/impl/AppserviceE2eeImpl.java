@@ -81,6 +81,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private volatile TransactionHandler handler;
   private volatile Function<String, Future<Boolean>> userQuery;
   private volatile Function<String, Future<Boolean>> roomQuery;
+  private volatile io.vertx.core.Handler<JsonObject> lateHandler;
   private final List<HttpServer> servers = new ArrayList<>();
   private Future<Void> closing;
 
@@ -187,6 +188,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
         .compose(
             client -> {
               botEngine = new MatrixE2eeImpl(vertx, client, new E2eeOptions(options.getEngine()));
+              botEngine.onLateDecryption(this::late);
               return botEngine.start();
             })
         .compose(
@@ -273,15 +275,65 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                   servers.add(server);
                 }
               }
-              return closed
-                  ? server
-                      .close()
-                      .<HttpServer>compose(
-                          v ->
-                              Future.failedFuture(
-                                  new IllegalStateException("listen() after close()")))
-                  : Future.succeededFuture(server);
+              if (closed) {
+                return server
+                    .close()
+                    .<HttpServer>compose(
+                        v ->
+                            Future.failedFuture(
+                                new IllegalStateException("listen() after close()")));
+              }
+              if (state == State.STARTED && options.getAppserviceId() != null) {
+                ping()
+                    .onComplete(
+                        ar -> {
+                          if (ar.succeeded()) {
+                            LOG.log(
+                                System.Logger.Level.INFO,
+                                "the homeserver reaches the endpoint (ping {0} ms)",
+                                ar.result());
+                          } else {
+                            LOG.log(
+                                System.Logger.Level.WARNING,
+                                "the homeserver''s ping of the endpoint failed: {0}",
+                                ar.cause().getMessage());
+                          }
+                        });
+              }
+              return Future.succeededFuture(server);
             });
+  }
+
+  @Override
+  public Future<Long> ping() {
+    String id = options.getAppserviceId();
+    if (id == null) {
+      return Future.failedFuture(
+          new IllegalStateException("ping() needs the appservice id (the registration's id)"));
+    }
+    return http.call(
+            HttpMethod.POST,
+            "/_matrix/client/v1/appservice/" + AsHttp.seg(id) + "/ping",
+            null,
+            new JsonObject().put("transaction_id", "mxe2ee-ping-" + UUID.randomUUID()))
+        .map(r -> r.getValue("duration_ms") instanceof Number n ? n.longValue() : -1L);
+  }
+
+  @Override
+  public AppserviceE2ee lateDecryptionHandler(io.vertx.core.Handler<JsonObject> handler) {
+    this.lateHandler = handler;
+    return this;
+  }
+
+  /** Late decryptions of the bot's device: without the transaction index the split added. */
+  private void late(JsonObject event) {
+    if (event.getValue("unsigned") instanceof JsonObject u) {
+      u.remove(TransactionSplit.INDEX);
+    }
+    io.vertx.core.Handler<JsonObject> h = lateHandler;
+    if (h != null) {
+      h.handle(event);
+    }
   }
 
   @Override
@@ -716,6 +768,14 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                     System.Logger.Level.DEBUG, "transaction {0} seen before: acknowledged", txnId);
                 return Future.succeededFuture(new JsonObject());
               }
+              LOG.log(
+                  System.Logger.Level.INFO,
+                  "transaction {0}: {1} events, devices {2}, device lists {3}/{4}",
+                  txnId,
+                  split.events.size(),
+                  split.devices.keySet(),
+                  split.changed.size(),
+                  split.left.size());
               return feedDevices(txnId, split)
                   .compose(
                       events -> {

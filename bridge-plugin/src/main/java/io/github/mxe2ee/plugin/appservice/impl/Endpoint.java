@@ -50,7 +50,9 @@ final class Endpoint {
   Router mount(Router router) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(parser.maxDocumentBytes());
     for (String path : List.of(V1 + "/transactions/:txnId", "/transactions/:txnId")) {
-      router.put(path).handler(this::auth).handler(body).handler(this::transaction);
+      // The token is checked (own route, first) before the body is read.
+      router.put(path).handler(this::auth);
+      router.put(path).handler(body).handler(this::transaction);
     }
     router.post(V1 + "/ping").handler(this::auth).handler(ctx -> ok(ctx, new JsonObject()));
     for (String path : List.of(V1 + "/users/:userId", "/users/:userId")) {
