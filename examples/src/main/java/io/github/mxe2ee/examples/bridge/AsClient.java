@@ -48,11 +48,6 @@ final class AsClient {
     return send(method, "/_matrix/client/v3" + path, asUser, body);
   }
 
-  /** A request as the bridge bot to {@code path} below the base URL (already percent-encoded). */
-  Future<JsonObject> requestAbsolute(HttpMethod method, String path, JsonObject body) {
-    return send(method, path, null, body);
-  }
-
   private Future<JsonObject> send(HttpMethod method, String path, String asUser, JsonObject body) {
     HttpRequest<Buffer> req =
         web.requestAbs(method, baseUrl + path)

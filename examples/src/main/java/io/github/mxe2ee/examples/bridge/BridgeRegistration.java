@@ -16,7 +16,6 @@ import java.util.regex.PatternSyntaxException;
  * url} the homeserver pushes transactions to, which the bridge listens on, and the exclusive user
  * namespace its ghosts must stay in.
  *
- * @param id the appservice's {@code id} (for the MSC2659 ping)
  * @param listenHost host of {@code url}
  * @param listenPort port of {@code url}
  * @param userNamespace the first exclusive {@code namespaces.users} regex

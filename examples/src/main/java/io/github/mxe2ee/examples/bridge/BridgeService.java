@@ -302,52 +302,82 @@ public final class BridgeService implements Portals {
   /**
    * The transaction handler: records every decrypted {@code m.room.message} a Matrix user (not a
    * ghost, not the bot) sent in a portal room, once per event id, and completes once they are on
-   * disk, so the plugin acknowledges the transaction only then. Undecryptable events are counted
-   * and logged with their ids and reason.
+   * disk, so the plugin acknowledges the transaction only then. An event whose room key has not
+   * arrived yet ({@code mxe2ee.held}) is recorded when the plugin decrypts it later ({@link
+   * #onLateDecryption}); any other undecryptable event is counted and logged with its ids and
+   * reason.
    */
   public Future<Void> onTransaction(String txnId, JsonObject txn) {
     List<JsonObject> candidates = new ArrayList<>();
     if (txn.getValue("events") instanceof JsonArray events) {
       for (Object o : events) {
-        if (!(o instanceof JsonObject ev)) {
-          continue;
-        }
-        JsonObject info = ev.getValue("mxe2ee") instanceof JsonObject i ? i : null;
-        if (ev.getValue("sender") instanceof String sender && ghosts.isBridgeUser(sender)) {
-          // The bridge's own messages coming back: never relayed. In the bot-device model the
-          // bot's device encrypted them for a ghost, so its own machine rightly refuses them as
-          // sent by a device the sender does not own; that is no loss.
-          continue;
-        }
-        if (info != null && info.getValue("decryption_failure") != null) {
-          undecryptable.incrementAndGet();
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "undecryptable event {0} in {1} from {2}: {3}",
-              String.valueOf(ev.getValue("event_id")),
-              String.valueOf(ev.getValue("room_id")),
-              String.valueOf(ev.getValue("sender")),
-              String.valueOf(info.getValue("decryption_failure")));
-          continue;
-        }
-        if ("m.room.message".equals(ev.getValue("type"))
-            && info != null
-            && Boolean.TRUE.equals(info.getValue("encrypted"))
-            && ev.getValue("sender") instanceof String
-            && ev.getValue("room_id") instanceof String
-            && ev.getValue("event_id") instanceof String
-            && ev.getValue("content") instanceof JsonObject content
-            && content.getValue("body") instanceof String) {
+        if (o instanceof JsonObject ev && relayable(ev)) {
           candidates.add(ev);
         }
       }
     }
-    if (candidates.isEmpty()) {
+    return record(candidates, "transaction " + txnId);
+  }
+
+  /**
+   * The late decryption handler: an event of an earlier transaction whose room key came later, now
+   * decrypted; recorded as {@link #onTransaction} would have (a failure is logged: Synapse does not
+   * resend an acknowledged transaction).
+   */
+  public void onLateDecryption(JsonObject ev) {
+    if (relayable(ev)) {
+      record(List.of(ev), "late key")
+          .onFailure(
+              err ->
+                  LOG.log(
+                      System.Logger.Level.ERROR,
+                      "recording late {0} failed: {1}",
+                      String.valueOf(ev.getValue("event_id")),
+                      err.toString()));
+    }
+  }
+
+  /** True for a decrypted message of a Matrix user; counts and logs undecryptable events. */
+  private boolean relayable(JsonObject ev) {
+    JsonObject info = ev.getValue("mxe2ee") instanceof JsonObject i ? i : null;
+    if (ev.getValue("sender") instanceof String sender && ghosts.isBridgeUser(sender)) {
+      // The bridge's own messages coming back: never relayed. In the bot-device model the bot's
+      // device encrypted them for a ghost, so its own machine rightly refuses them as sent by a
+      // device the sender does not own; that is no loss.
+      return false;
+    }
+    if (info != null && info.getValue("decryption_failure") != null) {
+      boolean held = Boolean.TRUE.equals(info.getValue("held"));
+      if (!held) {
+        undecryptable.incrementAndGet();
+      }
+      LOG.log(
+          held ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+          "{0} event {1} in {2} from {3}: {4}",
+          held ? "held (room key not here yet)" : "undecryptable",
+          String.valueOf(ev.getValue("event_id")),
+          String.valueOf(ev.getValue("room_id")),
+          String.valueOf(ev.getValue("sender")),
+          String.valueOf(info.getValue("decryption_failure")));
+      return false;
+    }
+    return "m.room.message".equals(ev.getValue("type"))
+        && info != null
+        && Boolean.TRUE.equals(info.getValue("encrypted"))
+        && ev.getValue("sender") instanceof String
+        && ev.getValue("room_id") instanceof String
+        && ev.getValue("event_id") instanceof String
+        && ev.getValue("content") instanceof JsonObject content
+        && content.getValue("body") instanceof String;
+  }
+
+  private Future<Void> record(List<JsonObject> events, String via) {
+    if (events.isEmpty()) {
       return Future.succeededFuture();
     }
     return vertx.executeBlocking(
         () -> {
-          for (JsonObject ev : candidates) {
+          for (JsonObject ev : events) {
             String roomId = ev.getString("room_id");
             if (store.portalByRoom(roomId).isEmpty()) {
               continue;
@@ -359,12 +389,7 @@ public final class BridgeService implements Portals {
                 ev.getString("sender"),
                 ev.getJsonObject("content").getString("body"))) {
               relayed.incrementAndGet();
-              LOG.log(
-                  System.Logger.Level.INFO,
-                  "relayed {0} in {1} (transaction {2})",
-                  eventId,
-                  roomId,
-                  txnId);
+              LOG.log(System.Logger.Level.INFO, "relayed {0} in {1} ({2})", eventId, roomId, via);
             }
           }
           return null;

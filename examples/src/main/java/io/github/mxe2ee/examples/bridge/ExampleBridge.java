@@ -161,6 +161,7 @@ public final class ExampleBridge {
                       store,
                       new GhostNames(GhostNames.DEFAULT_PREFIX, serverName, reg.userNamespace()));
               appservice.transactionHandler(service::onTransaction);
+              appservice.lateDecryptionHandler(service::onLateDecryption);
               appservice.userQueryHandler(
                   userId ->
                       Future.succeededFuture(userId.startsWith("@" + GhostNames.DEFAULT_PREFIX)));
@@ -175,10 +176,7 @@ public final class ExampleBridge {
                   as.actualPort(),
                   appservice.botUserId(),
                   settings.devices());
-              return ping(http, reg.id())
-                  .compose(
-                      p ->
-                          new RemoteApi(service).listen(vertx, "127.0.0.1", settings.remotePort()));
+              return new RemoteApi(service).listen(vertx, "127.0.0.1", settings.remotePort());
             })
         .map(
             server -> {
@@ -188,37 +186,6 @@ public final class ExampleBridge {
                   READY + ": remote endpoint http://127.0.0.1:{0,number,#}",
                   server.actualPort());
               return server.actualPort();
-            });
-  }
-
-  /**
-   * Asks the homeserver to ping the bridge (MSC2659, Client-Server API {@code POST
-   * /_matrix/client/v1/appservice/{appserviceId}/ping}): it proves the homeserver reaches the
-   * transaction listener, and Synapse then sends the transactions it queued while the bridge was
-   * down at once rather than after its backoff (2, 4, 8, ... seconds). A failed ping is logged, not
-   * fatal: the homeserver still retries on its own.
-   */
-  private static Future<Void> ping(AsClient http, String appserviceId) {
-    return http.requestAbsolute(
-            io.vertx.core.http.HttpMethod.POST,
-            "/_matrix/client/v1/appservice/" + AsClient.seg(appserviceId) + "/ping",
-            new io.vertx.core.json.JsonObject()
-                .put("transaction_id", "mxe2ee-ping-" + System.nanoTime()))
-        .<Void>map(
-            r -> {
-              LOG.log(
-                  System.Logger.Level.INFO,
-                  "the homeserver reaches the bridge (ping {0} ms)",
-                  String.valueOf(r.getValue("duration_ms")));
-              return null;
-            })
-        .recover(
-            err -> {
-              LOG.log(
-                  System.Logger.Level.WARNING,
-                  "the homeserver could not ping the bridge: {0}",
-                  err.toString());
-              return Future.succeededFuture();
             });
   }
 
