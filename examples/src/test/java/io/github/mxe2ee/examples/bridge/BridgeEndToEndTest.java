@@ -75,6 +75,7 @@ class BridgeEndToEndTest {
   private String roomId;
   private String ghostBob;
   private String ghostBobDevice;
+  private String earlyRoom;
 
   @BeforeAll
   void setUp() throws Exception {
@@ -292,6 +293,13 @@ class BridgeEndToEndTest {
         BridgeProcess.start(
             hs.baseUrl(), registration, work.resolve("ghost"), "ghost", log, START_MS);
     awaitRemoteMessages();
+    JsonObject reopened =
+        ok(
+            post(
+                bridge.remoteUrl() + "/remote/portals",
+                json("portal", portal, "invite", new JsonArray().add(alice))));
+    assertEquals(roomId, reopened.getString("room_id"), "the portal survives the restart");
+    assertFalse(reopened.getBoolean("created"), reopened.encode());
     JsonObject sent =
         ok(
             post(
@@ -312,26 +320,58 @@ class BridgeEndToEndTest {
 
   @Test
   @Order(7)
+  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  void aMessageSentBeforeTheInviteIsAccepted_isDecryptedAfterJoining() throws Exception {
+    String early = "early-" + suffix;
+    earlyRoom =
+        ok(post(
+                bridge.remoteUrl() + "/remote/portals",
+                json("portal", early, "invite", new JsonArray().add(alice))))
+            .getString("room_id");
+    // Two ghosts speak while Alice is only invited: the shared history visibility gives her the
+    // room keys as an invited member.
+    ok(
+        post(
+            bridge.remoteUrl() + "/remote/send",
+            json("portal", early, "from", bob, "text", "first")));
+    ok(
+        post(
+            bridge.remoteUrl() + "/remote/send",
+            json("portal", early, "from", "Carol " + suffix, "text", "second")));
+    client.acceptInvite(earlyRoom, null, WAIT_MS);
+    for (String text : List.of("first", "second")) {
+      JsonObject ev = client.waitForEvent(earlyRoom, new JsonObject().put("body", text), WAIT_MS);
+      assertEquals("decrypted", ev.getString("decryption"), ev.encode());
+    }
+    JsonArray none =
+        new JsonArray(get(bridge.remoteUrl() + "/remote/messages?portal=" + enc(early)).body());
+    assertEquals(new JsonArray(), none, "the ghosts' own messages are never returned");
+  }
+
+  @Test
+  @Order(8)
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void noUndecryptableEvents_onEitherSide() throws Exception {
-    JsonArray events = client.events(roomId);
     int encrypted = 0;
-    for (int i = 0; i < events.size(); i++) {
-      JsonObject e = events.getJsonObject(i);
-      assertNotEquals(
-          "failed", e.getString("decryption"), "the client decrypts everything: " + e.encode());
-      if (e.getBoolean("encrypted")) {
-        encrypted++;
+    for (String room : List.of(roomId, earlyRoom)) {
+      JsonArray events = client.events(room);
+      for (int i = 0; i < events.size(); i++) {
+        JsonObject e = events.getJsonObject(i);
+        assertNotEquals(
+            "failed", e.getString("decryption"), "the client decrypts everything: " + e.encode());
+        if (e.getBoolean("encrypted")) {
+          encrypted++;
+        }
       }
     }
-    assertTrue(encrypted >= 2, "the client saw the ghost's encrypted messages: " + events.encode());
+    assertTrue(encrypted >= 4, "the client saw the ghosts' encrypted messages: " + encrypted);
     for (String line : bridge.logLines()) {
       assertFalse(line.contains("undecryptable event"), "the bridge decrypts everything: " + line);
     }
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   @Timeout(value = 400, unit = TimeUnit.SECONDS)
   void botDeviceModel_isDecryptable_andItsShieldIsRecorded() throws Exception {
     bridge.stop();
