@@ -191,6 +191,9 @@ public interface AppserviceE2ee {
   /** The bridge bot's user id, after {@link #start()}; else null. */
   String botUserId();
 
+  /** The bridge bot's device id, after {@link #start()}; else null. */
+  String botDeviceId();
+
   /**
    * How many ghost machines are open now (at most {@link AppserviceOptions#getMaxOpenGhosts()}).
    */

@@ -196,6 +196,7 @@ public final class ConfigFiles {
       options.setRetryPolicy(new RetryPolicy(attempts, initial, max, total, d.jitter()));
       pump.finish();
     }
+    root.section("appservice"); // bridge mode: read by AppserviceConfig
     Section bus = root.section("bus");
     if (bus != null) {
       String prefix = bus.string("address_prefix", options.getBusAddressPrefix(), false);

@@ -121,6 +121,24 @@ final class AppserviceTestSupport {
     throw new AssertionError(h.userId() + " never decrypted '" + text + "' in " + roomId);
   }
 
+  /** Syncs once; the first timeline event of {@code sender} in {@code roomId}, or null. */
+  JsonObject firstFrom(Human h, String roomId, String sender) throws Exception {
+    JsonArray events =
+        sync(h)
+            .getJsonObject("rooms", new JsonObject())
+            .getJsonObject("join", new JsonObject())
+            .getJsonObject(roomId, new JsonObject())
+            .getJsonObject("timeline", new JsonObject())
+            .getJsonArray("events", new JsonArray());
+    for (int j = 0; j < events.size(); j++) {
+      JsonObject e = events.getJsonObject(j);
+      if (sender.equals(e.getString("sender")) && !e.containsKey("state_key")) {
+        return e;
+      }
+    }
+    return null;
+  }
+
   /** An encrypted private room made by {@code h}, inviting {@code invite}. */
   String encryptedRoom(Human h, String... invite) throws Exception {
     JsonArray invites = new JsonArray();

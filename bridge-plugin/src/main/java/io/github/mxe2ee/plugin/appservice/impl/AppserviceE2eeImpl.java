@@ -382,6 +382,11 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   }
 
   @Override
+  public String botDeviceId() {
+    return state == State.STARTED ? botDeviceId : null;
+  }
+
+  @Override
   public synchronized int openGhosts() {
     return ghosts.size();
   }
@@ -769,11 +774,11 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                 return Future.succeededFuture(new JsonObject());
               }
               LOG.log(
-                  System.Logger.Level.INFO,
-                  "transaction {0}: {1} events, devices {2}, device lists {3}/{4}",
+                  System.Logger.Level.DEBUG,
+                  "transaction {0}: {1} events, {2} devices addressed, device lists {3}/{4}",
                   txnId,
                   split.events.size(),
-                  split.devices.keySet(),
+                  split.devices.size(),
                   split.changed.size(),
                   split.left.size());
               return feedDevices(txnId, split)
