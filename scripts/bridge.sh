@@ -55,7 +55,7 @@ url="$(bash scripts/dev-homeserver.sh start)"
 cp="examples/target/classes:$(cat examples/target/classpath.txt)"
 log "starting the example bridge against $url (Ctrl-C to stop)"
 log "remote endpoint: http://127.0.0.1:$port  (docs/BRIDGES.md; try: curl -s -XPOST http://127.0.0.1:$port/remote/portals -d '{\"portal\":\"lobby\",\"invite\":[\"@you:localhost\"]}')"
-log "then chat as @you:localhost: bash scripts/dev-homeserver.sh register you PASSWORD; bash scripts/chat.sh --homeserver $url --user @you:localhost --password PASSWORD --room ROOM_ID"
+log "chat as @you:localhost (register first: bash scripts/dev-homeserver.sh register you PASSWORD), then, before the ghosts speak: bash scripts/chat.sh --homeserver $url --user @you:localhost --password PASSWORD --room ROOM_ID"
 echo "http://127.0.0.1:$port"
 bridge=(java -cp "$cp" io.github.mxe2ee.examples.bridge.ExampleBridge
   --homeserver "$url"
