@@ -48,6 +48,7 @@ public final class BridgeService implements Portals {
   private final GhostNames ghosts;
   private final Map<String, Future<Opened>> opening = new HashMap<>();
   private final Set<String> joined = ConcurrentHashMap.newKeySet();
+  private final Map<String, Future<Void>> joining = new HashMap<>();
   private final AtomicLong undecryptable = new AtomicLong();
   private final AtomicLong relayed = new AtomicLong();
 
@@ -249,6 +250,28 @@ public final class BridgeService implements Portals {
     if (joined.contains(key)) {
       return Future.succeededFuture();
     }
+    // Concurrent first messages of one ghost in one room share one join (two would race to
+    // invite it, and the second invite of an invited user can be refused).
+    Future<Void> inFlight;
+    Promise<Void> mine = Promise.promise();
+    synchronized (joining) {
+      inFlight = joining.putIfAbsent(key, mine.future());
+    }
+    if (inFlight != null) {
+      return inFlight;
+    }
+    joinNow(ghost, remoteName, roomId, key)
+        .onComplete(
+            ar -> {
+              synchronized (joining) {
+                joining.remove(key);
+              }
+              mine.handle(ar);
+            });
+    return mine.future();
+  }
+
+  private Future<Void> joinNow(String ghost, String remoteName, String roomId, String key) {
     return appservice
         .ensureGhost(ghost)
         .compose(d -> membership(roomId, ghost, null))

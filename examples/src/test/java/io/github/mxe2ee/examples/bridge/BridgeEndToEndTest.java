@@ -343,6 +343,27 @@ class BridgeEndToEndTest {
       JsonObject ev = client.waitForEvent(earlyRoom, new JsonObject().put("body", text), WAIT_MS);
       assertEquals("decrypted", ev.getString("decryption"), ev.encode());
     }
+    // A new ghost's first messages, all at once: one registration, one device, one join.
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      burst.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create(bridge.remoteUrl() + "/remote/send"))
+                  .timeout(Duration.ofSeconds(120))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          json("portal", early, "from", "Eve " + suffix, "text", "burst " + i)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var f : burst) {
+      ok(f.get(120, TimeUnit.SECONDS));
+    }
+    for (int i = 0; i < 3; i++) {
+      JsonObject ev =
+          client.waitForEvent(earlyRoom, new JsonObject().put("body", "burst " + i), WAIT_MS);
+      assertEquals("decrypted", ev.getString("decryption"), ev.encode());
+    }
     JsonArray none =
         new JsonArray(get(bridge.remoteUrl() + "/remote/messages?portal=" + enc(early)).body());
     assertEquals(new JsonArray(), none, "the ghosts' own messages are never returned");
