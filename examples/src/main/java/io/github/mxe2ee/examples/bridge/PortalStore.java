@@ -41,13 +41,23 @@ public final class PortalStore implements AutoCloseable {
   public record Message(String from, String text) {}
 
   private final Connection db;
+  private final int maxMessages;
 
-  private PortalStore(Connection db) {
+  private PortalStore(Connection db, int maxMessages) {
     this.db = db;
+    this.maxMessages = maxMessages;
   }
 
   /** Opens (creating if needed) the store at {@code file}. */
   public static PortalStore open(Path file) throws SQLException, java.io.IOException {
+    return open(file, MAX_MESSAGES_PER_PORTAL);
+  }
+
+  /** {@link #open(Path)} with another bound on messages per portal (tests: a small one). */
+  static PortalStore open(Path file, int maxMessages) throws SQLException, java.io.IOException {
+    if (maxMessages < 1) {
+      throw new IllegalArgumentException("maxMessages must be >= 1, was " + maxMessages);
+    }
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
@@ -67,7 +77,7 @@ public final class PortalStore implements AutoCloseable {
       c.close();
       throw e;
     }
-    return new PortalStore(c);
+    return new PortalStore(c, maxMessages);
   }
 
   /** The portal named {@code name}, if it was created. */
@@ -124,7 +134,7 @@ public final class PortalStore implements AutoCloseable {
                 + " WHERE room_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)")) {
       p.setString(1, roomId);
       p.setString(2, roomId);
-      p.setInt(3, MAX_MESSAGES_PER_PORTAL);
+      p.setInt(3, maxMessages);
       p.executeUpdate();
     }
     return true;

@@ -40,15 +40,19 @@ class PortalStoreTest {
 
   @Test
   void messagesPerPortal_areBounded_oldestDropped() throws Exception {
-    try (PortalStore s = PortalStore.open(dir.resolve("b.db"))) {
-      int n = PortalStore.MAX_MESSAGES_PER_PORTAL + 5;
+    int max = 20;
+    try (PortalStore s = PortalStore.open(dir.resolve("b.db"), max)) {
+      int n = max + 5;
       for (int i = 0; i < n; i++) {
         s.addMessage("!r:x", "$" + i, "@a:x", "m" + i);
       }
       List<PortalStore.Message> kept = s.messages("!r:x");
-      assertEquals(PortalStore.MAX_MESSAGES_PER_PORTAL, kept.size());
+      assertEquals(max, kept.size());
       assertEquals("m5", kept.get(0).text());
       assertEquals("m" + (n - 1), kept.get(kept.size() - 1).text());
+      s.addMessage("!other:x", "$o", "@a:x", "other portal");
+      assertEquals(max, s.messages("!r:x").size(), "the bound is per portal");
+      assertEquals(1, s.messages("!other:x").size());
     }
   }
 }
