@@ -260,9 +260,10 @@ public final class HomeserverClient {
       throw new IllegalArgumentException("timeoutMs must be >= 0, was " + timeoutMs);
     }
     String path = "/_matrix/client/v3/sync";
+    String q = identityQuery;
     HttpRequest<Buffer> req =
         client
-            .getAbs(baseUrl + path)
+            .getAbs(baseUrl + path + (q == null ? "" : "?" + q))
             .bearerTokenAuthentication(s.accessToken)
             .addQueryParam("timeout", Long.toString(timeoutMs))
             .timeout(timeoutMs + SYNC_GRACE_MS);

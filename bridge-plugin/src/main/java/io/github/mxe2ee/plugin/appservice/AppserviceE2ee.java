@@ -105,8 +105,10 @@ public interface AppserviceE2ee {
    * fallback-key list, in stable or unstable spelling) takes its to-device events, device-list
    * changes and key counts in one machine step that also saves the transaction id, so a transaction
    * seen again never feeds a device twice; the room events (timeline and state) are decrypted with
-   * the bridge bot's device; the {@link #transactionHandler} gets the result; then the id is saved
-   * as completed.
+   * the bridge bot's device, and those it lacks the key of are tried with the devices of up to 3 of
+   * our ghosts joined to the room, which first read their to-device inbox (Synapse does not resend
+   * the to-device messages of transactions it held while the bridge was down; docs/BRIDGES.md); the
+   * {@link #transactionHandler} gets the result; then the id is saved as completed.
    *
    * @param txnId the homeserver's transaction id, 1 to 255 characters
    * @param transaction the body; not modified

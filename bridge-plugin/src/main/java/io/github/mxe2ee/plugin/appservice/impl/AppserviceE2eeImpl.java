@@ -67,7 +67,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private final LinkedHashMap<String, Ghost> ghosts = new LinkedHashMap<>(16, 0.75f, true);
 
   /** Ghosts being opened or set up. Guarded by {@code this}. */
-  private final Map<String, Future<Ghost>> opening = new HashMap<>();
+  private final Map<String, Opening> opening = new HashMap<>();
 
   /** Ghost engines being closed (their store lock is released when these complete). */
   private final Map<String, Future<Void>> closingGhosts = new ConcurrentHashMap<>();
@@ -187,6 +187,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
             })
         .compose(
             client -> {
+              botHttp = client;
               botEngine = new MatrixE2eeImpl(vertx, client, new E2eeOptions(options.getEngine()));
               botEngine.onLateDecryption(this::late);
               return botEngine.start();
@@ -208,6 +209,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                         return Future.succeededFuture();
                       });
             })
+        .compose(v -> catchUpBot())
         .onComplete(
             ar -> {
               boolean failed;
@@ -216,6 +218,9 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                   state = ar.succeeded() ? State.STARTED : State.CLOSED;
                 }
                 failed = state != State.STARTED;
+                if (!failed) {
+                  catchUpTimer = vertx.setPeriodic(CATCH_UP_PERIOD_MS, id -> catchUpBot());
+                }
               }
               if (failed) {
                 releaseAll();
@@ -292,6 +297,10 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                                 System.Logger.Level.INFO,
                                 "the homeserver reaches the endpoint (ping {0} ms)",
                                 ar.result());
+                            // What Synapse dropped while it held us for down, and while it
+                            // recovers now, is in the inbox.
+                            catchUpBot();
+                            vertx.setTimer(RECOVERY_CATCH_UP_DELAY_MS, t -> catchUpBot());
                           } else {
                             LOG.log(
                                 System.Logger.Level.WARNING,
@@ -398,6 +407,9 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     }
     State before = state;
     state = State.CLOSED;
+    if (catchUpTimer >= 0) {
+      vertx.cancelTimer(catchUpTimer);
+    }
     if (before == State.NEW) {
       web.close();
       closing = Future.succeededFuture();
@@ -502,54 +514,66 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
 
   /** The open ghost (opened or set up if needed), marked in use; {@link #release} it. */
   private Future<Ghost> acquire(String userId) {
-    Future<Ghost> f;
+    Opening o;
     synchronized (this) {
       Ghost g = ghosts.get(userId);
       if (g != null) {
         g.acquire();
         return Future.succeededFuture(g);
       }
-      f = opening.get(userId);
-      if (f == null) {
+      o = opening.get(userId);
+      if (o == null) {
         Future<Void> closingOld = closingGhosts.getOrDefault(userId, Future.succeededFuture());
-        f =
-            setups.run(
-                () ->
-                    closingOld.transform(
-                        x ->
-                            state == State.CLOSED
-                                ? Future.failedFuture(new IllegalStateException("closed"))
-                                : openGhost(userId)));
-        opening.put(userId, f);
-        f.onComplete(
-            ar -> {
-              boolean closeNow = false;
-              synchronized (this) {
-                opening.remove(userId);
-                if (ar.succeeded()) {
-                  if (state == State.CLOSED) {
-                    closeNow = true;
-                  } else {
-                    ghosts.put(userId, ar.result());
-                  }
-                }
-              }
-              if (closeNow) {
-                ar.result().engine.close();
-              }
-            });
+        Opening created =
+            new Opening(
+                setups.run(
+                    () ->
+                        closingOld.transform(
+                            x ->
+                                state == State.CLOSED
+                                    ? Future.failedFuture(new IllegalStateException("closed"))
+                                    : openGhost(userId))));
+        opening.put(userId, created);
+        created.future.onComplete(ar -> opened(userId, created, ar));
+        o = created;
+      }
+      o.waiters++;
+    }
+    return o.future;
+  }
+
+  /** A ghost being opened, and how many callers wait for it (each gets it acquired). */
+  private static final class Opening {
+    final Future<Ghost> future;
+    int waiters;
+
+    Opening(Future<Ghost> future) {
+      this.future = future;
+    }
+  }
+
+  /**
+   * The ghost is open: it joins the open ghosts already acquired once per waiting caller, so no
+   * eviction can close it between its opening and its first use.
+   */
+  private void opened(String userId, Opening o, io.vertx.core.AsyncResult<Ghost> ar) {
+    boolean closeNow = false;
+    synchronized (this) {
+      opening.remove(userId);
+      if (ar.succeeded()) {
+        if (state == State.CLOSED) {
+          closeNow = true;
+        } else {
+          for (int i = 0; i < o.waiters; i++) {
+            ar.result().acquire();
+          }
+          ghosts.put(userId, ar.result());
+        }
       }
     }
-    return f.compose(
-        g -> {
-          synchronized (this) {
-            if (ghosts.get(userId) != g) {
-              return Future.failedFuture(new IllegalStateException("closed"));
-            }
-            g.acquire();
-          }
-          return Future.succeededFuture(g);
-        });
+    if (closeNow) {
+      ar.result().engine.close();
+    }
   }
 
   private void release(Ghost g) {
@@ -597,10 +621,15 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
         .compose(
             known -> {
               if (known.deviceId() != null && known.masterKey() != null) {
-                MatrixE2eeImpl e = ghostEngine(userId, known.deviceId());
+                HomeserverClient c = ghostClient(userId, known.deviceId());
+                MatrixE2eeImpl e = ghostEngine(c);
                 return e.start()
                     .compose(v -> e.refreshDeviceLists())
-                    .map(v -> new Ghost(userId, known.deviceId(), e, known.masterKey()))
+                    .compose(
+                        v ->
+                            catchUpInbox(e, c, 0)
+                                .recover(x -> Future.succeededFuture())) // retried next time
+                    .map(v -> new Ghost(userId, known.deviceId(), e, c, known.masterKey()))
                     .onFailure(x -> e.close());
               }
               return http.register(localpart(userId))
@@ -618,7 +647,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                   .compose(d -> http.putDevice(userId, d, "mxe2ee bridge").map(d))
                   .compose(
                       d -> {
-                        MatrixE2eeImpl e = ghostEngine(userId, d);
+                        HomeserverClient c = ghostClient(userId, d);
+                        MatrixE2eeImpl e = ghostEngine(c);
                         return e.start()
                             .compose(v -> e.ensureCrossSigning())
                             .compose(
@@ -626,7 +656,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                                     stateWorker.executeBlocking(
                                         () -> {
                                           registry.markGhostReady(userId, master);
-                                          return new Ghost(userId, d, e, master);
+                                          return new Ghost(userId, d, e, c, master);
                                         },
                                         true))
                             .onFailure(x -> e.close());
@@ -641,15 +671,142 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
             });
   }
 
-  private MatrixE2eeImpl ghostEngine(String userId, String deviceId) {
+  private HomeserverClient ghostClient(String userId, String deviceId) {
     HomeserverClient c = new HomeserverClient(web, options.getHomeserverUrl());
     c.masquerade(options.getAsToken(), userId, deviceId);
+    return c;
+  }
+
+  private MatrixE2eeImpl ghostEngine(HomeserverClient c) {
     E2eeOptions o =
         new E2eeOptions(options.getEngine())
             .setRecoveryKeyFile(null)
             .setAccountPassword(null)
             .setMeterRegistry(null);
     return new MatrixE2eeImpl(vertx, c, o);
+  }
+
+  // ------------------------------------------------------------------ inbox catch-up
+
+  /**
+   * A {@code /sync} filter that asks for nothing but the E2EE sections (to-device, device lists,
+   * key counts): no rooms, presence or account data.
+   */
+  static final String INBOX_FILTER =
+      "{\"room\":{\"rooms\":[]},\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]}}";
+
+  /** Most {@code /sync} rounds of one catch-up (each brings up to 100 to-device messages). */
+  static final int MAX_CATCH_UP_ROUNDS = 20;
+
+  /** After a ping, the inbox is read once more this much later, once Synapse has recovered. */
+  static final long RECOVERY_CATCH_UP_DELAY_MS = 5_000;
+
+  /** After a transaction with events held for a missing key, the inbox is read this much later. */
+  static final long HELD_CATCH_UP_DELAY_MS = 1_000;
+
+  /** How often the bot's inbox is read even if nothing suggests it (ms). */
+  static final long CATCH_UP_PERIOD_MS = 60_000;
+
+  /**
+   * Reads the device's to-device inbox with a masquerading {@code /sync} (E2EE sections only) and
+   * feeds it to the device's engine. Synapse pushes to-device messages, key counts and device lists
+   * only in live transactions: while it holds the appservice for down (it was unreachable, for
+   * example during a restart) it resends the held transactions with their room events alone, so the
+   * room keys sent meanwhile would never arrive. They stay in the device's inbox until a {@code
+   * /sync} with a later token acknowledges them; the token is saved (in the bridge's state) only
+   * after the engine saved the step, so a crash in between reads them again (a room key imported
+   * twice is the same key; a repeated Olm message fails as a replay and is dropped).
+   */
+  private Future<Void> catchUpInbox(MatrixE2eeImpl engine, HomeserverClient client, int round) {
+    String userId = client.session().userId();
+    String deviceId = client.session().deviceId();
+    return stateWorker
+        .executeBlocking(() -> registry.inboxSince(userId, deviceId).orElse(null), true)
+        .compose(since -> client.sync(since, 0, INBOX_FILTER))
+        .compose(
+            result -> {
+              JsonObject body = result.body();
+              String next = body.getString("next_batch");
+              body.remove("next_batch"); // the engine keeps its transaction token
+              body.remove("rooms");
+              int messages =
+                  body.getValue("to_device") instanceof JsonObject td
+                          && td.getValue("events") instanceof JsonArray events
+                      ? events.size()
+                      : 0;
+              return engine
+                  .onSync(body)
+                  .compose(
+                      v ->
+                          stateWorker.executeBlocking(
+                              () -> {
+                                registry.putInboxSince(userId, deviceId, next);
+                                return messages;
+                              },
+                              true));
+            })
+        .compose(
+            messages -> {
+              if (messages > 0) {
+                LOG.log(
+                    System.Logger.Level.INFO,
+                    "{0}/{1}: {2} to-device messages read from the inbox",
+                    userId,
+                    deviceId,
+                    messages);
+              }
+              return messages > 0 && round + 1 < MAX_CATCH_UP_ROUNDS
+                  ? catchUpInbox(engine, client, round + 1)
+                  : Future.succeededFuture();
+            });
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean botCatchingUp =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean botCatchUpAgain =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile HomeserverClient botHttp;
+
+  /** Set when the homeserver refuses the bot's {@code /sync}: its inbox is not read again. */
+  private volatile boolean botInboxRefused;
+
+  private long catchUpTimer = -1;
+
+  /** Reads the bot's inbox now, or once more after the read that runs; failures are logged. */
+  private Future<Void> catchUpBot() {
+    if (state == State.CLOSED || botEngine == null || botHttp == null || botInboxRefused) {
+      return Future.succeededFuture();
+    }
+    if (!botCatchingUp.compareAndSet(false, true)) {
+      botCatchUpAgain.set(true);
+      return Future.succeededFuture();
+    }
+    return catchUpInbox(botEngine, botHttp, 0)
+        .recover(
+            e -> {
+              if (e instanceof HomeserverException h && h.statusCode() / 100 == 5) {
+                // Synapse answers /sync of the appservice's own sender with a 500
+                // (NotImplementedError: "We no longer support AS users using /sync directly").
+                botInboxRefused = true;
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the homeserver does not let the bridge bot read its to-device inbox ({0}):"
+                        + " room keys sent to the bot device while the homeserver held the bridge"
+                        + " for down cannot be recovered; ghost devices still can",
+                    h.statusCode());
+              } else {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "reading the to-device inbox of the bot device failed: {0}",
+                    e.getMessage());
+              }
+              return Future.succeededFuture();
+            })
+        .compose(
+            v -> {
+              botCatchingUp.set(false);
+              return botCatchUpAgain.getAndSet(false) ? catchUpBot() : Future.succeededFuture();
+            });
   }
 
   // ------------------------------------------------------------------ send
@@ -789,6 +946,9 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                           out.remove(f);
                         }
                         out.put("events", events);
+                        if (heldAny(events)) {
+                          vertx.setTimer(HELD_CATCH_UP_DELAY_MS, t -> catchUpBot());
+                        }
                         return handOver(txnId, out)
                             .compose(
                                 v ->
@@ -800,6 +960,17 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                                         true));
                       });
             });
+  }
+
+  private static boolean heldAny(JsonArray events) {
+    for (Object o : events) {
+      if (o instanceof JsonObject e
+          && e.getValue("mxe2ee") instanceof JsonObject m
+          && Boolean.TRUE.equals(m.getValue("held"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static final List<String> E2EE_SECTIONS =
@@ -870,7 +1041,158 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     Future<JsonArray> bot =
         step(botEngine, txnId, split, botPart, split.rooms(e -> true)).map(r -> merge(split, r));
     all.add(bot.mapEmpty());
-    return Future.all(all).compose(v -> bot);
+    return Future.all(all)
+        .compose(v -> bot)
+        .compose(
+            events ->
+                options.getDeviceModel() == DeviceModel.GHOST_DEVICES
+                    ? withGhostFallback(events)
+                    : Future.succeededFuture(events));
+  }
+
+  /** Rooms per transaction whose missing keys are looked for on ghost devices. */
+  static final int MAX_FALLBACK_ROOMS = 10;
+
+  /** Ghost devices asked per room. */
+  static final int MAX_FALLBACK_GHOSTS = 3;
+
+  /**
+   * Events the bot's device could not decrypt for a missing key are tried with the devices of our
+   * ghosts joined to the room: senders share room keys with every device in the room, and a ghost's
+   * device can read its to-device inbox (Synapse refuses that for the bot), so a key that the
+   * homeserver did not push (it drops to-device messages while it holds the bridge for down) or has
+   * not pushed yet is found there. Best effort: a failure leaves the event as it was.
+   */
+  private Future<JsonArray> withGhostFallback(JsonArray events) {
+    Map<String, List<Integer>> missing = new LinkedHashMap<>();
+    for (int i = 0; i < events.size(); i++) {
+      if (events.getValue(i) instanceof JsonObject e
+          && e.getValue("mxe2ee") instanceof JsonObject m
+          && ("MISSING_SESSION".equals(m.getValue("decryption_failure"))
+              || "UNKNOWN_INDEX".equals(m.getValue("decryption_failure")))
+          && e.getValue("room_id") instanceof String room
+          && (missing.containsKey(room) || missing.size() < MAX_FALLBACK_ROOMS)) {
+        missing.computeIfAbsent(room, r -> new ArrayList<>()).add(i);
+      }
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (Map.Entry<String, List<Integer>> room : missing.entrySet()) {
+      chain =
+          chain.compose(
+              v ->
+                  fallbackRoom(events, room.getKey(), room.getValue())
+                      .recover(
+                          e -> {
+                            LOG.log(
+                                System.Logger.Level.DEBUG,
+                                "room {0}: ghost fallback failed: {1}",
+                                room.getKey(),
+                                e.toString());
+                            return Future.succeededFuture();
+                          }));
+    }
+    return chain.map(events);
+  }
+
+  private Future<Void> fallbackRoom(JsonArray events, String roomId, List<Integer> positions) {
+    return http.call(
+            HttpMethod.GET, CS + "/rooms/" + AsHttp.seg(roomId) + "/joined_members", null, null)
+        .compose(
+            answer -> {
+              List<String> members = new ArrayList<>();
+              if (answer.getValue("joined") instanceof JsonObject joined) {
+                members.addAll(joined.fieldNames());
+              }
+              members.remove(botUserId);
+              return stateWorker.executeBlocking(
+                  () -> {
+                    List<String> ours = new ArrayList<>();
+                    for (String m : members) {
+                      if (ours.size() < MAX_FALLBACK_GHOSTS
+                          && registry.ghostMasterKey(m).isPresent()) {
+                        ours.add(m);
+                      }
+                    }
+                    return ours;
+                  },
+                  true);
+            })
+        .compose(
+            ghostIds -> {
+              Future<Void> chain = Future.succeededFuture();
+              for (String ghostId : ghostIds) {
+                chain = chain.compose(v -> fallbackWith(ghostId, events, roomId, positions));
+              }
+              return chain;
+            });
+  }
+
+  private Future<Void> fallbackWith(
+      String ghostId, JsonArray events, String roomId, List<Integer> positions) {
+    List<Integer> still = new ArrayList<>();
+    JsonArray timeline = new JsonArray();
+    for (int i : positions) {
+      JsonObject e = events.getJsonObject(i);
+      if (e.getValue("mxe2ee") instanceof JsonObject m
+          && m.getValue("decryption_failure") != null) {
+        still.add(i);
+        JsonObject original = e.copy();
+        original.remove("mxe2ee");
+        timeline.add(original);
+      }
+    }
+    if (still.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return acquire(ghostId)
+        .compose(
+            g ->
+                catchUpInbox(g.engine, g.client, 0)
+                    .compose(
+                        v ->
+                            g.engine.onSync(
+                                new JsonObject()
+                                    .put(
+                                        "rooms",
+                                        new JsonObject()
+                                            .put(
+                                                "join",
+                                                new JsonObject()
+                                                    .put(
+                                                        roomId,
+                                                        new JsonObject()
+                                                            .put(
+                                                                "timeline",
+                                                                new JsonObject()
+                                                                    .put("events", timeline)))))))
+                    .andThen(ar -> release(g)))
+        .map(
+            result -> {
+              JsonArray out =
+                  result
+                      .getJsonObject("rooms", new JsonObject())
+                      .getJsonObject("join", new JsonObject())
+                      .getJsonObject(roomId, new JsonObject())
+                      .getJsonObject("timeline", new JsonObject())
+                      .getJsonArray("events", new JsonArray());
+              Map<String, Integer> byId = new HashMap<>();
+              for (int i : still) {
+                if (events.getJsonObject(i).getValue("event_id") instanceof String id) {
+                  byId.put(id, i);
+                }
+              }
+              for (Object o : out) {
+                if (o instanceof JsonObject d
+                    && d.getValue("event_id") instanceof String id
+                    && byId.containsKey(id)
+                    && d.getValue("mxe2ee") instanceof JsonObject m
+                    && Boolean.TRUE.equals(m.getValue("encrypted"))) {
+                  m.put("decrypted_by", ghostId);
+                  events.set(byId.get(id), d);
+                }
+              }
+              return null;
+            });
   }
 
   private static boolean touches(TransactionSplit split, Ghost g) {

@@ -26,6 +26,7 @@ final class AppserviceState implements AutoCloseable {
   private static final String GHOST_READY = "as.ghost_ready/";
   private static final String TXN = "as.txn/";
   private static final String TXN_RING = "as.txn_ring";
+  private static final String INBOX_SINCE = "as.inbox_since/";
 
   private final CryptoStore store;
   private final int remembered;
@@ -87,6 +88,15 @@ final class AppserviceState implements AutoCloseable {
    */
   void markGhostReady(String userId, String masterKey) {
     store.save(new Changes().putValue(GHOST_READY + userId, bytes(masterKey)));
+  }
+
+  /** The {@code /sync} token up to which a device's to-device inbox was read, if any. */
+  Optional<String> inboxSince(String userId, String deviceId) {
+    return text(INBOX_SINCE + userId + "/" + deviceId);
+  }
+
+  void putInboxSince(String userId, String deviceId, String since) {
+    store.save(new Changes().putValue(INBOX_SINCE + userId + "/" + deviceId, bytes(since)));
   }
 
   boolean txnCompleted(String txnId) {

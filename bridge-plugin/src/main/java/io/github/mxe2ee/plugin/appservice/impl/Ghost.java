@@ -16,14 +16,21 @@ final class Ghost {
   final String userId;
   final String deviceId;
   final MatrixE2eeImpl engine;
+  final io.github.mxe2ee.plugin.HomeserverClient client;
   final String masterKey;
   private final Set<String> rooms = Collections.synchronizedSet(new LinkedHashSet<>());
   private int inUse;
 
-  Ghost(String userId, String deviceId, MatrixE2eeImpl engine, String masterKey) {
+  Ghost(
+      String userId,
+      String deviceId,
+      MatrixE2eeImpl engine,
+      io.github.mxe2ee.plugin.HomeserverClient client,
+      String masterKey) {
     this.userId = userId;
     this.deviceId = deviceId;
     this.engine = engine;
+    this.client = client;
     this.masterKey = masterKey;
   }
 
