@@ -46,14 +46,25 @@ public final class BridgeService implements Portals {
   private final AsClient http;
   private final PortalStore store;
   private final GhostNames ghosts;
+  private final boolean keeper;
   private final Map<String, Future<Opened>> opening = new HashMap<>();
   private final Set<String> joined = ConcurrentHashMap.newKeySet();
   private final Map<String, Future<Void>> joining = new HashMap<>();
   private final AtomicLong undecryptable = new AtomicLong();
   private final AtomicLong relayed = new AtomicLong();
 
+  /**
+   * @param keeper whether each portal gets its keeper ghost ({@link #keeperOf}): true in the
+   *     ghost-devices model, where a ghost's device can stand in for the bot's
+   */
   BridgeService(
-      Vertx vertx, AppserviceE2ee appservice, AsClient http, PortalStore store, GhostNames ghosts) {
+      Vertx vertx,
+      AppserviceE2ee appservice,
+      AsClient http,
+      PortalStore store,
+      GhostNames ghosts,
+      boolean keeper) {
+    this.keeper = keeper;
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.appservice = Objects.requireNonNull(appservice, "appservice");
     this.http = Objects.requireNonNull(http, "http");
@@ -106,6 +117,62 @@ public final class BridgeService implements Portals {
   }
 
   private Future<Opened> openNow(String portal, List<String> invite) {
+    return openRoom(portal, invite).compose(o -> withKeeper(portal, o.roomId()).map(o));
+  }
+
+  /**
+   * The portal's keeper: a ghost of its own ({@code @bridge_portal_<hash>}) joined to the room, so
+   * that the room always has a device of the bridge besides the bot's. Synapse drops to-device
+   * messages (room keys) for the appservice's devices while it holds the bridge for down, and the
+   * bot's device cannot read its inbox afterwards; the plugin then decrypts with a ghost's device
+   * of the room, which can (docs/BRIDGES.md, "The plugin API"). Without the keeper a portal where
+   * no remote user has spoken yet would have no such ghost. Best effort: a failure is logged and
+   * retried on the next open.
+   */
+  private Future<Void> withKeeper(String portal, String roomId) {
+    if (!keeper) {
+      return Future.succeededFuture();
+    }
+    String ghost = keeperOf(portal);
+    return ensureJoined(ghost, portal + " (portal)", roomId)
+        .recover(
+            err -> {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "the keeper {0} of portal room {1} could not join: {2}",
+                  ghost,
+                  roomId,
+                  err.toString());
+              return Future.succeededFuture();
+            });
+  }
+
+  /**
+   * The keeper ghost of a portal: {@code @bridge_portal_} and the first 16 bytes of the SHA-256 of
+   * the portal name, in hex (bounded whatever the name, and apart from every remote user's ghost,
+   * whose prefix differs).
+   */
+  String keeperOf(String portal) {
+    String any = ghosts.ghostUserId("x");
+    String server = any.substring(any.indexOf(':') + 1);
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(portal.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String id = "@" + KEEPER_PREFIX + java.util.HexFormat.of().formatHex(h, 0, 16) + ":" + server;
+      if (!ghosts.isBridgeUser(id)) {
+        throw new IllegalStateException("the keeper prefix is outside the appservice namespace");
+      }
+      return id;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
+  }
+
+  /** Localpart prefix of the portals' keeper ghosts. */
+  static final String KEEPER_PREFIX = "bridge_portal_";
+
+  private Future<Opened> openRoom(String portal, List<String> invite) {
     return vertx
         .executeBlocking(() -> store.portal(portal))
         .compose(

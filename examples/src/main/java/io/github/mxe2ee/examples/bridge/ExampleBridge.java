@@ -159,12 +159,15 @@ public final class ExampleBridge {
                       appservice,
                       http,
                       store,
-                      new GhostNames(GhostNames.DEFAULT_PREFIX, serverName, reg.userNamespace()));
+                      new GhostNames(GhostNames.DEFAULT_PREFIX, serverName, reg.userNamespace()),
+                      settings.devices() == DeviceModel.GHOST_DEVICES);
               appservice.transactionHandler(service::onTransaction);
               appservice.lateDecryptionHandler(service::onLateDecryption);
               appservice.userQueryHandler(
                   userId ->
-                      Future.succeededFuture(userId.startsWith("@" + GhostNames.DEFAULT_PREFIX)));
+                      Future.succeededFuture(
+                          userId.startsWith("@" + GhostNames.DEFAULT_PREFIX)
+                              || userId.startsWith("@" + BridgeService.KEEPER_PREFIX)));
               return appservice.listen(reg.listenHost(), reg.listenPort());
             })
         .compose(

@@ -286,13 +286,39 @@ class BridgeEndToEndTest {
   @Order(6)
   @Timeout(value = 400, unit = TimeUnit.SECONDS)
   void theBridgeKilledMidConversation_losesNothing() throws Exception {
+    // A portal where no remote user has spoken: only the bot and the portal's keeper ghost.
+    String quiet = "quiet-" + suffix;
+    String quietRoom =
+        ok(post(
+                bridge.remoteUrl() + "/remote/portals",
+                json("portal", quiet, "invite", new JsonArray().add(alice))))
+            .getString("room_id");
+    client.acceptInvite(quietRoom, null, WAIT_MS);
     bridge.kill();
     // Said while the bridge is down: Synapse cannot deliver it and keeps the transaction.
     say("said while the bridge was down");
+    // Alice's first message in the quiet room opens a new Megolm session: its room key goes out
+    // while Synapse holds the bridge for down, and Synapse never pushes those to-device messages.
+    // The keeper ghost's device reads it from its inbox after the restart.
+    client.sendText(quietRoom, "a new session while you were away");
     bridge =
         BridgeProcess.start(
             hs.baseUrl(), registration, work.resolve("ghost"), "ghost", log, START_MS);
     awaitRemoteMessages();
+    JsonArray expectedQuiet =
+        new JsonArray()
+            .add(
+                new JsonObject()
+                    .put("from", alice)
+                    .put("text", "a new session while you were away"));
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    JsonArray quietGot = new JsonArray();
+    while (System.currentTimeMillis() < deadline && !quietGot.equals(expectedQuiet)) {
+      Thread.sleep(250);
+      quietGot =
+          new JsonArray(get(bridge.remoteUrl() + "/remote/messages?portal=" + enc(quiet)).body());
+    }
+    assertEquals(expectedQuiet, quietGot, "the key sent while the bridge was down is not lost");
     JsonObject reopened =
         ok(
             post(
