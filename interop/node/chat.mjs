@@ -154,7 +154,7 @@ async function main() {
     } else if (text.startsWith("/join ")) {
       const target = text.slice("/join ".length).trim();
       try {
-        const { inviter } = await jc.acceptInvite(target, 30_000);
+        const { inviter } = await jc.acceptInvite({ roomId: target, timeoutMs: 30_000 });
         roomId = target;
         show(`joined ${roomId}${inviter ? ` (invited by ${inviter}; their room history imported if they shared it)` : ""}`);
       } catch (e) {

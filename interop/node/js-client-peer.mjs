@@ -291,10 +291,6 @@ const OPS = {
     return requireClient().bootstrapCrossSigning(str(a, "password", { optional: true }));
   },
 
-  async accept_invite(a) {
-    return requireClient().acceptInvite(str(a, "room_id"), int(a, "timeout_ms", 30_000));
-  },
-
   async room_history(a) {
     const c = requireClient();
     return { events: await c.roomHistory(str(a, "room_id"), int(a, "limit", 50, { min: 1, max: 1000 }), int(a, "timeout_ms", 30_000)) };
@@ -306,6 +302,20 @@ const OPS = {
       throw new ClientError("bad_request", "'event': expected an event object");
     }
     return requireClient().decryptRaw(str(a, "room_id"), event);
+  },
+
+  // ---- bridges (issue 15; docs/interop-protocol.md, "Bridge ops")
+
+  async accept_invite(a) {
+    return requireClient().acceptInvite({
+      roomId: str(a, "room_id", { optional: true }),
+      inviter: str(a, "inviter", { optional: true }),
+      timeoutMs: int(a, "timeout_ms", 30_000),
+    });
+  },
+
+  async encryption_info(a) {
+    return requireClient().encryptionInfo(str(a, "room_id"), str(a, "event_id"));
   },
 
   async stop() {

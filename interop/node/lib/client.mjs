@@ -793,6 +793,85 @@ export class JsClient {
     const decipher = createDecipheriv("aes-256-ctr", key, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   }
+
+  // ---------------------------------------------------------------- bridges (issue 15)
+
+  /**
+   * Waits for an invite (to `roomId` if given, from `inviter` if given) and joins it, as a user who
+   * clicks "Accept"; resolves once the join arrived by sync. Returns {room_id, inviter}.
+   */
+  async acceptInvite({ roomId, inviter, timeoutMs = 30_000 } = {}) {
+    const client = this.requireStarted();
+    const me = client.getUserId();
+    const room = await pollUntil(
+      () =>
+        client.getRooms().find((r) => {
+          if (r.getMyMembership() !== "invite") return false;
+          if (roomId !== undefined && r.roomId !== roomId) return false;
+          return inviter === undefined || r.getMember(me)?.events?.member?.getSender() === inviter;
+        }),
+      timeoutMs,
+      `an invite${roomId ? ` to ${roomId}` : ""}${inviter ? ` from ${inviter}` : ""}`,
+    );
+    const from = room.getMember(me)?.events?.member?.getSender() ?? null;
+    await this.join(room.roomId, timeoutMs);
+    return { room_id: room.roomId, inviter: from };
+  }
+
+  /**
+   * What this client's crypto says about a decrypted event: the shield (getEncryptionInfoForEvent:
+   * colour and reason), the device that sent it (the Rust machine's encryption info: the device
+   * whose Olm session delivered the room key and whose Ed25519 key signed it), and how the client
+   * judges that device (signed_by_owner = cross-signed by its owner's self-signing key). Null
+   * fields when the event is not (yet) decrypted or the device is unknown.
+   */
+  async encryptionInfo(roomId, eventId) {
+    const client = this.requireStarted();
+    const ev = this.roomEvents(roomId).find((e) => e.getId() === eventId);
+    if (!ev) throw new ClientError("not_found", `no event ${eventId} in ${roomId}`);
+    const d = await this.describe(ev);
+    const out = {
+      event_id: eventId,
+      sender: d.sender,
+      decryption: d.decryption,
+      shield: d.shield,
+      sender_device: null,
+      sender_curve25519: d.sender_curve25519 ?? null,
+      sender_claimed_ed25519: null,
+      device: null,
+    };
+    if (d.decryption !== "decrypted") return out;
+    const machine = client.getCrypto()?.olmMachine;
+    if (machine) {
+      const { RoomId } = await import("@matrix-org/matrix-sdk-crypto-wasm");
+      const info = await machine.getRoomEventEncryptionInfo(
+        JSON.stringify({
+          event_id: ev.getId(),
+          type: ev.getWireType(),
+          sender: ev.getSender(),
+          state_key: ev.getStateKey(),
+          content: ev.getWireContent(),
+          origin_server_ts: ev.getTs(),
+        }),
+        new RoomId(roomId),
+      );
+      if (info) {
+        out.sender_device = info.senderDevice?.toString() ?? null;
+        out.sender_claimed_ed25519 = info.senderClaimedEd25519Key ?? null;
+      }
+    }
+    if (out.sender_device === null && out.sender_curve25519) {
+      // Fallback: the sender's device whose Curve25519 key the session came from.
+      const map = await client.getCrypto().getUserDeviceInfo([d.sender], true);
+      for (const [id, dev] of map.get(d.sender) ?? new Map()) {
+        if (dev.getIdentityKey() === out.sender_curve25519) out.sender_device = id;
+      }
+    }
+    if (out.sender_device !== null) {
+      out.device = await this.deviceVerificationStatus(d.sender, out.sender_device);
+    }
+    return out;
+  }
 }
 
 // ---------------------------------------------------------------- history sharing (MSC4268)
@@ -826,24 +905,6 @@ JsClient.prototype.bootstrapCrossSigning = async function (password) {
     public_keys_on_device: status.publicKeysOnDevice,
     private_keys_cached: status.privateKeysCachedLocally,
   };
-};
-
-/**
- * Waits until this client sees its invite to `roomId` (so matrix-js-sdk knows the inviter), then
- * joins it: joinRoom then imports a room key bundle the inviter sent (MSC4268) before resolving.
- * Resolves once the join came back by sync; returns {inviter}.
- */
-JsClient.prototype.acceptInvite = async function (roomId, timeoutMs = 30_000) {
-  const client = this.requireStarted();
-  const me = client.getUserId();
-  await pollUntil(
-    () => client.getRoom(roomId)?.getMember(me)?.membership === "invite",
-    timeoutMs,
-    `an invite to ${roomId}`,
-  );
-  const inviter = client.getRoom(roomId).getMember(me).events.member?.getSender() ?? null;
-  await this.join(roomId, timeoutMs);
-  return { inviter };
 };
 
 /**

@@ -295,6 +295,31 @@ public final class JsClientPeer implements AutoCloseable {
     return java.util.Base64.getDecoder().decode(r.getString("data_base64"));
   }
 
+  /**
+   * Waits for an invite ({@code roomId} and {@code inviter} may be null for any) and joins it;
+   * returns {@code {room_id, inviter}} once the join arrived by sync.
+   */
+  public JsonObject acceptInvite(String roomId, String inviter, long timeoutMs) {
+    JsonObject args = new JsonObject().put("timeout_ms", timeoutMs);
+    if (roomId != null) {
+      args.put("room_id", roomId);
+    }
+    if (inviter != null) {
+      args.put("inviter", inviter);
+    }
+    return call("accept_invite", args, timeoutMs);
+  }
+
+  /**
+   * What the client's crypto says about a decrypted event: {@code {event_id, sender, decryption,
+   * shield: {colour, reason}, sender_device, sender_curve25519, sender_claimed_ed25519, device}}
+   * with {@code device} as {@link #deviceVerificationStatus} for the sending device.
+   */
+  public JsonObject encryptionInfo(String roomId, String eventId) {
+    return call(
+        "encryption_info", new JsonObject().put("room_id", roomId).put("event_id", eventId));
+  }
+
   private String logTail() {
     Path log = Path.of("target", "peer-js-client-" + name + ".log").toAbsolutePath();
     try {
