@@ -128,11 +128,7 @@ final class TopicCommand {
                           roomId,
                           id))
               .recover(
-                  err ->
-                      reply(
-                          roomId,
-                          txnId,
-                          "could not set the topic (" + err.getClass().getSimpleName() + ")"));
+                  err -> reply(roomId, txnId, "could not set the topic (" + whyNot(err) + ")"));
     }
     return done.<Void>mapEmpty()
         .recover(
@@ -153,5 +149,19 @@ final class TopicCommand {
         "m.room.message",
         new JsonObject().put("msgtype", "m.notice").put("body", body),
         txnId);
+  }
+
+  /**
+   * Why a topic change failed, for the reply: the homeserver's error code (with a hint for the
+   * usual one, missing power) or the error's class; never the message, which may quote content.
+   */
+  static String whyNot(Throwable err) {
+    if (err instanceof io.github.mxe2ee.plugin.HomeserverException h && h.errcode() != null) {
+      return "M_FORBIDDEN".equals(h.errcode())
+          ? "M_FORBIDDEN: the bot may not change the topic here; give it the power level for"
+              + " m.room.topic (or m.room.encrypted state, when the room encrypts state)"
+          : h.errcode();
+    }
+    return err.getClass().getSimpleName();
   }
 }

@@ -24,4 +24,20 @@ class TopicCommandSyntaxTest {
       assertNull(TopicCommand.argument(body), body);
     }
   }
+
+  @Test
+  void aRefusedTopicSaysWhyWithoutTheServersMessage() {
+    String forbidden =
+        TopicCommand.whyNot(
+            new io.github.mxe2ee.plugin.HomeserverException(
+                "PUT /state", 403, "M_FORBIDDEN", "secret detail"));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        forbidden.startsWith("M_FORBIDDEN: the bot may not change the topic"), forbidden);
+    org.junit.jupiter.api.Assertions.assertFalse(forbidden.contains("secret"), forbidden);
+    assertEquals(
+        "M_LIMIT_EXCEEDED",
+        TopicCommand.whyNot(
+            new io.github.mxe2ee.plugin.HomeserverException("x", 429, "M_LIMIT_EXCEEDED", "d")));
+    assertEquals("IllegalStateException", TopicCommand.whyNot(new IllegalStateException("x")));
+  }
 }
