@@ -30,7 +30,9 @@ devices="${MXE2EE_BRIDGE_DEVICES:-ghost}"
 if [[ -z "${MXE2EE_BRIDGE_SKIP_BUILD:-}" ]]; then
   bash scripts/setup.sh
   log "building (mvn package, tests skipped)"
-  mvn -B -q -DskipTests package
+  # Its output goes to stderr: stdout carries only the endpoint URL (read by tools), and Maven
+  # writes colour resets there even with -q.
+  mvn -B -q -Dstyle.color=never -DskipTests package >&2
 fi
 
 START_TIMEOUT="${MXE2EE_BRIDGE_START_TIMEOUT:-180}"
