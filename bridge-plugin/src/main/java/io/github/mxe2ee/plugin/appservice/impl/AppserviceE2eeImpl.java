@@ -946,6 +946,9 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                           out.remove(f);
                         }
                         out.put("events", events);
+                        if (out.getValue("ephemeral") instanceof JsonArray ephemeral) {
+                          io.github.mxe2ee.plugin.state.EncryptedStates.stripForgedMarks(ephemeral);
+                        }
                         if (heldAny(events)) {
                           vertx.setTimer(HELD_CATCH_UP_DELAY_MS, t -> catchUpBot());
                         }
@@ -1291,9 +1294,15 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
             });
   }
 
-  /** The transaction's events with the decrypted ones of the bot's step put in their places. */
+  /**
+   * The transaction's events with the decrypted ones of the bot's step put in their places. Every
+   * other event (one without a room id, which no device step sees) loses an {@code mxe2ee} object
+   * the homeserver put in it: only the plugin writes that mark, and a forged {@code encrypted:
+   * true} would pass a plain event off as decrypted.
+   */
   private static JsonArray merge(TransactionSplit split, JsonObject result) {
     JsonArray out = split.events.copy();
+    io.github.mxe2ee.plugin.state.EncryptedStates.stripForgedMarks(out);
     JsonObject join =
         result.getValue("rooms") instanceof JsonObject r
                 && r.getValue("join") instanceof JsonObject j
