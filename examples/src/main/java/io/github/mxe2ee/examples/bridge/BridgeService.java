@@ -411,20 +411,12 @@ public final class BridgeService implements Portals {
 
   /**
    * The late decryption handler: an event of an earlier transaction whose room key came later, now
-   * decrypted; recorded as {@link #onTransaction} would have (a failure is logged: Synapse does not
-   * resend an acknowledged transaction).
+   * decrypted; recorded as {@link #onTransaction} would have. The plugin acknowledges the
+   * transaction that brought the key only once this completes, and keeps the event held until then,
+   * so a crash before the write loses nothing: the event is offered again after a restart.
    */
-  public void onLateDecryption(JsonObject ev) {
-    if (relayable(ev)) {
-      record(List.of(ev), "late key")
-          .onFailure(
-              err ->
-                  LOG.log(
-                      System.Logger.Level.ERROR,
-                      "recording late {0} failed: {1}",
-                      String.valueOf(ev.getValue("event_id")),
-                      err.toString()));
-    }
+  public Future<Void> onLateDecryption(JsonObject ev) {
+    return relayable(ev) ? record(List.of(ev), "late key") : Future.succeededFuture();
   }
 
   /** True for a decrypted message of a Matrix user; counts and logs undecryptable events. */

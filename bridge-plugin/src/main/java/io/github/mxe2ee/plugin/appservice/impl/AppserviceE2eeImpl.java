@@ -9,6 +9,7 @@ import io.github.mxe2ee.plugin.appservice.AppserviceE2ee;
 import io.github.mxe2ee.plugin.appservice.AppserviceOptions;
 import io.github.mxe2ee.plugin.appservice.DeviceModel;
 import io.github.mxe2ee.plugin.appservice.GhostDevice;
+import io.github.mxe2ee.plugin.appservice.LateDecryptionHandler;
 import io.github.mxe2ee.plugin.appservice.TransactionHandler;
 import io.github.mxe2ee.plugin.http.Retrier;
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
@@ -81,7 +82,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private volatile TransactionHandler handler;
   private volatile Function<String, Future<Boolean>> userQuery;
   private volatile Function<String, Future<Boolean>> roomQuery;
-  private volatile io.vertx.core.Handler<JsonObject> lateHandler;
+  private volatile LateDecryptionHandler lateHandler;
   private final List<HttpServer> servers = new ArrayList<>();
   private Future<Void> closing;
 
@@ -189,7 +190,6 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
             client -> {
               botHttp = client;
               botEngine = new MatrixE2eeImpl(vertx, client, new E2eeOptions(options.getEngine()));
-              botEngine.onLateDecryption(this::late);
               return botEngine.start();
             })
         .compose(
@@ -329,19 +329,87 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   }
 
   @Override
-  public AppserviceE2ee lateDecryptionHandler(io.vertx.core.Handler<JsonObject> handler) {
+  public AppserviceE2ee lateDecryptionHandler(LateDecryptionHandler handler) {
     this.lateHandler = handler;
     return this;
   }
 
-  /** Late decryptions of the bot's device: without the transaction index the split added. */
-  private void late(JsonObject event) {
-    if (event.getValue("unsigned") instanceof JsonObject u) {
-      u.remove(TransactionSplit.INDEX);
+  /** The late events of a bot step's result (removed from it), without the split's index. */
+  private static List<JsonObject> takeLate(JsonObject result) {
+    List<JsonObject> late = new ArrayList<>();
+    if (result.remove(MatrixE2eeImpl.LATE_FIELD) instanceof JsonArray events) {
+      for (Object o : events) {
+        if (o instanceof JsonObject event) {
+          if (event.getValue("unsigned") instanceof JsonObject u) {
+            u.remove(TransactionSplit.INDEX);
+            if (u.isEmpty()) {
+              event.remove("unsigned");
+            }
+          }
+          late.add(event);
+        }
+      }
     }
-    io.vertx.core.Handler<JsonObject> h = lateHandler;
-    if (h != null) {
-      h.handle(event);
+    return late;
+  }
+
+  /**
+   * Hands late decryptions to the handler, one at a time in order, then releases them from the
+   * bot's store; a failure leaves them held (offered again by the next step). Without a handler,
+   * those of a transaction are released undelivered (nobody asked for them), those of an inbox read
+   * are left for the next transaction (a handler may be set by then).
+   */
+  private Future<Void> deliverLate(List<JsonObject> late, boolean inTransaction) {
+    if (late.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    LateDecryptionHandler h = lateHandler;
+    if (h == null && !inTransaction) {
+      return Future.succeededFuture();
+    }
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (JsonObject event : late) {
+      if (event.getValue("event_id") instanceof String id) {
+        ids.add(id);
+      }
+      if (h != null) {
+        chain =
+            chain.compose(
+                v -> {
+                  try {
+                    Future<Void> f = h.handle(event.copy());
+                    return f == null ? Future.succeededFuture() : f;
+                  } catch (RuntimeException e) {
+                    return Future.failedFuture(e);
+                  }
+                });
+      }
+    }
+    return chain.compose(v -> botEngine.completeLate(ids));
+  }
+
+  /** Late decryptions found outside a transaction: delivered in the transactions' order. */
+  private void deliverLateOutsideTransaction(List<JsonObject> late) {
+    if (late.isEmpty()) {
+      return;
+    }
+    synchronized (this) {
+      txnChain =
+          txnChain.transform(
+              x ->
+                  state == State.CLOSED
+                      ? Future.succeededFuture()
+                      : deliverLate(late, false)
+                          .recover(
+                              e -> {
+                                LOG.log(
+                                    System.Logger.Level.WARNING,
+                                    "late decryptions not delivered yet (offered again with the"
+                                        + " next transaction): {0}",
+                                    e.toString());
+                                return Future.succeededFuture();
+                              }));
     }
   }
 
@@ -734,8 +802,15 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                           && td.getValue("events") instanceof JsonArray events
                       ? events.size()
                       : 0;
-              return engine
-                  .onSync(body)
+              boolean bot = engine == botEngine;
+              return (bot ? engine.onSyncKeepingLate(body) : engine.onSync(body))
+                  .compose(
+                      r -> {
+                        if (bot) {
+                          deliverLateOutsideTransaction(takeLate(r));
+                        }
+                        return Future.succeededFuture();
+                      })
                   .compose(
                       v ->
                           stateWorker.executeBlocking(
@@ -940,7 +1015,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                   split.left.size());
               return feedDevices(txnId, split)
                   .compose(
-                      events -> {
+                      stepped -> {
+                        JsonArray events = stepped.events();
                         JsonObject out = body.copy();
                         for (String f : E2EE_SECTIONS) {
                           out.remove(f);
@@ -952,7 +1028,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                         if (heldAny(events)) {
                           vertx.setTimer(HELD_CATCH_UP_DELAY_MS, t -> catchUpBot());
                         }
-                        return handOver(txnId, out)
+                        return deliverLate(stepped.late(), true)
+                            .compose(v -> handOver(txnId, out))
                             .compose(
                                 v ->
                                     stateWorker.executeBlocking(
@@ -1004,9 +1081,9 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
    * One machine step per addressed device: ghosts (bounded in parallel) and the bot, whose step
    * also decrypts the room events. Completes when every step is saved.
    *
-   * @return the transaction's events with encrypted ones decrypted
+   * @return the transaction's events with encrypted ones decrypted, and the bot's late decryptions
    */
-  private Future<JsonArray> feedDevices(String txnId, TransactionSplit split) {
+  private Future<Stepped> feedDevices(String txnId, TransactionSplit split) {
     List<Future<Void>> all = new ArrayList<>();
     Set<String> addressed = new HashSet<>();
     for (Map.Entry<AccountId, TransactionSplit.DevicePart> d : split.devices.entrySet()) {
@@ -1041,17 +1118,25 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
       }
     }
     TransactionSplit.DevicePart botPart = split.devices.get(AccountId.of(botUserId, botDeviceId));
-    Future<JsonArray> bot =
-        step(botEngine, txnId, split, botPart, split.rooms(e -> true)).map(r -> merge(split, r));
+    Future<Stepped> bot =
+        step(botEngine, txnId, split, botPart, split.rooms(e -> true))
+            .map(r -> new Stepped(merge(split, r), takeLate(r)));
     all.add(bot.mapEmpty());
     return Future.all(all)
         .compose(v -> bot)
         .compose(
-            events ->
+            stepped ->
                 options.getDeviceModel() == DeviceModel.GHOST_DEVICES
-                    ? withGhostFallback(events)
-                    : Future.succeededFuture(events));
+                    ? withGhostFallback(stepped.events()).map(stepped)
+                    : Future.succeededFuture(stepped));
   }
+
+  /**
+   * What the devices' steps of a transaction give: its events (decrypted where possible) and the
+   * events of earlier transactions that the bot's device decrypted late, still held until they are
+   * delivered.
+   */
+  private record Stepped(JsonArray events, List<JsonObject> late) {}
 
   /** Rooms per transaction whose missing keys are looked for on ghost devices. */
   static final int MAX_FALLBACK_ROOMS = 10;
@@ -1281,16 +1366,23 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
       TransactionSplit split,
       TransactionSplit.DevicePart part,
       JsonObject rooms) {
+    boolean bot = engine == botEngine;
     return engine
         .syncToken()
         .compose(
             token -> {
               boolean fresh =
                   !token.map((TransactionSplit.TOKEN_PREFIX + txnId)::equals).orElse(false);
+              JsonObject body = split.syncBody(txnId, part, fresh, rooms);
+              if (bot) {
+                // Always a step: it offers again the late decryptions not yet delivered (a
+                // resent transaction whose first handling failed).
+                return engine.onSyncKeepingLate(body);
+              }
               if (!fresh && (rooms == null || rooms.isEmpty())) {
                 return Future.succeededFuture(new JsonObject());
               }
-              return engine.onSync(split.syncBody(txnId, part, fresh, rooms));
+              return engine.onSync(body);
             });
   }
 
