@@ -13,7 +13,6 @@ import io.github.mxe2ee.plugin.appservice.LateDecryptionHandler;
 import io.github.mxe2ee.plugin.appservice.TransactionHandler;
 import io.github.mxe2ee.plugin.http.Retrier;
 import io.github.mxe2ee.plugin.impl.MatrixE2eeImpl;
-import io.github.mxe2ee.store.AccountId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -24,12 +23,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -50,12 +46,13 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private final WebClient web;
   private final AsHttp http;
   private final Endpoint endpoint;
-  private final Limiter steps;
   private volatile State state = State.NEW;
   private final AsContext ctx;
   private final InboxReader inbox;
   private final GhostPool pool;
   private final GhostFallback fallback;
+  private final LateDelivery lateDelivery;
+  private final DeviceSteps devices;
 
   /** Transactions run one at a time, in arrival order. Guarded by {@code this}. */
   private Future<?> txnChain = Future.succeededFuture();
@@ -77,10 +74,11 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     Retrier retrier = new Retrier(vertx, options.getEngine().getRetryPolicy());
     this.http = new AsHttp(web, options.getHomeserverUrl(), options.getAsToken(), retrier);
     this.ctx = new AsContext(vertx, options, web, http, () -> state == State.CLOSED);
-    this.inbox = new InboxReader(ctx, r -> deliverLateOutsideTransaction(takeLate(r)));
+    this.inbox = new InboxReader(ctx, r -> deliverLateOutsideTransaction(LateDelivery.takeLate(r)));
     this.pool = new GhostPool(ctx, inbox);
     this.fallback = new GhostFallback(ctx, pool, inbox);
-    this.steps = new Limiter(options.getMaxGhostSetupsInFlight());
+    this.lateDelivery = new LateDelivery(ctx, () -> lateHandler);
+    this.devices = new DeviceSteps(ctx, pool, fallback);
     this.endpoint =
         new Endpoint(
             options.getHsToken(),
@@ -314,61 +312,6 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     return this;
   }
 
-  /** The late events of a bot step's result (removed from it), without the split's index. */
-  private static List<JsonObject> takeLate(JsonObject result) {
-    List<JsonObject> late = new ArrayList<>();
-    if (result.remove(MatrixE2eeImpl.LATE_FIELD) instanceof JsonArray events) {
-      for (Object o : events) {
-        if (o instanceof JsonObject event) {
-          if (event.getValue("unsigned") instanceof JsonObject u) {
-            u.remove(TransactionSplit.INDEX);
-            if (u.isEmpty()) {
-              event.remove("unsigned");
-            }
-          }
-          late.add(event);
-        }
-      }
-    }
-    return late;
-  }
-
-  /**
-   * Hands late decryptions to the handler, one at a time in order, then releases them from the
-   * bot's store; a failure leaves them held (offered again by the next step). Without a handler,
-   * those of a transaction are released undelivered (nobody asked for them), those of an inbox read
-   * are left for the next transaction (a handler may be set by then).
-   */
-  private Future<Void> deliverLate(List<JsonObject> late, boolean inTransaction) {
-    if (late.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    LateDecryptionHandler h = lateHandler;
-    if (h == null && !inTransaction) {
-      return Future.succeededFuture();
-    }
-    List<String> ids = new ArrayList<>();
-    Future<Void> chain = Future.succeededFuture();
-    for (JsonObject event : late) {
-      if (event.getValue("event_id") instanceof String id) {
-        ids.add(id);
-      }
-      if (h != null) {
-        chain =
-            chain.compose(
-                v -> {
-                  try {
-                    Future<Void> f = h.handle(event.copy());
-                    return f == null ? Future.succeededFuture() : f;
-                  } catch (RuntimeException e) {
-                    return Future.failedFuture(e);
-                  }
-                });
-      }
-    }
-    return chain.compose(v -> ctx.botEngine.completeLate(ids));
-  }
-
   /** Late decryptions found outside a transaction: delivered in the transactions' order. */
   private void deliverLateOutsideTransaction(List<JsonObject> late) {
     if (late.isEmpty()) {
@@ -380,7 +323,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
               x ->
                   state == State.CLOSED
                       ? Future.succeededFuture()
-                      : deliverLate(late, false)
+                      : lateDelivery
+                          .deliverLate(late, false)
                           .recover(
                               e -> {
                                 LOG.log(
@@ -673,7 +617,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                   split.devices.size(),
                   split.changed.size(),
                   split.left.size());
-              return feedDevices(txnId, split)
+              return devices
+                  .feedDevices(txnId, split)
                   .compose(
                       stepped -> {
                         JsonArray events = stepped.events();
@@ -689,7 +634,8 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
                           vertx.setTimer(
                               InboxReader.HELD_CATCH_UP_DELAY_MS, t -> inbox.catchUpBot());
                         }
-                        return deliverLate(stepped.late(), true)
+                        return lateDelivery
+                            .deliverLate(stepped.late(), true)
                             .compose(v -> handOver(txnId, out))
                             .compose(
                                 v ->
@@ -736,198 +682,5 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-  }
-
-  /**
-   * One machine step per addressed device: ghosts (bounded in parallel) and the bot, whose step
-   * also decrypts the room events. Completes when every step is saved.
-   *
-   * @return the transaction's events with encrypted ones decrypted, and the bot's late decryptions
-   */
-  private Future<Stepped> feedDevices(String txnId, TransactionSplit split) {
-    List<Future<Void>> all = new ArrayList<>();
-    Set<String> addressed = new HashSet<>();
-    for (Map.Entry<AccountId, TransactionSplit.DevicePart> d : split.devices.entrySet()) {
-      AccountId a = d.getKey();
-      if (a.userId().equals(ctx.botUserId)) {
-        continue;
-      }
-      if (options.getDeviceModel() == DeviceModel.BOT_DEVICE) {
-        continue; // ghosts have no devices of ours
-      }
-      addressed.add(a.userId());
-      all.add(steps.run(() -> stepGhost(txnId, split, a, d.getValue())));
-    }
-    boolean listsChanged = !split.changed.isEmpty() || !split.left.isEmpty();
-    List<Ghost> open = pool.open();
-    for (Ghost g : open) {
-      if (!addressed.contains(g.userId) && (listsChanged || touches(split, g))) {
-        all.add(
-            steps.run(
-                () -> {
-                  Ghost held = pool.acquireIfOpen(g.userId);
-                  if (held == null) {
-                    return Future.succeededFuture(); // closed since: refreshed when reopened
-                  }
-                  return step(held.engine, txnId, split, null, ghostRooms(split, held))
-                      .<Void>mapEmpty()
-                      .andThen(ar -> pool.release(held));
-                }));
-      }
-    }
-    TransactionSplit.DevicePart botPart =
-        split.devices.get(AccountId.of(ctx.botUserId, ctx.botDeviceId));
-    Future<Stepped> bot =
-        step(ctx.botEngine, txnId, split, botPart, split.rooms(e -> true))
-            .map(r -> new Stepped(merge(split, r), takeLate(r)));
-    all.add(bot.mapEmpty());
-    return Future.all(all)
-        .compose(v -> bot)
-        .compose(
-            stepped ->
-                options.getDeviceModel() == DeviceModel.GHOST_DEVICES
-                    ? fallback.withGhostFallback(stepped.events()).map(stepped)
-                    : Future.succeededFuture(stepped));
-  }
-
-  /**
-   * What the devices' steps of a transaction give: its events (decrypted where possible) and the
-   * events of earlier transactions that the bot's device decrypted late, still held until they are
-   * delivered.
-   */
-  private record Stepped(JsonArray events, List<JsonObject> late) {}
-
-  private static boolean touches(TransactionSplit split, Ghost g) {
-    if (!g.hasRooms()) {
-      return false;
-    }
-    for (int i = 0; i < split.events.size(); i++) {
-      if (split.events.getJsonObject(i).getValue("room_id") instanceof String r && g.inRoom(r)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The state changes of the rooms a ghost sent to (membership, encryption, visibility). */
-  private static JsonObject ghostRooms(TransactionSplit split, Ghost g) {
-    JsonObject rooms =
-        split.rooms(
-            e ->
-                e.getValue("state_key") instanceof String
-                    && g.inRoom(String.valueOf(e.getValue("room_id")))
-                    && STATE_FOLLOWED.contains(String.valueOf(e.getValue("type"))));
-    return rooms.isEmpty() ? null : rooms;
-  }
-
-  private static final Set<String> STATE_FOLLOWED =
-      Set.of("m.room.member", "m.room.encryption", "m.room.history_visibility");
-
-  private Future<Void> stepGhost(
-      String txnId, TransactionSplit split, AccountId a, TransactionSplit.DevicePart part) {
-    Ghost open = pool.acquireIfOpen(a.userId());
-    Future<Ghost> ghost;
-    if (open != null) {
-      ghost = Future.succeededFuture(open);
-    } else if (!TransactionSplit.urgent(part)) {
-      return Future.succeededFuture(); // key counts of an idle ghost: seen when it reopens
-    } else {
-      ghost =
-          ctx.stateWorker
-              .executeBlocking(
-                  () ->
-                      a.deviceId().equals(ctx.registry.ghostDevice(a.userId()).orElse(null))
-                          && ctx.registry.ghostMasterKey(a.userId()).isPresent(),
-                  true)
-              .compose(ours -> ours ? pool.acquire(a.userId()) : Future.succeededFuture(null));
-    }
-    return ghost.compose(
-        g -> {
-          if (g == null) {
-            LOG.log(
-                System.Logger.Level.DEBUG,
-                "transaction {0}: device {1} is not one of ours; its part is skipped",
-                txnId,
-                a);
-            return Future.succeededFuture();
-          }
-          if (!g.deviceId.equals(a.deviceId())) {
-            pool.release(g);
-            return Future.succeededFuture();
-          }
-          return step(g.engine, txnId, split, part, ghostRooms(split, g))
-              .<Void>mapEmpty()
-              .andThen(ar -> pool.release(g));
-        });
-  }
-
-  /**
-   * One device's machine step: its part of the transaction, saved with the transaction's token in
-   * one store transaction; a device whose saved token already is this transaction's (a resent
-   * transaction) gets only the rooms, so nothing is fed to it twice.
-   */
-  private Future<JsonObject> step(
-      MatrixE2eeImpl engine,
-      String txnId,
-      TransactionSplit split,
-      TransactionSplit.DevicePart part,
-      JsonObject rooms) {
-    boolean bot = engine == ctx.botEngine;
-    return engine
-        .syncToken()
-        .compose(
-            token -> {
-              boolean fresh =
-                  !token.map((TransactionSplit.TOKEN_PREFIX + txnId)::equals).orElse(false);
-              JsonObject body = split.syncBody(txnId, part, fresh, rooms);
-              if (bot) {
-                // Always a step: it offers again the late decryptions not yet delivered (a
-                // resent transaction whose first handling failed).
-                return engine.onSyncKeepingLate(body);
-              }
-              if (!fresh && (rooms == null || rooms.isEmpty())) {
-                return Future.succeededFuture(new JsonObject());
-              }
-              return engine.onSync(body);
-            });
-  }
-
-  /**
-   * The transaction's events with the decrypted ones of the bot's step put in their places. Every
-   * other event (one without a room id, which no device step sees) loses an {@code mxe2ee} object
-   * the homeserver put in it: only the plugin writes that mark, and a forged {@code encrypted:
-   * true} would pass a plain event off as decrypted.
-   */
-  private static JsonArray merge(TransactionSplit split, JsonObject result) {
-    JsonArray out = split.events.copy();
-    io.github.mxe2ee.plugin.state.EncryptedStates.stripForgedMarks(out);
-    JsonObject join =
-        result.getValue("rooms") instanceof JsonObject r
-                && r.getValue("join") instanceof JsonObject j
-            ? j
-            : new JsonObject();
-    for (Map.Entry<String, Object> room : join) {
-      if (!(room.getValue() instanceof JsonObject body)
-          || !(body.getValue("timeline") instanceof JsonObject timeline)
-          || !(timeline.getValue("events") instanceof JsonArray events)) {
-        continue;
-      }
-      for (Object o : events) {
-        if (o instanceof JsonObject e
-            && e.getValue("unsigned") instanceof JsonObject unsigned
-            && unsigned.getValue(TransactionSplit.INDEX) instanceof Number n) {
-          int i = n.intValue();
-          if (i < 0 || i >= out.size()) {
-            continue;
-          }
-          unsigned.remove(TransactionSplit.INDEX);
-          if (unsigned.isEmpty() && !split.events.getJsonObject(i).containsKey("unsigned")) {
-            e.remove("unsigned");
-          }
-          out.set(i, e);
-        }
-      }
-    }
-    return out;
   }
 }
