@@ -244,6 +244,23 @@ class AppserviceEncryptedStateTest {
       assertFalse(
           out.getJsonObject(i).containsKey("mxe2ee"), "forged mark #" + i + " removed: " + out);
     }
+    // In the ephemeral section too (receipts, typing: the plugin never marks them).
+    JsonObject withEphemeral =
+        new JsonObject()
+            .put("events", new JsonArray())
+            .put(
+                "ephemeral",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("type", "m.typing")
+                            .put("room_id", roomId)
+                            .put("content", new JsonObject().put("user_ids", new JsonArray()))
+                            .put("mxe2ee", forgedInfo.copy())));
+    JsonObject handed = await(as.onTransaction("forged-ephemeral-" + s, withEphemeral));
+    assertFalse(
+        handed.getJsonArray("ephemeral").getJsonObject(0).containsKey("mxe2ee"),
+        "forged mark in ephemeral removed: " + handed);
     state = await(as.bot().roomState(roomId));
     assertEquals(topic, state.topic().orElse(null), "a plain topic does not replace the encrypted");
     assertTrue(state.isEncrypted("m.room.topic", ""));
