@@ -4,7 +4,6 @@ import io.github.mxe2ee.plugin.E2eeOptions;
 import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.HomeserverException;
 import io.github.mxe2ee.plugin.MatrixE2ee;
-import io.github.mxe2ee.plugin.UnencryptedRoomException;
 import io.github.mxe2ee.plugin.appservice.AppserviceE2ee;
 import io.github.mxe2ee.plugin.appservice.AppserviceOptions;
 import io.github.mxe2ee.plugin.appservice.DeviceModel;
@@ -32,7 +31,6 @@ import java.util.function.Function;
 /** The implementation of {@link AppserviceE2ee}; not API. */
 public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private static final System.Logger LOG = System.getLogger(AppserviceE2ee.class.getName());
-  private static final String CS = "/_matrix/client/v3";
 
   private enum State {
     NEW,
@@ -53,6 +51,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
   private final GhostFallback fallback;
   private final LateDelivery lateDelivery;
   private final DeviceSteps devices;
+  private final GhostSender sender;
 
   /** Transactions run one at a time, in arrival order. Guarded by {@code this}. */
   private Future<?> txnChain = Future.succeededFuture();
@@ -79,6 +78,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     this.fallback = new GhostFallback(ctx, pool, inbox);
     this.lateDelivery = new LateDelivery(ctx, () -> lateHandler);
     this.devices = new DeviceSteps(ctx, pool, fallback);
+    this.sender = new GhostSender(ctx, pool);
     this.endpoint =
         new Endpoint(
             options.getHsToken(),
@@ -511,60 +511,7 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     } catch (RuntimeException bad) {
       return Future.failedFuture(bad);
     }
-    if (asUser.equals(ctx.botUserId)) {
-      return ctx.botEngine.send(roomId, type, content, txnId);
-    }
-    if (options.getDeviceModel() == DeviceModel.BOT_DEVICE) {
-      return sendWithBotDevice(roomId, type, content, asUser, txnId);
-    }
-    return pool.acquire(asUser)
-        .compose(
-            g -> {
-              g.sentTo(roomId);
-              return g.engine.send(roomId, type, content, txnId).andThen(ar -> pool.release(g));
-            });
-  }
-
-  /**
-   * {@link DeviceModel#BOT_DEVICE}: the bot's device encrypts (sharing the room key as for its own
-   * messages), the ghost sends with {@code ?user_id=} masquerading.
-   */
-  private Future<String> sendWithBotDevice(
-      String roomId, String type, JsonObject content, String asUser, String txnId) {
-    return pool.registerOnce(asUser)
-        .compose(v -> ctx.botEngine.isRoomEncrypted(roomId))
-        .compose(
-            encrypted -> {
-              if (encrypted) {
-                return ctx.botEngine
-                    .encrypt(roomId, type, content)
-                    .map(c -> new Object[] {"m.room.encrypted", c});
-              }
-              if (options.getEngine().isRefuseUnencrypted()) {
-                return Future.failedFuture(new UnencryptedRoomException(roomId));
-              }
-              return Future.succeededFuture(new Object[] {type, content});
-            })
-        .compose(
-            typed ->
-                http.call(
-                    HttpMethod.PUT,
-                    CS
-                        + "/rooms/"
-                        + AsHttp.seg(roomId)
-                        + "/send/"
-                        + AsHttp.seg((String) typed[0])
-                        + "/"
-                        + AsHttp.seg(txnId),
-                    asUser,
-                    (JsonObject) typed[1]))
-        .map(
-            r -> {
-              if (!(r.getValue("event_id") instanceof String id)) {
-                throw new HomeserverException("/send", 200, null, "no event_id in the answer");
-              }
-              return id;
-            });
+    return sender.send(roomId, type, content, asUser, txnId);
   }
 
   // ------------------------------------------------------------------ transactions
