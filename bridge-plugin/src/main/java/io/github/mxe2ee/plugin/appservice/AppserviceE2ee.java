@@ -79,14 +79,18 @@ public interface AppserviceE2ee {
   Future<Long> ping();
 
   /**
-   * Sets the handler of late decryptions of room events (docs/PLUGIN.md, "Late keys"), as {@link
-   * MatrixE2ee#onLateDecryption} of the bot's device: an event of a transaction whose room key had
-   * not arrived is handed over undecryptable (with {@code mxe2ee.held: true}) and, when its key
-   * arrives in a later transaction, decrypted and passed here. May be set before {@link #start()}.
+   * Sets the handler of late decryptions of room events (docs/BRIDGES.md, "Late decryptions"): an
+   * event of a transaction whose room key had not arrived is handed over undecryptable (with {@code
+   * mxe2ee.held: true}) and kept in the store; when its key arrives (in a later transaction), it is
+   * decrypted and passed here, in order, <b>before that transaction is acknowledged</b>: the
+   * transaction completes only when every returned future succeeded, and the event stays held until
+   * then (a failure answers 500; the resent transaction, also after a restart, offers it again).
+   * Without a handler such events are dropped once decrypted. Set it before {@link #listen} or
+   * {@link #mount}.
    *
    * @return this
    */
-  AppserviceE2ee lateDecryptionHandler(io.vertx.core.Handler<JsonObject> handler);
+  AppserviceE2ee lateDecryptionHandler(LateDecryptionHandler handler);
 
   /**
    * Adds the endpoint's routes to {@code router} (for a bridge that serves other paths on the same
@@ -107,7 +111,9 @@ public interface AppserviceE2ee {
    * seen again never feeds a device twice; the room events (timeline and state) are decrypted with
    * the bridge bot's device, and those it lacks the key of are tried with the devices of up to 3 of
    * our ghosts joined to the room, which first read their to-device inbox (Synapse does not resend
-   * the to-device messages of transactions it held while the bridge was down; docs/BRIDGES.md); the
+   * the to-device messages of transactions it held while the bridge was down; docs/BRIDGES.md);
+   * events of earlier transactions that the bot's device could decrypt only now go to the {@link
+   * #lateDecryptionHandler} (and are released from the store once its futures succeeded); the
    * {@link #transactionHandler} gets the result; then the id is saved as completed.
    *
    * @param txnId the homeserver's transaction id, 1 to 255 characters

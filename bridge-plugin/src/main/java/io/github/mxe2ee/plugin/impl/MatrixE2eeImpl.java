@@ -395,6 +395,58 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             });
   }
 
+  /**
+   * For bridge mode (docs/BRIDGES.md, "Late decryptions"): as {@link #onSync}, but events decrypted
+   * late (their key came in this body) are not given to the late-decryption handler; they are
+   * returned in the result under {@value #LATE_FIELD} and stay held in the store (re-offered by
+   * every later call, and after a restart) until {@link #completeLate} names them, so the caller
+   * acknowledges what brought their key only once it has delivered them.
+   */
+  public Future<JsonObject> onSyncKeepingLate(JsonObject sync) {
+    IllegalStateException e = notUsable("onSync()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    byte[] raw;
+    try {
+      raw = Json.write(sync);
+    } catch (RuntimeException ex) {
+      return Future.failedFuture(ex);
+    }
+    return onWorker(
+            "onSync()",
+            () -> {
+              SyncBodyParser.Result parsed = parser.parse(raw);
+              logDropped(parsed);
+              return process(parsed.body(), Mode.ON_SYNC_KEEPING_LATE, false);
+            })
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
+        .map(
+            result -> {
+              if (result.getValue(LATE_FIELD) instanceof JsonArray late) {
+                for (int i = 0; i < late.size(); i++) {
+                  metrics.lateKeyRecovered();
+                }
+              }
+              bundles.onSync(result);
+              return result;
+            });
+  }
+
+  /**
+   * The late events of {@link #onSyncKeepingLate} with these ids were delivered: released from the
+   * store (never offered again).
+   */
+  public Future<Void> completeLate(java.util.Collection<String> eventIds) {
+    List<String> ids = List.copyOf(eventIds);
+    return onWorker(
+        "completeLate()",
+        () -> {
+          lateKeys.complete(ids);
+          return null;
+        });
+  }
+
   @Override
   public MatrixE2ee onLateDecryption(Handler<JsonObject> handler) {
     this.lateHandler = handler;
@@ -513,6 +565,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
 
   private enum Mode {
     ON_SYNC,
+    ON_SYNC_KEEPING_LATE,
     LOOP,
     REPLAY
   }

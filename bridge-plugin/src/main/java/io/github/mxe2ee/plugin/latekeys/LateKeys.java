@@ -207,6 +207,19 @@ public final class LateKeys {
     }
   }
 
+  /**
+   * Of the events handed back without release, those with these ids were delivered: released.
+   * Others stay held and in flight (offered again by the next {@link #retry}).
+   */
+  public void complete(java.util.Collection<String> eventIds) {
+    List<String> ids = new ArrayList<>(eventIds);
+    if (!ids.isEmpty()) {
+      held.release(ids);
+      inFlight.removeAll(ids);
+      refreshGauges();
+    }
+  }
+
   /** All counters at 0: the stats before {@link io.github.mxe2ee.plugin.MatrixE2ee#start()}. */
   public static LateKeyStats emptyStats() {
     Map<String, Long> causes = new LinkedHashMap<>();

@@ -193,6 +193,34 @@ class LateKeysTest {
   }
 
   @Test
+  void completeByIds_releasesOnlyTheDeliveredEvents_othersAreOfferedAgain() {
+    OlmMachine bob = machine(bobDb, BOB, "BOBDEVICE", 2);
+    LateKeys late = LateKeys.open(bobStore(), new LateKeyOptions());
+    late.retry(bob, LateKeysTest::decorate, false);
+    JsonObject first = encrypted(ROOM, "first");
+    JsonObject second = encrypted(ROOM, "second");
+    receive(bob, late, ROOM, first);
+    receive(bob, late, ROOM, second);
+    bob.importRoomKeys(aliceKeys());
+    assertEquals(2, late.retry(bob, LateKeysTest::decorate, false).size());
+    // Only the first was delivered (a bridge's late handler wrote it); the second was not.
+    late.complete(List.of(first.getString("event_id")));
+    assertEquals(1, late.stats().held());
+    List<JsonObject> again = late.retry(bob, LateKeysTest::decorate, false);
+    assertEquals(1, again.size());
+    assertEquals(second.getString("event_id"), again.get(0).getString("event_id"));
+    // After a restart too, until it is completed.
+    LateKeys afterCrash = LateKeys.open(bobStore(), new LateKeyOptions());
+    List<JsonObject> offered = afterCrash.retry(bob, LateKeysTest::decorate, false);
+    assertEquals(
+        List.of(second.getString("event_id")),
+        offered.stream().map(e -> e.getString("event_id")).toList());
+    afterCrash.complete(List.of(second.getString("event_id")));
+    assertEquals(0, afterCrash.stats().held());
+    assertTrue(afterCrash.retry(bob, LateKeysTest::decorate, false).isEmpty());
+  }
+
+  @Test
   void eventDecryptedInAReplayedBatch_isReleased_notReEmitted() {
     OlmMachine bob = machine(bobDb, BOB, "BOBDEVICE", 2);
     LateKeys late = LateKeys.open(bobStore(), new LateKeyOptions());

@@ -153,20 +153,37 @@ public final class BridgeService implements Portals {
    * whose prefix differs).
    */
   String keeperOf(String portal) {
+    String id = "@" + KEEPER_PREFIX + portalHash(portal) + ":" + serverName();
+    if (!ghosts.isBridgeUser(id)) {
+      throw new IllegalStateException("the keeper prefix is outside the appservice namespace");
+    }
+    return id;
+  }
+
+  private String serverName() {
     String any = ghosts.ghostUserId("x");
-    String server = any.substring(any.indexOf(':') + 1);
+    return any.substring(any.indexOf(':') + 1);
+  }
+
+  /** The first 16 bytes of the SHA-256 of the portal name, in hex. */
+  private static String portalHash(String portal) {
     try {
       byte[] h =
           java.security.MessageDigest.getInstance("SHA-256")
               .digest(portal.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      String id = "@" + KEEPER_PREFIX + java.util.HexFormat.of().formatHex(h, 0, 16) + ":" + server;
-      if (!ghosts.isBridgeUser(id)) {
-        throw new IllegalStateException("the keeper prefix is outside the appservice namespace");
-      }
-      return id;
+      return java.util.HexFormat.of().formatHex(h, 0, 16);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 unavailable", e);
     }
+  }
+
+  /**
+   * The localpart of the portal's room alias, {@code bridge_portal_} and {@link #portalHash}: one
+   * per portal name, whatever the name (bounded, in the alias grammar), inside the bridge's alias
+   * namespace ({@code #bridge_.*} in the dev registration).
+   */
+  static String portalAliasLocalpart(String portal) {
+    return KEEPER_PREFIX + portalHash(portal);
   }
 
   /** Localpart prefix of the portals' keeper ghosts. */
@@ -195,16 +212,24 @@ public final class BridgeService implements Portals {
 
   /**
    * Creates the portal room as the bridge bot: private (invite only), end-to-end encrypted from its
-   * first event ({@code m.room.encryption} in {@code initial_state}), named after the portal.
-   * History visibility stays the preset's {@code shared}, so invited users get the room keys of
-   * messages sent before they join.
+   * first event ({@code m.room.encryption} in {@code initial_state}), named after the portal, with
+   * the portal's alias ({@link #portalAliasLocalpart}). History visibility stays the preset's
+   * {@code shared}, so invited users get the room keys of messages sent before they join.
+   *
+   * <p>Idempotent across a crash: the room and its alias are created in one request, and the portal
+   * is recorded only after it; a bridge that died in between finds the alias in use ({@code
+   * createRoom} answers 400 {@code M_ROOM_IN_USE}, Client-Server API "Room aliases") on the retry
+   * and takes the room it names, if the bridge bot created that room (its {@code m.room.create}
+   * event is the bot's); an alias held by anyone else's room fails the open, never adopted (the
+   * registration's exclusive alias namespace keeps others from taking it at all).
    */
-  private Future<String> createRoom(String portal) {
+  Future<String> createRoom(String portal) {
     JsonObject body =
         new JsonObject()
             .put("preset", "private_chat")
             .put("name", portal)
             .put("topic", "Portal '" + portal + "' of the mxe2ee example bridge")
+            .put("room_alias_name", portalAliasLocalpart(portal))
             .put(
                 "initial_state",
                 new JsonArray()
@@ -221,6 +246,93 @@ public final class BridgeService implements Portals {
               String roomId = r.getString("room_id");
               LOG.log(System.Logger.Level.INFO, "portal room {0} created", roomId);
               return roomId;
+            })
+        .recover(
+            err -> {
+              if (err instanceof HomeserverException h && "M_ROOM_IN_USE".equals(h.errcode())) {
+                return roomOfAlias(portal);
+              }
+              if (err instanceof HomeserverException h && "M_EXCLUSIVE".equals(h.errcode())) {
+                // The registration reserves no alias namespace for the bridge: the room is made
+                // without its alias (a crash before the portal is recorded then leaves a room).
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the appservice registration reserves no alias namespace for the portal"
+                        + " aliases (#{0}...): portal creation is not idempotent across a crash",
+                    KEEPER_PREFIX);
+                JsonObject plain = body.copy();
+                plain.remove("room_alias_name");
+                return http.request(HttpMethod.POST, "/createRoom", null, plain)
+                    .map(r -> r.getString("room_id"));
+              }
+              return Future.failedFuture(err);
+            });
+  }
+
+  /**
+   * The room the portal's alias names, if the bridge bot created it (a room made by an earlier run
+   * that died before recording the portal); fails with {@link IllegalStateException} otherwise.
+   */
+  private Future<String> roomOfAlias(String portal) {
+    String alias = "#" + portalAliasLocalpart(portal) + ":" + serverName();
+    return http.request(HttpMethod.GET, "/directory/room/" + AsClient.seg(alias), null, null)
+        .compose(
+            r -> {
+              if (!(r.getValue("room_id") instanceof String roomId)) {
+                return Future.failedFuture(
+                    new IllegalStateException("the portal alias resolves to no room"));
+              }
+              return http.request(HttpMethod.GET, "/account/whoami", null, null)
+                  .compose(
+                      me ->
+                          createdBy(roomId)
+                              .compose(
+                                  creator -> {
+                                    if (!creator.equals(me.getString("user_id"))) {
+                                      return Future.failedFuture(
+                                          new IllegalStateException(
+                                              "the alias of portal '"
+                                                  + portal
+                                                  + "' names a room the bridge did not create"));
+                                    }
+                                    LOG.log(
+                                        System.Logger.Level.INFO,
+                                        "portal room {0} found by its alias (created before a"
+                                            + " restart, not recorded)",
+                                        roomId);
+                                    return Future.succeededFuture(roomId);
+                                  }));
+            })
+        .recover(
+            err ->
+                err instanceof HomeserverException h
+                        && (h.statusCode() == 403 || h.statusCode() == 404)
+                    ? Future.failedFuture(
+                        new IllegalStateException(
+                            "the alias of portal '"
+                                + portal
+                                + "' names a room the bridge is not in"))
+                    : Future.failedFuture(err));
+  }
+
+  /**
+   * Who created the room, read as the bridge bot: the sender of its {@code m.room.create} event
+   * ({@code format=event}), or the {@code creator} of its content (room versions before 11, for a
+   * server that answers with the content only); "" if neither is there.
+   */
+  private Future<String> createdBy(String roomId) {
+    return http.request(
+            HttpMethod.GET,
+            "/rooms/" + AsClient.seg(roomId) + "/state/m.room.create/?format=event",
+            null,
+            null)
+        .map(
+            r -> {
+              if (r.getValue("content") instanceof JsonObject
+                  && r.getValue("sender") instanceof String sender) {
+                return sender;
+              }
+              return r.getValue("creator") instanceof String creator ? creator : "";
             });
   }
 
@@ -411,20 +523,12 @@ public final class BridgeService implements Portals {
 
   /**
    * The late decryption handler: an event of an earlier transaction whose room key came later, now
-   * decrypted; recorded as {@link #onTransaction} would have (a failure is logged: Synapse does not
-   * resend an acknowledged transaction).
+   * decrypted; recorded as {@link #onTransaction} would have. The plugin acknowledges the
+   * transaction that brought the key only once this completes, and keeps the event held until then,
+   * so a crash before the write loses nothing: the event is offered again after a restart.
    */
-  public void onLateDecryption(JsonObject ev) {
-    if (relayable(ev)) {
-      record(List.of(ev), "late key")
-          .onFailure(
-              err ->
-                  LOG.log(
-                      System.Logger.Level.ERROR,
-                      "recording late {0} failed: {1}",
-                      String.valueOf(ev.getValue("event_id")),
-                      err.toString()));
-    }
+  public Future<Void> onLateDecryption(JsonObject ev) {
+    return relayable(ev) ? record(List.of(ev), "late key") : Future.succeededFuture();
   }
 
   /** True for a decrypted message of a Matrix user; counts and logs undecryptable events. */

@@ -60,7 +60,11 @@ class AppserviceBridgeModeTest {
           }
           return Future.succeededFuture();
         });
-    as.lateDecryptionHandler(received::add);
+    as.lateDecryptionHandler(
+        e -> {
+          received.add(e);
+          return Future.succeededFuture();
+        });
     await(as.start());
     await(as.listen("127.0.0.1", t.appservicePort()));
     return as;
