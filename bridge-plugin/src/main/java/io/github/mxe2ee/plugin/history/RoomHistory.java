@@ -139,8 +139,11 @@ public final class RoomHistory {
     }
     return settled
         .apply(roomId)
-        .compose(v -> worker.call("history()", () -> machine.historyVisibility(roomId)))
-        .compose(visibility -> cutoff(roomId, visibility.orElse(null)))
+        .compose(
+            v ->
+                io.github.mxe2ee.plugin.send.RoomVisibility.resolve(
+                    worker, machine, roomId, path -> client.request("GET", path, null)))
+        .compose(visibility -> cutoff(roomId, visibility))
         .compose(
             cutoff ->
                 page(roomId, null, new ArrayList<>())

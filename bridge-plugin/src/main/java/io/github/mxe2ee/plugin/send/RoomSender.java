@@ -214,55 +214,18 @@ public final class RoomSender {
   }
 
   /**
-   * The room's history visibility: as the room's state told the engine, or else asked from the
-   * server once ({@code GET .../state/m.room.history_visibility/}; 404 means {@code shared}, the
-   * spec's default, "Room History Visibility") and given to the engine before the room key is
-   * shared, so the outbound session's {@code shared_history} flag (MSC4268) follows the room. A
-   * sender that never saw the room's state in a sync needs this: an appservice's ghost devices join
-   * portals made by the bot, so without it every session a ghost creates would be unflagged and
-   * never passed on as history. If the server cannot say, it stays unknown (null: not flagged).
+   * The room's history visibility, asked from the server if the engine never saw it ({@link
+   * RoomVisibility}), before the room key is shared: the outbound session's {@code shared_history}
+   * flag (MSC4268) follows it. Without it every session an appservice's ghost device creates would
+   * be unflagged and never passed on as history.
    */
   private Future<String> historyVisibility(String roomId) {
-    return worker
-        .call("send()", () -> machine.historyVisibility(roomId).orElse(null))
-        .compose(
-            known -> {
-              if (known != null) {
-                return Future.succeededFuture(known);
-              }
-              String path =
-                  "/_matrix/client/v3/rooms/"
-                      + encode(roomId)
-                      + "/state/m.room.history_visibility/";
-              return retrier
-                  .run("GET m.room.history_visibility", () -> client.request("GET", path, null))
-                  .map(c -> c.getValue("history_visibility") instanceof String v ? v : "shared")
-                  .recover(
-                      err ->
-                          err instanceof HomeserverException h && h.statusCode() == 404
-                              ? Future.succeededFuture("shared")
-                              : Future.failedFuture(err))
-                  .compose(
-                      fetched ->
-                          worker.call(
-                              "send()",
-                              () -> {
-                                // A sync may have told the engine meanwhile: that one wins.
-                                if (machine.historyVisibility(roomId).isEmpty()) {
-                                  machine.onHistoryVisibility(roomId, fetched);
-                                }
-                                return machine.historyVisibility(roomId).orElse(fetched);
-                              }))
-                  .recover(
-                      err -> {
-                        LOG.log(
-                            System.Logger.Level.DEBUG,
-                            "room {0}: history visibility unknown: {1}",
-                            roomId,
-                            err.toString());
-                        return Future.succeededFuture(null);
-                      });
-            });
+    return RoomVisibility.resolve(
+        worker,
+        machine,
+        roomId,
+        path ->
+            retrier.run("GET m.room.history_visibility", () -> client.request("GET", path, null)));
   }
 
   private Future<RoomMembers.Members> fetchMembers(String roomId) {
