@@ -87,15 +87,26 @@ class BridgeHistoryEndToEndTest {
   @Test
   @Timeout(value = 400, unit = TimeUnit.SECONDS)
   void userInvitedLater_readsTheGhostsAndTheFirstUsersEarlierMessages() throws Exception {
+    scenario("ghost");
+  }
+
+  /** The same with the single bot device model: the bot's device encrypts for the ghosts. */
+  @Test
+  @Timeout(value = 400, unit = TimeUnit.SECONDS)
+  void botDeviceModel_userInvitedLater_readsTheEarlierMessagesToo() throws Exception {
+    scenario("bot");
+  }
+
+  private void scenario(String devices) throws Exception {
     DevHomeserver hs = DevHomeserver.shared();
     Path work = Path.of("target", "bridge-history-" + suffix).toAbsolutePath();
     bridge =
         BridgeProcess.start(
             hs.baseUrl(),
             ProjectPaths.root().resolve(".run/synapse/appservice-registration.yaml"),
-            work.resolve("ghost"),
-            "ghost",
-            work.resolve("bridge.log"),
+            work.resolve(devices),
+            devices,
+            work.resolve("bridge-" + devices + ".log"),
             START_MS);
     JsClientPeer a = user(hs, alice);
 
