@@ -5,14 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mxe2ee.examples.testing.JsClientPeer;
+import io.github.mxe2ee.plugin.HomeserverClient;
 import io.github.mxe2ee.plugin.appservice.AppserviceE2ee;
 import io.github.mxe2ee.plugin.history.RoomMessages;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +41,7 @@ class AppserviceHistoryTest {
   private final String suffix = UUID.randomUUID().toString().substring(0, 8);
   private final List<AutoCloseable> closing = new ArrayList<>();
   private AppserviceE2ee as;
+  private HttpServer server;
 
   @AfterEach
   void tearDown() throws Exception {
@@ -44,7 +51,50 @@ class AppserviceHistoryTest {
     if (as != null) {
       await(as.close());
     }
+    if (server != null) {
+      await(server.close());
+    }
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Type of the probe to-device messages (plaintext, ignored by the engine). */
+  private static final String PROBE_TYPE = "org.mxe2ee.test.probe";
+
+  /**
+   * Waits until Synapse pushes to-device messages to the bot's device live. After an earlier test's
+   * bridge went away, Synapse holds the appservice for down; while it recovers (the ping starts it)
+   * it resends held transactions without their to-device messages (docs/BRIDGES.md), and the bot's
+   * device cannot read its inbox: a room key bundle sent meanwhile would be lost. So a probe is
+   * sent to the bot's device until one arrives in a transaction.
+   */
+  private void awaitLiveToDevice(
+      AppserviceTestSupport s, String bot, String device, Set<String> seen) throws Exception {
+    String local = "as_hist_probe_" + suffix;
+    await(s.hs.register(s.web, local, local + "-pass", false));
+    HomeserverClient prober = new HomeserverClient(s.web, s.hs.baseUrl());
+    await(prober.login(local, local + "-pass", null));
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    for (int i = 0; System.currentTimeMillis() < deadline; i++) {
+      String nonce = "probe-" + suffix + "-" + i;
+      await(
+          prober.request(
+              "PUT",
+              AppserviceTestSupport.CS + "/sendToDevice/" + PROBE_TYPE + "/" + nonce,
+              new JsonObject()
+                  .put(
+                      "messages",
+                      new JsonObject()
+                          .put(
+                              bot,
+                              new JsonObject().put(device, new JsonObject().put("n", nonce))))));
+      for (int w = 0; w < 20; w++) {
+        if (seen.stream().anyMatch(b -> b.contains(nonce))) {
+          return;
+        }
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("Synapse never pushed a to-device message to the bot's device");
   }
 
   @Test
@@ -55,8 +105,30 @@ class AppserviceHistoryTest {
         AppserviceE2ee.create(
             vertx, s.options(dir.resolve("bridge.db"), AppserviceTestSupport.randomKey()));
     await(as.start());
-    await(as.listen("127.0.0.1", s.appservicePort()));
+    Set<String> probesSeen = ConcurrentHashMap.newKeySet();
+    Router router = Router.router(vertx);
+    // Peeks at each transaction for the probes below, then hands it to the plugin's endpoint.
+    router
+        .put("/_matrix/app/v1/transactions/:txnId")
+        .handler(BodyHandler.create(false))
+        .handler(
+            ctx -> {
+              String body = ctx.body().asString();
+              if (body != null && body.contains(PROBE_TYPE)) {
+                probesSeen.add(body);
+              }
+              ctx.next();
+            });
+    as.mount(router);
+    server =
+        await(
+            vertx
+                .createHttpServer()
+                .requestHandler(router)
+                .listen(s.appservicePort(), "127.0.0.1"));
+    await(as.ping());
     String bot = as.botUserId();
+    awaitLiveToDevice(s, bot, as.botDeviceId(), probesSeen);
 
     String local = "as_hist_alice_" + suffix;
     String alice = "@" + local + ":localhost";
