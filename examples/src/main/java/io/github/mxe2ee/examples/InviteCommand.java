@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The echo bot's {@code !invite @user:server} (README, "Room history"): the bot invites that user
@@ -17,10 +16,12 @@ import java.util.regex.Pattern;
  * or {@code invite: invited <user>; history not shared: <why>}, or {@code invite: could not invite
  * <user>: <errcode>} when the server refused.
  *
- * <p>Syntax: exactly one argument, a user id ({@code @localpart:server}, at most 255 characters);
- * anything else gets a usage reply. Any member of the room may ask (members can invite anyway in
- * most rooms; the server checks the bot's power level). Only encrypted commands count, each
- * answered once (transaction id from the command's event id).
+ * <p>Syntax: exactly one argument, a user id by the spec's grammar ({@code @localpart:server}, at
+ * most 255 bytes); anything else gets a usage reply. The bot itself gets {@link #SELF}; an invite
+ * the server refuses gets {@code could not invite <user>: <errcode>}, and no history is shared for
+ * an invite that is bound to be refused (plugin, {@code InviteCheck}). Any member of the room may
+ * ask (members can invite anyway in most rooms; the server checks the bot's power level). Only
+ * encrypted commands count, each answered once (transaction id from the command's event id).
  */
 final class InviteCommand {
   private static final System.Logger LOG = System.getLogger(EchoBot.class.getName());
@@ -32,9 +33,6 @@ final class InviteCommand {
   static final String PREFIX = "invite: ";
 
   static final String USAGE = PREFIX + "usage: " + COMMAND + " @user:server";
-
-  /** A user id: {@code @}, a localpart without {@code :} or space, {@code :}, a server name. */
-  static final Pattern USER_ID = Pattern.compile("@[^:\\s]+:[^\\s]+");
 
   private final MatrixE2ee e2ee;
   private final String ownUserId;
@@ -56,16 +54,26 @@ final class InviteCommand {
     return chain;
   }
 
-  /** The user id of the arguments, or null when they are not exactly one user id. */
+  /**
+   * The user id of the arguments, or null when they are not exactly one user id by the spec's
+   * grammar (appendices, "User Identifiers": {@code @localpart:server_name}, at most 255 bytes, the
+   * localpart printable ASCII but {@code :}, the server name a DNS name or IP literal with an
+   * optional port): a malformed id never reaches the engine's tracked users or the server.
+   */
   static String parseUser(String args) {
-    return args.length() <= 255 && USER_ID.matcher(args).matches() ? args : null;
+    return io.github.mxe2ee.examples.bridge.MatrixIds.isUserId(args) ? args : null;
   }
+
+  /** The reply to {@code !invite} naming the bot itself. */
+  static final String SELF = PREFIX + "I am already in this room";
 
   private Future<Void> answer(CommandMessages.Command c) {
     String user = parseUser(c.args());
     Future<String> reply;
     if (user == null) {
       reply = Future.succeededFuture(USAGE);
+    } else if (user.equals(ownUserId)) {
+      reply = Future.succeededFuture(SELF);
     } else {
       LOG.log(
           System.Logger.Level.INFO,
@@ -86,11 +94,7 @@ final class InviteCommand {
                         user,
                         c.roomId(),
                         err.toString());
-                    String why =
-                        err instanceof HomeserverException h && h.errcode() != null
-                            ? h.errcode()
-                            : err.getClass().getSimpleName();
-                    return Future.succeededFuture(PREFIX + "could not invite " + user + ": " + why);
+                    return Future.succeededFuture(refused(user, err));
                   });
     }
     return reply
@@ -112,6 +116,21 @@ final class InviteCommand {
                   err.toString());
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * The reply for an invite the server refused (or that failed): the error code, and for {@code
+   * M_FORBIDDEN} the usual reasons, so the asker can tell what to change.
+   */
+  static String refused(String user, Throwable err) {
+    String why =
+        err instanceof HomeserverException h && h.errcode() != null
+            ? h.errcode()
+            : err.getClass().getSimpleName();
+    if ("M_FORBIDDEN".equals(why)) {
+      why += " (already in the room, banned, or I may not invite here)";
+    }
+    return PREFIX + "could not invite " + user + ": " + why;
   }
 
   /** The reply for a sent invite. */

@@ -132,6 +132,39 @@ class HistoryCommandsTest {
   }
 
   @Test
+  void inviteRefusesIdsOutsideTheSpecGrammar() {
+    // Control characters, non-ASCII localparts, bidi overrides and markup in the server name
+    // matched the old "no colon, no space" pattern and reached the engine's tracked users.
+    for (String bad :
+        List.of(
+            "@bo\u0001b:x",
+            "@bob\u0000:x",
+            "@b\u00f6b:x",
+            "@bob:local\u202ehost",
+            "@bob:<x>",
+            "@bob:x:port",
+            "@bob:x:123456",
+            "@" + "a".repeat(10_000) + ":x")) {
+      assertNull(InviteCommand.parseUser(bad), bad.substring(0, Math.min(bad.length(), 20)));
+    }
+    assertEquals("@bob:[::1]:8448", InviteCommand.parseUser("@bob:[::1]:8448"));
+    assertEquals("@a.b_c=d/e:example.org", InviteCommand.parseUser("@a.b_c=d/e:example.org"));
+  }
+
+  @Test
+  void refusedInviteSaysWhyInOneLine() {
+    assertEquals(
+        "invite: could not invite @c:x: M_FORBIDDEN (already in the room, banned, or I may not"
+            + " invite here)",
+        InviteCommand.refused(
+            "@c:x",
+            new io.github.mxe2ee.plugin.HomeserverException("/invite", 403, "M_FORBIDDEN", "no")));
+    assertEquals(
+        "invite: could not invite @c:x: IllegalStateException",
+        InviteCommand.refused("@c:x", new IllegalStateException("closed")));
+  }
+
+  @Test
   void inviteReplySaysWhatWasShared() {
     assertEquals(
         "invite: invited @c:x; shared the keys of 2 sessions with 1 device (1 withheld:"

@@ -188,6 +188,22 @@ public interface AppserviceE2ee {
   Future<String> send(String roomId, String type, JsonObject content, String asUser, String txnId);
 
   /**
+   * Invites {@code userId} to {@code roomId} as the bridge bot, sharing the room's history with the
+   * invitee first (MSC4268), exactly as {@link MatrixE2ee#invite} does for a bot: the bot's device
+   * builds the room key bundle from the inbound sessions it holds (in a portal it holds a copy of
+   * every session of the room: the ghosts' and the Matrix users' devices share their room keys with
+   * it), uploads it and sends {@code m.room_key_bundle} to the invitee's devices that their owner's
+   * cross-signing identity signs, then sends the invite. Only sessions created while the room's
+   * history was visible to new members ({@code shared} or {@code world_readable}) are shared; the
+   * others are listed as withheld with {@code m.history_not_shared}. The switches of {@link
+   * io.github.mxe2ee.plugin.history.HistoryOptions} apply. docs/HISTORY_SHARING.md, "Bridges".
+   *
+   * @return what was shared; fails as the invite fails (a failed sharing only shows in the result's
+   *     {@code note}), or with {@link IllegalStateException} before start or after close
+   */
+  Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId);
+
+  /**
    * The bridge bot's engine (its device), after {@link #start()}: for {@link
    * MatrixE2ee#isRoomEncrypted}, attachments, verification, metrics. Do not feed it {@code /sync}
    * bodies; do not close it (use {@link #close()}).

@@ -55,7 +55,12 @@ final class HistorySharer {
   Future<InviteResult> invite(String roomId, String userId, boolean share) {
     Future<InviteResult> shared =
         share && options.sharesIn(roomId)
-            ? share(roomId, userId)
+            ? InviteCheck.doomed(client, roomId, machine.userId(), userId)
+                .compose(
+                    why ->
+                        why != null
+                            ? Future.succeededFuture(InviteResult.notShared(roomId, userId, why))
+                            : share(roomId, userId))
                 .recover(
                     err -> {
                       LOG.log(

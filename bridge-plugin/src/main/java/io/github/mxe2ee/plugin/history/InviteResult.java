@@ -18,8 +18,9 @@ import java.util.Map;
  * @param skipped the invitee's other devices, each with why ({@code m.unverified}: not signed by
  *     its owner's cross-signing identity; {@code m.blacklisted}; {@code m.no_olm})
  * @param note why nothing was shared, or null when it was: {@code sharing off}, {@code nothing to
- *     share}, {@code no eligible device}, or the failure of the upload or the send (the invite is
- *     sent anyway)
+ *     share}, {@code no eligible device}, an invite bound to be refused ({@code the inviter
+ *     itself}, {@code already in the room}, {@code banned from the room}, {@code no power to invite
+ *     in this room}), or the failure of the upload or the send (the invite is sent anyway)
  */
 public record InviteResult(
     String roomId,

@@ -101,7 +101,9 @@ public final class RoomHistory {
    * result; the invite is sent anyway. Unlike matrix-js-sdk, the room's current history visibility
    * does not gate the bundle: each session's own flag does (MSC4268), and in a room whose sessions
    * were all created while history was hidden the bundle tells the invitee why ({@code
-   * m.history_not_shared}) and shares no key.
+   * m.history_not_shared}) and shares no key. Nothing is shared for an invite the server is bound
+   * to refuse (the inviter itself, a member already joined or banned, an inviter below the room's
+   * {@code invite} power level): the invite is still sent, and the result's note says why.
    *
    * @return what was shared; failed if the server refused the invite ({@code HomeserverException})
    */
@@ -139,8 +141,11 @@ public final class RoomHistory {
     }
     return settled
         .apply(roomId)
-        .compose(v -> worker.call("history()", () -> machine.historyVisibility(roomId)))
-        .compose(visibility -> cutoff(roomId, visibility.orElse(null)))
+        .compose(
+            v ->
+                io.github.mxe2ee.plugin.send.RoomVisibility.resolve(
+                    worker, machine, roomId, path -> client.request("GET", path, null)))
+        .compose(visibility -> cutoff(roomId, visibility))
         .compose(
             cutoff ->
                 page(roomId, null, new ArrayList<>())

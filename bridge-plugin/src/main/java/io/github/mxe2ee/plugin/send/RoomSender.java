@@ -210,9 +210,22 @@ public final class RoomSender {
     Future<RoomMembers.Members> known =
         members.members(roomId).map(Future::succeededFuture).orElseGet(() -> fetchMembers(roomId));
     return known.compose(
-        m ->
-            worker.call(
-                "send()", () -> m.recipients(machine.historyVisibility(roomId).orElse(null))));
+        m -> historyVisibility(roomId).compose(v -> worker.call("send()", () -> m.recipients(v))));
+  }
+
+  /**
+   * The room's history visibility, asked from the server if the engine never saw it ({@link
+   * RoomVisibility}), before the room key is shared: the outbound session's {@code shared_history}
+   * flag (MSC4268) follows it. Without it every session an appservice's ghost device creates would
+   * be unflagged and never passed on as history.
+   */
+  private Future<String> historyVisibility(String roomId) {
+    return RoomVisibility.resolve(
+        worker,
+        machine,
+        roomId,
+        path ->
+            retrier.run("GET m.room.history_visibility", () -> client.request("GET", path, null)));
   }
 
   private Future<RoomMembers.Members> fetchMembers(String roomId) {

@@ -336,6 +336,12 @@ public final class BridgeService implements Portals {
             });
   }
 
+  /**
+   * Invites each user not yet invited or joined, as the bridge bot with {@link
+   * AppserviceE2ee#invite}: the bot's device holds a copy of every room key of the portal (the
+   * ghosts' and the Matrix users'), so the invitee's cross-signed devices get the keys of what was
+   * said before (docs/HISTORY_SHARING.md, "Bridges"). A refused invite is listed in {@code failed}.
+   */
   private Future<Opened> inviteAll(String roomId, List<String> invite, boolean created) {
     List<String> invited = new ArrayList<>();
     List<JsonObject> failed = new ArrayList<>();
@@ -349,12 +355,9 @@ public final class BridgeService implements Portals {
                           m ->
                               "join".equals(m) || "invite".equals(m)
                                   ? Future.succeededFuture()
-                                  : http.request(
-                                          HttpMethod.POST,
-                                          "/rooms/" + AsClient.seg(roomId) + "/invite",
-                                          null,
-                                          new JsonObject().put("user_id", user))
-                                      .<Void>mapEmpty())
+                                  // As the bot, sharing the portal's history first (MSC4268):
+                                  // a user invited later reads what was said before.
+                                  : appservice.invite(roomId, user).<Void>mapEmpty())
                       .transform(
                           ar -> {
                             if (ar.succeeded()) {

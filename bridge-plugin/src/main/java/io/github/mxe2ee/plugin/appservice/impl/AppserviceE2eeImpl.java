@@ -488,6 +488,17 @@ public final class AppserviceE2eeImpl implements AppserviceE2ee {
     }
   }
 
+  // ------------------------------------------------------------------ history
+
+  @Override
+  public Future<io.github.mxe2ee.plugin.history.InviteResult> invite(String roomId, String userId) {
+    IllegalStateException e = notUsable("invite()");
+    if (e != null) {
+      return Future.failedFuture(e);
+    }
+    return ctx.botEngine.invite(roomId, userId);
+  }
+
   // ------------------------------------------------------------------ send
 
   @Override
