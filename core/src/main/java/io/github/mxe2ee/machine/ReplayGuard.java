@@ -1,38 +1,113 @@
 package io.github.mxe2ee.machine;
 
+import io.github.mxe2ee.store.Changes;
+import io.github.mxe2ee.store.ReplayRecord;
+import io.github.mxe2ee.store.ReplayRecordStore;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Megolm replay protection (spec: "Clients must guard against replay attacks by keeping track of
- * the ratchet indices of Megolm sessions"): remembers which event used each (session, index). The
- * same event decrypted again passes; another event at the same index is a replay. Bounded to {@link
- * #MAX_ENTRIES} (least recently used first out), held in memory for the life of the machine.
+ * Megolm replay protection (spec: End-to-End Encryption, "Megolm": "Clients must guard against
+ * replay attacks by keeping track of the ratchet indices of Megolm sessions"): remembers which
+ * event (id and {@code origin_server_ts}) used each (session, index), the session named by its full
+ * identity (room, sender key, session id). The same event decrypted again passes; another event at
+ * the same index is a replay.
+ *
+ * <p><b>Durable.</b> Records are kept in the store ({@link ReplayRecordStore}), so a replay after a
+ * restart is refused too. New records wait in {@link #pending} and are written by the machine with
+ * the next saved step ({@link #drainInto}): with any step that saves something anyway, with every
+ * batch decrypt, after {@link #FLUSH_AT} single decrypts, and on close. A crash (not a close) can
+ * lose the records of at most {@link #FLUSH_AT} - 1 single decrypts since the last save.
+ *
+ * <p><b>Bounds.</b> At most {@link #MAX_ENTRIES} records in memory (least recently used first out;
+ * a miss asks the store) and in the store (oldest recorded first out, pruned every {@link
+ * #PRUNE_EVERY} new records, so it may briefly hold up to that many more). A forgotten index is
+ * accepted again by whichever event comes first; an event id that is remembered always passes.
  */
 final class ReplayGuard {
-  /** Enough for a large backlog; each entry is under 200 bytes. */
+  /** Enough for a large backlog; each entry is under 200 bytes in memory and in the store. */
   static final int MAX_ENTRIES = 200_000;
 
-  private record Seen(String eventId, long timestamp) {}
+  /** Pending records that make a single decrypt save them (one store write per this many). */
+  static final int FLUSH_AT = 256;
 
-  private final Map<String, Seen> seen =
+  /** New records written between two prunes of the store to {@link #MAX_ENTRIES}. */
+  static final int PRUNE_EVERY = 10_000;
+
+  private final Map<String, ReplayRecord> seen =
       new LinkedHashMap<>(1024, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, ReplayRecord> eldest) {
           return size() > MAX_ENTRIES;
         }
       };
 
-  /** True if this is the first event at this index, or the same event again. */
-  boolean check(String sessionId, long index, String eventId, long timestamp) {
-    String key = sessionId + "|" + index;
-    Seen previous = seen.get(key);
+  /** Records not yet saved, oldest first. */
+  private final List<ReplayRecord> pending = new ArrayList<>();
+
+  private int sincePrune;
+
+  /**
+   * True if this is the first event at this index of the session, or the same event again; the
+   * first event is remembered (and saved with a later step). Reads {@code store} on a memory miss.
+   */
+  boolean check(
+      ReplayRecordStore store,
+      String roomId,
+      String senderKey,
+      String sessionId,
+      long index,
+      String eventId,
+      long timestamp) {
+    String key = roomId + "\u0000" + senderKey + "\u0000" + sessionId + "\u0000" + index;
+    ReplayRecord previous = seen.get(key);
     if (previous == null) {
-      seen.put(key, new Seen(eventId, timestamp));
-      return true;
+      previous = store.replayRecord(roomId, senderKey, sessionId, index).orElse(null);
+      if (previous == null) {
+        ReplayRecord r = new ReplayRecord(roomId, senderKey, sessionId, index, eventId, timestamp);
+        seen.put(key, r);
+        pending.add(r);
+        return true;
+      }
+      seen.put(key, previous);
     }
-    return previous.eventId.equals(eventId) && previous.timestamp == timestamp;
+    return previous.eventId().equals(eventId) && previous.timestampMillis() == timestamp;
+  }
+
+  /** True once enough records wait that a single decrypt should save them. */
+  boolean flushDue() {
+    return pending.size() >= FLUSH_AT;
+  }
+
+  /** True if records wait to be saved. */
+  boolean hasPending() {
+    return !pending.isEmpty();
+  }
+
+  /**
+   * Adds the pending records (and a prune when due) to {@code changes}; returns how many, to pass
+   * to {@link #saved} once the save succeeded. A failed save keeps them pending.
+   */
+  int drainInto(Changes changes) {
+    for (ReplayRecord r : pending) {
+      changes.putReplayRecord(r);
+    }
+    if (sincePrune + pending.size() >= PRUNE_EVERY) {
+      changes.pruneReplayRecords(MAX_ENTRIES);
+    }
+    return pending.size();
+  }
+
+  /** Forgets the first {@code count} pending records: a save holding them succeeded. */
+  void saved(int count) {
+    sincePrune += count;
+    if (sincePrune >= PRUNE_EVERY) {
+      sincePrune = 0;
+    }
+    pending.subList(0, count).clear();
   }
 }
