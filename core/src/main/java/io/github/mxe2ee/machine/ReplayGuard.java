@@ -36,20 +36,36 @@ final class ReplayGuard {
   /** New records written between two prunes of the store to {@link #MAX_ENTRIES}. */
   static final int PRUNE_EVERY = 10_000;
 
-  private final Map<String, ReplayRecord> seen =
-      new LinkedHashMap<>(1024, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, ReplayRecord> eldest) {
-          return size() > MAX_ENTRIES;
-        }
-      };
+  private final int maxEntries;
+  private final int flushAt;
+  private final int pruneEvery;
+  private final Map<String, ReplayRecord> seen;
 
   /** Records not yet saved, oldest first. */
   private final List<ReplayRecord> pending = new ArrayList<>();
 
   private int sincePrune;
+
+  /** A guard with the bounds above. */
+  ReplayGuard() {
+    this(MAX_ENTRIES, FLUSH_AT, PRUNE_EVERY);
+  }
+
+  /** A guard with other bounds (tests of the bounds). */
+  ReplayGuard(int maxEntries, int flushAt, int pruneEvery) {
+    this.maxEntries = maxEntries;
+    this.flushAt = flushAt;
+    this.pruneEvery = pruneEvery;
+    this.seen =
+        new LinkedHashMap<>(1024, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, ReplayRecord> eldest) {
+            return size() > maxEntries;
+          }
+        };
+  }
 
   /**
    * True if this is the first event at this index of the session, or the same event again; the
@@ -80,7 +96,7 @@ final class ReplayGuard {
 
   /** True once enough records wait that a single decrypt should save them. */
   boolean flushDue() {
-    return pending.size() >= FLUSH_AT;
+    return pending.size() >= flushAt;
   }
 
   /** True if records wait to be saved. */
@@ -96,8 +112,8 @@ final class ReplayGuard {
     for (ReplayRecord r : pending) {
       changes.putReplayRecord(r);
     }
-    if (sincePrune + pending.size() >= PRUNE_EVERY) {
-      changes.pruneReplayRecords(MAX_ENTRIES);
+    if (sincePrune + pending.size() >= pruneEvery) {
+      changes.pruneReplayRecords(maxEntries);
     }
     return pending.size();
   }
@@ -105,7 +121,7 @@ final class ReplayGuard {
   /** Forgets the first {@code count} pending records: a save holding them succeeded. */
   void saved(int count) {
     sincePrune += count;
-    if (sincePrune >= PRUNE_EVERY) {
+    if (sincePrune >= pruneEvery) {
       sincePrune = 0;
     }
     pending.subList(0, count).clear();

@@ -99,4 +99,20 @@ class EngineReplayAcrossRestartTest extends EngineFixture {
       assertInstanceOf(DecryptionResult.Decrypted.class, r);
     }
   }
+
+  /**
+   * Single decrypts are saved in batches of {@link ReplayGuard#FLUSH_AT} (no fsync per event): the
+   * records are in the store after that many, without a close.
+   */
+  @Test
+  void singleDecrypts_areSavedEveryFlushAt() {
+    JavaMachine carol = carol(true);
+    share(alice);
+    carol.sync(router);
+    for (int i = 0; i < ReplayGuard.FLUSH_AT; i++) {
+      assertEquals(0, carol.store().replayRecordCount(), "still batched at " + i);
+      assertInstanceOf(DecryptionResult.Decrypted.class, carol.decrypt(ROOM, send(alice, "m" + i)));
+    }
+    assertEquals(ReplayGuard.FLUSH_AT, carol.store().replayRecordCount());
+  }
 }
