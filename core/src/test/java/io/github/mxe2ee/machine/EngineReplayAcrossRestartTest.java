@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mxe2ee.store.postgres.PostgresCryptoStore;
 import io.github.mxe2ee.testing.JavaMachine;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,11 +24,19 @@ class EngineReplayAcrossRestartTest extends EngineFixture {
   @TempDir Path dir;
 
   private JavaMachine carol(boolean sqlite) {
+    return carol(sqlite ? "sqlite" : "memory");
+  }
+
+  private JavaMachine carol(String backend) {
     router.registerDevice(CAROL, "CAROLDEVICE");
     router.joinRoom(ROOM, CAROL);
     var config = JavaMachine.config(CAROL, "CAROLDEVICE").withClock(clock);
     JavaMachine carol =
-        sqlite ? JavaMachine.sqlite(config, dir.resolve("carol.db")) : JavaMachine.inMemory(config);
+        switch (backend) {
+          case "sqlite" -> JavaMachine.sqlite(config, dir.resolve("carol.db"));
+          case "postgres" -> JavaMachine.on(config, id -> PostgresCryptoStore.open(pgUrl(), id));
+          default -> JavaMachine.inMemory(config);
+        };
     machines.add(carol);
     carol.pump(router);
     carol.sync(router);
@@ -45,8 +54,8 @@ class EngineReplayAcrossRestartTest extends EngineFixture {
     return copy;
   }
 
-  private void replayAfterRestartIsRefused(boolean sqlite) {
-    JavaMachine carol = carol(sqlite);
+  private void replayAfterRestartIsRefused(String backend) {
+    JavaMachine carol = carol(backend);
     share(alice);
     carol.sync(router);
     ObjectNode first = send(alice, "hello");
@@ -64,12 +73,55 @@ class EngineReplayAcrossRestartTest extends EngineFixture {
 
   @Test
   void replayAfterRestart_isRefused_sqlite() {
-    replayAfterRestartIsRefused(true);
+    replayAfterRestartIsRefused("sqlite");
   }
 
   @Test
   void replayAfterRestart_isRefused_memory() {
-    replayAfterRestartIsRefused(false);
+    replayAfterRestartIsRefused("memory");
+  }
+
+  /**
+   * The same on PostgreSQL (the server scripts/setup.sh starts; skipped without one, not in CI).
+   */
+  @Test
+  void replayAfterRestart_isRefused_postgres() {
+    replayAfterRestartIsRefused("postgres");
+  }
+
+  private static final String PG_URL =
+      java.util.Optional.ofNullable(System.getenv("MXE2EE_PG_URL"))
+          .orElse("jdbc:postgresql://127.0.0.1:54329/mxe2ee_test?user=mxe2ee");
+
+  private String pgSchema;
+
+  private String pgUrl() {
+    if (pgSchema == null) {
+      pgSchema = "t_" + java.util.UUID.randomUUID().toString().replace("-", "");
+      try (var c = java.sql.DriverManager.getConnection(PG_URL + "&connectTimeout=5");
+          var st = c.createStatement()) {
+        st.execute("CREATE SCHEMA " + pgSchema);
+      } catch (java.sql.SQLException e) {
+        if (System.getenv("CI") != null) {
+          throw new AssertionError("no PostgreSQL at " + PG_URL.split("\\?")[0], e);
+        }
+        org.junit.jupiter.api.Assumptions.abort(
+            "no PostgreSQL: run scripts/setup.d/40-postgres.sh");
+      }
+    }
+    return PG_URL + "&currentSchema=" + pgSchema;
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void dropPgSchema() throws java.sql.SQLException {
+    if (pgSchema != null) {
+      machines.forEach(JavaMachine::close);
+      machines.clear();
+      try (var c = java.sql.DriverManager.getConnection(PG_URL);
+          var st = c.createStatement()) {
+        st.execute("DROP SCHEMA IF EXISTS " + pgSchema + " CASCADE");
+      }
+    }
   }
 
   /** A batch decrypt records its indices in one save; they survive the restart too. */
