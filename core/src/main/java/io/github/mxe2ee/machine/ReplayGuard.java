@@ -33,6 +33,9 @@ final class ReplayGuard {
   /** Pending records that make a single decrypt save them (one store write per this many). */
   static final int FLUSH_AT = 256;
 
+  /** Sessions whose high mark is kept in memory (each under 200 bytes). */
+  static final int MAX_SESSION_MARKS = 10_000;
+
   /** New records written between two prunes of the store to {@link #MAX_ENTRIES}. */
   static final int PRUNE_EVERY = 10_000;
 
@@ -40,6 +43,22 @@ final class ReplayGuard {
   private final int flushAt;
   private final int pruneEvery;
   private final Map<String, ReplayRecord> seen;
+
+  /**
+   * Per session (room, sender key, session id), an index at or above every index recorded for it in
+   * the store or pending: a first use above it is new without asking the store. Only this machine
+   * writes its account's records (one process per device), so the mark stays true. Least recently
+   * used sessions first out; a dropped mark is read again from the store.
+   */
+  private final Map<String, Long> highMarks =
+      new LinkedHashMap<>(256, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+          return size() > MAX_SESSION_MARKS;
+        }
+      };
 
   /** Records not yet saved, oldest first. */
   private final List<ReplayRecord> pending = new ArrayList<>();
@@ -79,14 +98,26 @@ final class ReplayGuard {
       long index,
       String eventId,
       long timestamp) {
-    String key = roomId + "\u0000" + senderKey + "\u0000" + sessionId + "\u0000" + index;
+    String session = roomId + "\u0000" + senderKey + "\u0000" + sessionId;
+    String key = session + "\u0000" + index;
     ReplayRecord previous = seen.get(key);
     if (previous == null) {
-      previous = store.replayRecord(roomId, senderKey, sessionId, index).orElse(null);
+      // Every stored record of the session is at or below its high mark: above it, no look-up.
+      Long high = highMarks.get(session);
+      if (high == null) {
+        high = store.replayRecordMaxIndex(roomId, senderKey, sessionId);
+        highMarks.put(session, high);
+      }
+      if (index <= high) {
+        previous = store.replayRecord(roomId, senderKey, sessionId, index).orElse(null);
+      }
       if (previous == null) {
         ReplayRecord r = new ReplayRecord(roomId, senderKey, sessionId, index, eventId, timestamp);
         seen.put(key, r);
         pending.add(r);
+        if (index > high) {
+          highMarks.put(session, index);
+        }
         return true;
       }
       seen.put(key, previous);

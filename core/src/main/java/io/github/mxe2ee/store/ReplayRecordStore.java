@@ -12,6 +12,12 @@ public interface ReplayRecordStore {
   Optional<ReplayRecord> replayRecord(
       String roomId, String senderKey, String sessionId, long messageIndex);
 
+  /**
+   * Returns the highest message index recorded for the session (room id, sender key, session id),
+   * or -1 if none is: indices above it need no look-up.
+   */
+  long replayRecordMaxIndex(String roomId, String senderKey, String sessionId);
+
   /** Returns how many replay records this account keeps. */
   long replayRecordCount();
 }

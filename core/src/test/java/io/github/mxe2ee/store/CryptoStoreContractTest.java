@@ -618,7 +618,11 @@ public abstract class CryptoStoreContractTest {
     assertEquals(Optional.empty(), store.replayRecord(ROOM2, "senderKey-s", "s", 0));
     assertEquals(Optional.empty(), store.replayRecord(ROOM, "senderKey-t", "s", 0));
     assertEquals(2, store.replayRecordCount());
+    assertEquals(1, store.replayRecordMaxIndex(ROOM, "senderKey-s", "s"));
+    assertEquals(-1, store.replayRecordMaxIndex(ROOM2, "senderKey-s", "s"));
+    assertEquals(-1, store.replayRecordMaxIndex(ROOM, "senderKey-t", "s"));
     try (CryptoStore bob = open(BOB)) {
+      assertEquals(-1, bob.replayRecordMaxIndex(ROOM, "senderKey-s", "s"));
       assertEquals(Optional.empty(), bob.replayRecord(ROOM, "senderKey-s", "s", 0));
       assertEquals(0, bob.replayRecordCount());
     }

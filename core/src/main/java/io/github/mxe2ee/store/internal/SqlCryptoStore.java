@@ -520,6 +520,25 @@ public abstract class SqlCryptoStore implements CryptoStore {
   }
 
   @Override
+  public long replayRecordMaxIndex(String roomId, String senderKey, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading replay records",
+        () ->
+            sql.one(
+                    "SELECT coalesce(max(message_index), -1) FROM replay_records WHERE account_id ="
+                        + " ? AND room_id = ? AND sender_key = ? AND session_id = ?",
+                    rs -> rs.getLong(1),
+                    accountRow,
+                    roomId,
+                    senderKey,
+                    sessionId)
+                .orElse(-1L));
+  }
+
+  @Override
   public long replayRecordCount() {
     return query(
         "counting replay records",

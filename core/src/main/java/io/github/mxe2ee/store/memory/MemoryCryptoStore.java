@@ -280,6 +280,24 @@ public final class MemoryCryptoStore implements CryptoStore {
   }
 
   @Override
+  public long replayRecordMaxIndex(String roomId, String senderKey, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return read(
+        s ->
+            s.replay.values().stream()
+                .filter(
+                    r ->
+                        r.roomId().equals(roomId)
+                            && r.senderKey().equals(senderKey)
+                            && r.sessionId().equals(sessionId))
+                .mapToLong(ReplayRecord::messageIndex)
+                .max()
+                .orElse(-1L));
+  }
+
+  @Override
   public long replayRecordCount() {
     return read(s -> (long) s.replay.size());
   }
