@@ -33,6 +33,9 @@ final class ReplayGuard {
   /** Pending records that make a single decrypt save them (one store write per this many). */
   static final int FLUSH_AT = 256;
 
+  /** Marks a recorded event id that is a digest of the real one ({@link #recordedId}). */
+  private static final String DIGEST_PREFIX = "sha256:";
+
   /** Sessions whose high mark is kept in memory (each under 200 bytes). */
   static final int MAX_SESSION_MARKS = 10_000;
 
@@ -96,8 +99,9 @@ final class ReplayGuard {
       String senderKey,
       String sessionId,
       long index,
-      String eventId,
+      String rawEventId,
       long timestamp) {
+    String eventId = recordedId(rawEventId);
     String session = roomId + "\u0000" + senderKey + "\u0000" + sessionId;
     String key = session + "\u0000" + index;
     ReplayRecord previous = seen.get(key);
@@ -123,6 +127,27 @@ final class ReplayGuard {
       seen.put(key, previous);
     }
     return previous.eventId().equals(eventId) && previous.timestampMillis() == timestamp;
+  }
+
+  /**
+   * The event id as recorded: itself if at most {@link MachineLimits#MAX_ID_LENGTH} UTF-8 bytes
+   * (the spec's bound for ids), else a SHA-256 digest of it, so that a hostile server's huge event
+   * ids cannot grow the store by more than about 200 bytes a record. An id that itself starts with
+   * the digest prefix is digested too, so no id can pose as another's digest.
+   */
+  static String recordedId(String eventId) {
+    if (eventId.isEmpty()
+        || (MachineLimits.saneId(eventId) && !eventId.startsWith(DIGEST_PREFIX))) {
+      return eventId;
+    }
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(eventId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return DIGEST_PREFIX + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   /** True once enough records wait that a single decrypt should save them. */

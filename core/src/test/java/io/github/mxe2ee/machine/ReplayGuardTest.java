@@ -81,4 +81,21 @@ class ReplayGuardTest {
       assertFalse(new ReplayGuard().check(reopened, ROOM, KEY, SESSION, 7, "$replay", 7));
     }
   }
+
+  /** A hostile server's huge event id is recorded as a digest: bounded rows, same verdicts. */
+  @Test
+  void hugeEventIds_areRecordedAsDigests() {
+    try (CryptoStore store = SqliteCryptoStore.open(dir.resolve("h.db"), ACCOUNT)) {
+      String huge = "$" + "x".repeat(100_000);
+      ReplayGuard guard = new ReplayGuard(20, 5, 10);
+      assertTrue(guard.check(store, ROOM, KEY, SESSION, 1, huge, 1));
+      save(guard, store);
+      String stored = store.replayRecord(ROOM, KEY, SESSION, 1).orElseThrow().eventId();
+      assertTrue(stored.startsWith("sha256:") && stored.length() < 60, stored);
+      ReplayGuard after = new ReplayGuard(20, 5, 10);
+      assertTrue(after.check(store, ROOM, KEY, SESSION, 1, huge, 1));
+      assertFalse(after.check(store, ROOM, KEY, SESSION, 1, huge + "y", 1));
+      assertFalse(after.check(store, ROOM, KEY, SESSION, 1, stored, 1), "the digest is not the id");
+    }
+  }
 }
