@@ -27,7 +27,7 @@ import java.util.Map;
  * accepted again by whichever event comes first; an event id that is remembered always passes.
  */
 final class ReplayGuard {
-  /** Enough for a large backlog; each entry is under 200 bytes in memory and in the store. */
+  /** Enough for a large backlog; each entry is a few hundred bytes in memory and in the store. */
   static final int MAX_ENTRIES = 200_000;
 
   /** Pending records that make a single decrypt save them (one store write per this many). */
@@ -132,8 +132,8 @@ final class ReplayGuard {
   /**
    * The event id as recorded: itself if at most {@link MachineLimits#MAX_ID_LENGTH} UTF-8 bytes
    * (the spec's bound for ids), else a SHA-256 digest of it, so that a hostile server's huge event
-   * ids cannot grow the store by more than about 200 bytes a record. An id that itself starts with
-   * the digest prefix is digested too, so no id can pose as another's digest.
+   * ids cannot grow a record beyond a few hundred bytes. An id that itself starts with the digest
+   * prefix is digested too, so no id can pose as another's digest.
    */
   static String recordedId(String eventId) {
     if (eventId.isEmpty()
