@@ -1026,7 +1026,7 @@ final class GroupSessions {
     // Last, so that an event refused for another reason does not claim the index.
     String eventId = event.path("event_id").asText("");
     long ts = event.path("origin_server_ts").asLong(0);
-    if (!replay.check(sessionId, plain.messageIndex(), eventId, ts)) {
+    if (!replay.check(ctx.store, roomId, senderKey, sessionId, plain.messageIndex(), eventId, ts)) {
       return fail(
           DecryptionFailure.REPLAY,
           null,

@@ -54,6 +54,9 @@ public final class OlmMachine implements AutoCloseable {
   /** Outlives reloads after a failed step, so a failure cannot be used to reset replay checks. */
   private final ReplayGuard replay = new ReplayGuard();
 
+  /** Set by a step whose replay records are saved with it whatever else it saves (a batch). */
+  private boolean flushReplay;
+
   /** Outlives reloads too: a found identity conflict stays found. */
   private final OwnDeviceCheck ownDevice;
 
@@ -204,8 +207,13 @@ public final class OlmMachine implements AutoCloseable {
     ctx.counters.beginStep();
     long saveNanos = 0;
     boolean saved = false;
+    int replayRecords = 0;
     try {
       result = body.run(changes);
+      // Replay records ride along with a save that happens anyway, or are batched (ReplayGuard).
+      if (replay.hasPending() && (!changes.isEmpty() || replay.flushDue() || flushReplay)) {
+        replayRecords = replay.drainInto(changes);
+      }
       long start = System.nanoTime();
       try {
         ctx.store.save(changes);
@@ -213,12 +221,14 @@ public final class OlmMachine implements AutoCloseable {
         saveNanos = System.nanoTime() - start;
       }
       saved = true;
+      replay.saved(replayRecords);
       keyRequests.afterSave();
       noteAvailable(groups.takeStored());
     } catch (RuntimeException e) {
       load();
       throw e;
     } finally {
+      flushReplay = false;
       ctx.counters.endStep();
       ctx.events.endStep(saveNanos, saved, ctx.counters.snapshot());
     }
@@ -803,6 +813,7 @@ public final class OlmMachine implements AutoCloseable {
     }
     return step(
         changes -> {
+          flushReplay = true;
           List<DecryptionResult> results;
           try {
             results = groups.decryptAll(roomId, events);
@@ -1325,9 +1336,19 @@ public final class OlmMachine implements AutoCloseable {
     }
   }
 
+  /**
+   * Saves the Megolm replay records not yet saved (single decrypts since the last save, see
+   * SECURITY.md "Replay records survive a restart") and drops queued requests. Call it before
+   * closing the store.
+   *
+   * @throws io.github.mxe2ee.store.StoreException if that save fails (the records are then lost)
+   */
   @Override
   public void close() {
     queued.clear();
+    if (replay.hasPending()) {
+      run(changes -> flushReplay = true);
+    }
   }
 
   @Override

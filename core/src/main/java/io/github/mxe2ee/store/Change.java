@@ -168,4 +168,28 @@ public sealed interface Change {
 
   /** Deletes a small value. */
   record DeleteValue(String key) implements Change {}
+
+  /**
+   * Records which event used an index of an inbound Megolm session. Inserted only if absent: the
+   * first event recorded at an index stays (a later put of the same index is a no-op).
+   */
+  record PutReplayRecord(ReplayRecord record) implements Change {
+    /** Validates arguments. */
+    public PutReplayRecord {
+      Require.nonNull(record, "record");
+    }
+  }
+
+  /**
+   * Keeps only the {@code keep} most recently recorded replay records of the account, deleting the
+   * oldest recorded first (a no-op while there are at most {@code keep}).
+   */
+  record PruneReplayRecords(int keep) implements Change {
+    /** Validates arguments: {@code keep} is positive. */
+    public PruneReplayRecords {
+      if (keep < 1) {
+        throw new IllegalArgumentException("keep must be positive, was " + keep);
+      }
+    }
+  }
 }

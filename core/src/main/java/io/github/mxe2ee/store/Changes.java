@@ -179,6 +179,16 @@ public final class Changes {
     return add(new Change.DeleteValue(Require.nonEmpty(key, "key")));
   }
 
+  /** Records the event that used an index of an inbound Megolm session (first record wins). */
+  public Changes putReplayRecord(ReplayRecord record) {
+    return add(new Change.PutReplayRecord(record));
+  }
+
+  /** Keeps only the {@code keep} most recently recorded replay records. */
+  public Changes pruneReplayRecords(int keep) {
+    return add(new Change.PruneReplayRecords(keep));
+  }
+
   /** Returns the changes in application order (unmodifiable view). */
   public List<Change> list() {
     return Collections.unmodifiableList(changes);

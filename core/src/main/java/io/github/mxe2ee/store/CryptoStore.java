@@ -46,6 +46,7 @@ public interface CryptoStore
         SyncTokenStore,
         RoomKeyBundleStore,
         KeyValueStore,
+        ReplayRecordStore,
         AutoCloseable {
 
   /** Returns the account this store is scoped to. */

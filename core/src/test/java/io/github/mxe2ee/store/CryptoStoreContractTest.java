@@ -598,4 +598,58 @@ public abstract class CryptoStoreContractTest {
     assertFalse(all.contains("SECRET"), all);
     assertTrue(all.contains("12 chars"), all);
   }
+
+  private static ReplayRecord replay(String session, long index, String eventId) {
+    return new ReplayRecord(ROOM, "senderKey-" + session, session, index, eventId, 1000 + index);
+  }
+
+  @Test
+  void replayRecords_firstRecordOfAnIndexWins_andSurviveReopen() {
+    store.save(new Changes().putReplayRecord(replay("s", 0, "$a")));
+    store.save(
+        new Changes().putReplayRecord(replay("s", 0, "$b")).putReplayRecord(replay("s", 1, "$c")));
+    reopen();
+    assertEquals(
+        Optional.of(replay("s", 0, "$a")), store.replayRecord(ROOM, "senderKey-s", "s", 0));
+    assertEquals(
+        Optional.of(replay("s", 1, "$c")), store.replayRecord(ROOM, "senderKey-s", "s", 1));
+    assertEquals(Optional.empty(), store.replayRecord(ROOM, "senderKey-s", "s", 2));
+    // Keyed by the session's full identity: another room or sender key is another session.
+    assertEquals(Optional.empty(), store.replayRecord(ROOM2, "senderKey-s", "s", 0));
+    assertEquals(Optional.empty(), store.replayRecord(ROOM, "senderKey-t", "s", 0));
+    assertEquals(2, store.replayRecordCount());
+    assertEquals(1, store.replayRecordMaxIndex(ROOM, "senderKey-s", "s"));
+    assertEquals(-1, store.replayRecordMaxIndex(ROOM2, "senderKey-s", "s"));
+    assertEquals(-1, store.replayRecordMaxIndex(ROOM, "senderKey-t", "s"));
+    try (CryptoStore bob = open(BOB)) {
+      assertEquals(-1, bob.replayRecordMaxIndex(ROOM, "senderKey-s", "s"));
+      assertEquals(Optional.empty(), bob.replayRecord(ROOM, "senderKey-s", "s", 0));
+      assertEquals(0, bob.replayRecordCount());
+    }
+  }
+
+  @Test
+  void replayRecords_pruneKeepsTheNewestRecorded() {
+    Changes first = new Changes();
+    for (int i = 0; i < 10; i++) {
+      first.putReplayRecord(replay("s", i, "$e" + i));
+    }
+    store.save(first);
+    store.save(new Changes().pruneReplayRecords(20));
+    assertEquals(10, store.replayRecordCount(), "below the bound nothing goes");
+    // A put of a kept index does not renew it: order is that of first recording.
+    store.save(new Changes().putReplayRecord(replay("s", 0, "$other")).pruneReplayRecords(4));
+    assertEquals(4, reopen().replayRecordCount());
+    for (int i = 0; i < 6; i++) {
+      assertEquals(Optional.empty(), store.replayRecord(ROOM, "senderKey-s", "s", i), "" + i);
+    }
+    for (int i = 6; i < 10; i++) {
+      assertEquals(
+          Optional.of(replay("s", i, "$e" + i)), store.replayRecord(ROOM, "senderKey-s", "s", i));
+    }
+    try (CryptoStore bob = open(BOB)) {
+      bob.save(new Changes().putReplayRecord(replay("s", 0, "$bob")).pruneReplayRecords(1));
+    }
+    assertEquals(4, store.replayRecordCount(), "another account's prune leaves ours alone");
+  }
 }

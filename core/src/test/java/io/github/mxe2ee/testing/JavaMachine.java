@@ -107,6 +107,12 @@ public final class JavaMachine implements RoutedMachine {
     return new JavaMachine(config, id -> SqliteCryptoStore.open(file, id));
   }
 
+  /** A machine with {@code config} on the stores {@code storeFactory} opens (again on reopen). */
+  public static JavaMachine on(
+      MachineConfig config, Function<AccountId, CryptoStore> storeFactory) {
+    return new JavaMachine(config, storeFactory);
+  }
+
   /** A test configuration: fixed pickle key derived from the ids (tests only). */
   public static MachineConfig config(String userId, String deviceId) {
     byte[] key = new byte[32];

@@ -8,6 +8,7 @@ import io.github.mxe2ee.store.OlmSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.ReplayRecord;
 import io.github.mxe2ee.store.WithheldRecord;
 import java.sql.SQLException;
 
@@ -317,6 +318,27 @@ public final class SqlChangeWriter {
       sql.update(UPSERT_KEY_VALUES, account, c.key(), c.value());
     } else if (change instanceof Change.DeleteValue c) {
       sql.update("DELETE FROM key_values WHERE account_id = ? AND key = ?", account, c.key());
+    } else if (change instanceof Change.PutReplayRecord c) {
+      ReplayRecord r = c.record();
+      sql.update(
+          "INSERT INTO replay_records (account_id, room_id, sender_key, session_id, message_index,"
+              + " event_id, origin_ts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id,"
+              + " room_id, sender_key, session_id, message_index) DO NOTHING",
+          account,
+          r.roomId(),
+          r.senderKey(),
+          r.sessionId(),
+          r.messageIndex(),
+          r.eventId(),
+          r.timestampMillis());
+    } else if (change instanceof Change.PruneReplayRecords c) {
+      // The keep-th newest row by insertion order bounds what stays; none is deleted below keep.
+      sql.update(
+          "DELETE FROM replay_records WHERE account_id = ? AND seq < (SELECT seq FROM"
+              + " replay_records WHERE account_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+          account,
+          account,
+          c.keep() - 1);
     } else {
       throw new IllegalStateException("unhandled change type " + change.getClass().getName());
     }

@@ -14,6 +14,7 @@ import io.github.mxe2ee.store.OlmSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.ReplayRecord;
 import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.store.TrackedUser;
 import io.github.mxe2ee.store.UserDevice;
@@ -494,6 +495,59 @@ public abstract class SqlCryptoStore implements CryptoStore {
                 SqlRows::keyRequest,
                 accountRow,
                 state.code()));
+  }
+
+  @Override
+  public Optional<ReplayRecord> replayRecord(
+      String roomId, String senderKey, String sessionId, long messageIndex) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading replay record",
+        () ->
+            sql.one(
+                "SELECT event_id, origin_ts FROM replay_records WHERE account_id = ? AND room_id"
+                    + " = ? AND sender_key = ? AND session_id = ? AND message_index = ?",
+                rs ->
+                    new ReplayRecord(
+                        roomId, senderKey, sessionId, messageIndex, rs.getString(1), rs.getLong(2)),
+                accountRow,
+                roomId,
+                senderKey,
+                sessionId,
+                messageIndex));
+  }
+
+  @Override
+  public long replayRecordMaxIndex(String roomId, String senderKey, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return query(
+        "reading replay records",
+        () ->
+            sql.one(
+                    "SELECT coalesce(max(message_index), -1) FROM replay_records WHERE account_id ="
+                        + " ? AND room_id = ? AND sender_key = ? AND session_id = ?",
+                    rs -> rs.getLong(1),
+                    accountRow,
+                    roomId,
+                    senderKey,
+                    sessionId)
+                .orElse(-1L));
+  }
+
+  @Override
+  public long replayRecordCount() {
+    return query(
+        "counting replay records",
+        () ->
+            sql.one(
+                    "SELECT count(*) FROM replay_records WHERE account_id = ?",
+                    rs -> rs.getLong(1),
+                    accountRow)
+                .orElse(0L));
   }
 
   @Override

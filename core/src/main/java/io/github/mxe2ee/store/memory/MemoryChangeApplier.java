@@ -4,6 +4,7 @@ import io.github.mxe2ee.store.Change;
 import io.github.mxe2ee.store.InboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
+import io.github.mxe2ee.store.ReplayRecord;
 import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.store.WithheldRecord;
 import io.github.mxe2ee.store.memory.MemoryState.Key;
@@ -97,6 +98,16 @@ final class MemoryChangeApplier {
       s.tracked.remove(c.userId());
     } else if (change instanceof Change.PutOutgoingKeyRequest c) {
       putKeyRequest(s.keyRequests, c.request());
+    } else if (change instanceof Change.PutReplayRecord c) {
+      ReplayRecord r = c.record();
+      s.replay.putIfAbsent(
+          MemoryState.replayKey(r.roomId(), r.senderKey(), r.sessionId(), r.messageIndex()), r);
+    } else if (change instanceof Change.PruneReplayRecords c) {
+      var it = s.replay.values().iterator();
+      for (int excess = s.replay.size() - c.keep(); excess > 0; excess--) {
+        it.next();
+        it.remove();
+      }
     } else if (change instanceof Change.DeleteOutgoingKeyRequest c) {
       s.keyRequests.remove(c.requestId());
     } else if (change instanceof Change.PutWithheld c) {

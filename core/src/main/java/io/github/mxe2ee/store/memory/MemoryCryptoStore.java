@@ -13,6 +13,7 @@ import io.github.mxe2ee.store.OlmSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.ReplayRecord;
 import io.github.mxe2ee.store.StoreException;
 import io.github.mxe2ee.store.TrackedUser;
 import io.github.mxe2ee.store.UserDevice;
@@ -264,6 +265,41 @@ public final class MemoryCryptoStore implements CryptoStore {
   public List<OutgoingKeyRequest> outgoingKeyRequests(KeyRequestState state) {
     Objects.requireNonNull(state, "state");
     return read(s -> s.keyRequests.values().stream().filter(r -> r.state() == state).toList());
+  }
+
+  @Override
+  public Optional<ReplayRecord> replayRecord(
+      String roomId, String senderKey, String sessionId, long messageIndex) {
+    String key =
+        MemoryState.replayKey(
+            Objects.requireNonNull(roomId, "roomId"),
+            Objects.requireNonNull(senderKey, "senderKey"),
+            Objects.requireNonNull(sessionId, "sessionId"),
+            messageIndex);
+    return read(s -> Optional.ofNullable(s.replay.get(key)));
+  }
+
+  @Override
+  public long replayRecordMaxIndex(String roomId, String senderKey, String sessionId) {
+    Objects.requireNonNull(roomId, "roomId");
+    Objects.requireNonNull(senderKey, "senderKey");
+    Objects.requireNonNull(sessionId, "sessionId");
+    return read(
+        s ->
+            s.replay.values().stream()
+                .filter(
+                    r ->
+                        r.roomId().equals(roomId)
+                            && r.senderKey().equals(senderKey)
+                            && r.sessionId().equals(sessionId))
+                .mapToLong(ReplayRecord::messageIndex)
+                .max()
+                .orElse(-1L));
+  }
+
+  @Override
+  public long replayRecordCount() {
+    return read(s -> (long) s.replay.size());
   }
 
   @Override

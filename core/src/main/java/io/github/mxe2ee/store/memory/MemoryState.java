@@ -8,6 +8,7 @@ import io.github.mxe2ee.store.OlmSessionRecord;
 import io.github.mxe2ee.store.OutboundGroupSessionRecord;
 import io.github.mxe2ee.store.OutgoingKeyRequest;
 import io.github.mxe2ee.store.PendingRoomKeyBundle;
+import io.github.mxe2ee.store.ReplayRecord;
 import io.github.mxe2ee.store.TrackedUser;
 import io.github.mxe2ee.store.UserDevice;
 import io.github.mxe2ee.store.WithheldRecord;
@@ -43,6 +44,9 @@ final class MemoryState {
 
   final Map<String, byte[]> values;
 
+  /** Replay records by {@link #replayKey}, in the order they were recorded (oldest first). */
+  final LinkedHashMap<String, ReplayRecord> replay;
+
   MemoryState() {
     olmSessions = new LinkedHashMap<>();
     inbound = new LinkedHashMap<>();
@@ -55,6 +59,12 @@ final class MemoryState {
     withheld = new HashMap<>();
     bundles = new TreeMap<>();
     values = new HashMap<>();
+    replay = new LinkedHashMap<>();
+  }
+
+  /** The key of a replay record in {@link #replay}: the session's full identity and the index. */
+  static String replayKey(String roomId, String senderKey, String sessionId, long index) {
+    return roomId + "\u0000" + senderKey + "\u0000" + sessionId + "\u0000" + index;
   }
 
   /** The key of a pending bundle in {@link #bundles}. */
@@ -83,6 +93,7 @@ final class MemoryState {
     withheld.forEach((k, notices) -> c.withheld.put(k, new TreeMap<>(notices)));
     c.bundles.putAll(bundles);
     c.values.putAll(values);
+    c.replay.putAll(replay);
     return c;
   }
 }

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -116,6 +117,56 @@ class PostgresCryptoStoreTest extends CryptoStoreContractTest {
     assertEquals(Optional.of("after"), store.syncToken());
     StoreException second = assertThrows(StoreException.class, () -> open(ALICE));
     assertTrue(second.getMessage().contains("served by another instance"), second.getMessage());
+  }
+
+  /**
+   * A version 4 schema holding data migrates to version 5 (Megolm replay records) keeping it; the
+   * new table starts empty and is usable.
+   */
+  @Test
+  void v4StoreWithData_migratesToV5_keepingIt() throws Exception {
+    store.close();
+    admin("DROP SCHEMA " + schema + " CASCADE");
+    admin("CREATE SCHEMA " + schema);
+    try (Connection c = DriverManager.getConnection(URL + "&currentSchema=" + schema);
+        Statement st = c.createStatement()) {
+      String dir = "/io/github/mxe2ee/store/postgres/migrations/";
+      List<String> names =
+          new String(
+                  getClass().getResourceAsStream(dir + "index.txt").readAllBytes(),
+                  java.nio.charset.StandardCharsets.UTF_8)
+              .lines()
+              .map(String::strip)
+              .toList();
+      for (int v = 1; v <= 4; v++) {
+        st.execute(
+            new String(
+                getClass().getResourceAsStream(dir + names.get(v - 1)).readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8));
+      }
+      st.execute(
+          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+      st.execute("INSERT INTO schema_version VALUES (1, 0), (2, 0), (3, 0), (4, 0)");
+      st.execute(
+          "INSERT INTO accounts (user_id, device_id, sync_token) VALUES ('"
+              + ALICE.userId()
+              + "', '"
+              + ALICE.deviceId()
+              + "', 'token-v4')");
+      st.execute(
+          "INSERT INTO pending_room_key_bundles (account_id, room_id, inviter, bundle_json,"
+              + " received_at) SELECT id, '!a:x', '@i:x', '{}', 5 FROM accounts");
+    }
+    store = open(ALICE);
+    assertEquals(Optional.of("token-v4"), store.syncToken());
+    assertEquals(
+        List.of(new io.github.mxe2ee.store.PendingRoomKeyBundle("!a:x", "@i:x", "{}", 5)),
+        store.pendingRoomKeyBundles());
+    assertEquals(0, store.replayRecordCount());
+    io.github.mxe2ee.store.ReplayRecord r =
+        new io.github.mxe2ee.store.ReplayRecord("!a:x", "K", "s", 3, "$e", 9);
+    store.save(new Changes().putReplayRecord(r));
+    assertEquals(Optional.of(r), store.replayRecord("!a:x", "K", "s", 3));
   }
 
   /**

@@ -113,25 +113,25 @@ class SqliteFileCryptoStoreTest extends CryptoStoreContractTest {
     store.save(
         new Changes().putInboundGroupSession(inbound(ROOM, "s", true, false)).putSyncToken("t"));
     store.close();
-    SqliteMigrations withV5 =
+    SqliteMigrations withV6 =
         SqliteMigrations.load("/io/github/mxe2ee/store/sqlite/testmigrations/");
-    assertEquals(5, withV5.latestVersion());
-    store = SqliteCryptoStore.open(file(), ALICE, withV5);
+    assertEquals(6, withV6.latestVersion());
+    store = SqliteCryptoStore.open(file(), ALICE, withV6);
     assertEquals(
         Optional.of(inbound(ROOM, "s", true, false)),
         store.inboundGroupSessions(ROOM, "s").stream().findFirst());
     assertEquals(Optional.of("t"), store.syncToken());
     store.close();
-    assertEquals(5, queryInt(file(), "SELECT max(version) FROM schema_version"));
+    assertEquals(6, queryInt(file(), "SELECT max(version) FROM schema_version"));
     assertEquals(7, queryInt(file(), "SELECT test_flag FROM accounts"));
     assertEquals(0, queryInt(file(), "SELECT count(*) FROM test_notes"));
-    // Code that only knows V1 to V4 now refuses the upgraded file.
+    // Code that only knows V1 to V5 now refuses the upgraded file.
     assertEquals(StoreException.Reason.SCHEMA_TOO_NEW, openFails(file()).reason());
   }
 
   @Test
   void migrations_areNumberedContiguously() {
-    assertEquals(4, SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR).latestVersion());
+    assertEquals(5, SqliteMigrations.load(SqliteMigrations.DEFAULT_DIR).latestVersion());
     List<String> statements =
         SqliteMigrations.statements(
             "-- c\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (\n y INT\n);\n");
