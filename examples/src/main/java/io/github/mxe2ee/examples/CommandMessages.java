@@ -1,10 +1,13 @@
 package io.github.mxe2ee.examples;
 
+import io.github.mxe2ee.plugin.MatrixE2ee;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Finds the echo bot's {@code !command} messages in a batch's decrypted timelines: encrypted {@code
@@ -14,6 +17,8 @@ import java.util.List;
 final class CommandMessages {
   /** One command message: where, which event, who sent it, and its argument text (trimmed). */
   record Command(String roomId, String eventId, String sender, String args) {}
+
+  private static final System.Logger LOG = System.getLogger(EchoBot.class.getName());
 
   private CommandMessages() {}
 
@@ -76,15 +81,82 @@ final class CommandMessages {
         && !Boolean.TRUE.equals(info.getValue("history"))
         && ev.getValue("content") instanceof JsonObject content
         && content.getValue("body") instanceof String text) {
-      String t = text.strip();
-      if (t.equals(command)) {
-        return new Command(roomId, eventId, sender, "");
-      }
-      if (t.startsWith(command) && Character.isWhitespace(t.charAt(command.length()))) {
-        return new Command(roomId, eventId, sender, t.substring(command.length()).strip());
+      String args = arguments(text, command);
+      if (args != null) {
+        return new Command(roomId, eventId, sender, args);
       }
     }
     return null;
+  }
+
+  /**
+   * The arguments of {@code command} in a message body (trimmed, "" for none), or null if the body
+   * is not that command: the command alone or followed by whitespace and its arguments.
+   */
+  static String arguments(String text, String command) {
+    String t = text.strip();
+    if (t.equals(command)) {
+      return "";
+    }
+    if (t.startsWith(command) && Character.isWhitespace(t.charAt(command.length()))) {
+      return t.substring(command.length()).strip();
+    }
+    return null;
+  }
+
+  /**
+   * Answers, one after the other in timeline order, every {@code command} of a batch (its
+   * timelines, then its late re-emissions) with {@code answer}.
+   */
+  static Future<Void> answerAll(
+      JsonObject body,
+      List<JsonObject> late,
+      String ownUserId,
+      String command,
+      Function<Command, Future<Void>> answer) {
+    List<Command> commands = new ArrayList<>(find(body, ownUserId, command));
+    commands.addAll(findLate(late, ownUserId, command));
+    Future<Void> chain = Future.succeededFuture();
+    for (Command c : commands) {
+      chain = chain.compose(v -> answer.apply(c));
+    }
+    return chain;
+  }
+
+  /**
+   * Sends {@code text} as the {@code m.notice} reply to command {@code c} (one reply per command:
+   * {@link #replyTxnId}); a failure is logged and swallowed, so one failed reply does not stop the
+   * batch.
+   */
+  static Future<Void> reply(MatrixE2ee e2ee, String command, Command c, Future<String> text) {
+    return text.compose(
+            t ->
+                e2ee.send(
+                    c.roomId(),
+                    "m.room.message",
+                    new JsonObject().put("msgtype", "m.notice").put("body", t),
+                    replyTxnId(c.eventId())))
+        .<Void>map(
+            id -> {
+              LOG.log(
+                  System.Logger.Level.INFO,
+                  "{0} {1} in {2} answered as {3}",
+                  command,
+                  c.eventId(),
+                  c.roomId(),
+                  id);
+              return null;
+            })
+        .recover(
+            err -> {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "answer to {0} in {1} failed: {2}",
+                  c.eventId(),
+                  c.roomId(),
+                  err.toString());
+              return Future.succeededFuture();
+            });
   }
 
   /** The transaction id of the reply to command event {@code eventId}: one reply per command. */

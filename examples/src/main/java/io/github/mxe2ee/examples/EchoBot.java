@@ -19,7 +19,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -390,14 +389,9 @@ public final class EchoBot {
    * !history}): the command's own reply is the answer, so it is not echoed as well.
    */
   static boolean isCommand(String text) {
-    String t = text.strip();
-    for (String command : List.of(InviteCommand.COMMAND, HistoryCommand.COMMAND)) {
-      if (t.equals(command)
-          || (t.startsWith(command) && Character.isWhitespace(t.charAt(command.length())))) {
-        return true;
-      }
-    }
-    return TopicCommand.isCommand(text);
+    return CommandMessages.arguments(text, InviteCommand.COMMAND) != null
+        || CommandMessages.arguments(text, HistoryCommand.COMMAND) != null
+        || TopicCommand.isCommand(text);
   }
 
   /**

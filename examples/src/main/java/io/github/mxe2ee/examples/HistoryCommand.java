@@ -51,14 +51,7 @@ final class HistoryCommand {
 
   /** Answers every {@code !history} in the batch's timelines and late re-emissions. */
   Future<Void> onBatch(JsonObject body, List<JsonObject> late) {
-    List<CommandMessages.Command> commands =
-        new ArrayList<>(CommandMessages.find(body, ownUserId, COMMAND));
-    commands.addAll(CommandMessages.findLate(late, ownUserId, COMMAND));
-    Future<Void> chain = Future.succeededFuture();
-    for (CommandMessages.Command c : commands) {
-      chain = chain.compose(v -> answer(c));
-    }
-    return chain;
+    return CommandMessages.answerAll(body, late, ownUserId, COMMAND, this::answer);
   }
 
   /** The requested count, clamped to {@link #MAX_N}; -1 when the arguments are not a count. */
@@ -103,35 +96,7 @@ final class HistoryCommand {
                             + ")");
                   });
     }
-    return reply
-        .compose(
-            text ->
-                e2ee.send(
-                    c.roomId(),
-                    "m.room.message",
-                    new JsonObject().put("msgtype", "m.notice").put("body", text),
-                    CommandMessages.replyTxnId(c.eventId())))
-        .<Void>map(
-            id -> {
-              LOG.log(
-                  System.Logger.Level.INFO,
-                  "{0} {1} in {2} answered as {3}",
-                  COMMAND,
-                  c.eventId(),
-                  c.roomId(),
-                  id);
-              return null;
-            })
-        .recover(
-            err -> {
-              LOG.log(
-                  System.Logger.Level.WARNING,
-                  "answer to {0} in {1} failed: {2}",
-                  c.eventId(),
-                  c.roomId(),
-                  err.toString());
-              return Future.succeededFuture();
-            });
+    return CommandMessages.reply(e2ee, COMMAND, c, reply);
   }
 
   /** The reply: a header, one line per message, and the count of undecryptable ones. */

@@ -5,7 +5,6 @@ import io.github.mxe2ee.plugin.MatrixE2ee;
 import io.github.mxe2ee.plugin.history.InviteResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -44,14 +43,7 @@ final class InviteCommand {
 
   /** Answers every {@code !invite} in the batch's timelines and late re-emissions. */
   Future<Void> onBatch(JsonObject body, List<JsonObject> late) {
-    List<CommandMessages.Command> commands =
-        new ArrayList<>(CommandMessages.find(body, ownUserId, COMMAND));
-    commands.addAll(CommandMessages.findLate(late, ownUserId, COMMAND));
-    Future<Void> chain = Future.succeededFuture();
-    for (CommandMessages.Command c : commands) {
-      chain = chain.compose(v -> answer(c));
-    }
-    return chain;
+    return CommandMessages.answerAll(body, late, ownUserId, COMMAND, this::answer);
   }
 
   /**
@@ -97,25 +89,7 @@ final class InviteCommand {
                     return Future.succeededFuture(refused(user, err));
                   });
     }
-    return reply
-        .compose(
-            text ->
-                e2ee.send(
-                    c.roomId(),
-                    "m.room.message",
-                    new JsonObject().put("msgtype", "m.notice").put("body", text),
-                    CommandMessages.replyTxnId(c.eventId())))
-        .<Void>mapEmpty()
-        .recover(
-            err -> {
-              LOG.log(
-                  System.Logger.Level.WARNING,
-                  "answer to {0} in {1} failed: {2}",
-                  c.eventId(),
-                  c.roomId(),
-                  err.toString());
-              return Future.succeededFuture();
-            });
+    return CommandMessages.reply(e2ee, COMMAND, c, reply);
   }
 
   /**

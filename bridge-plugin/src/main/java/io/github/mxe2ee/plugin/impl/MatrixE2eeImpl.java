@@ -369,24 +369,7 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
 
   @Override
   public Future<JsonObject> onSync(JsonObject sync) {
-    IllegalStateException e = notUsable("onSync()");
-    if (e != null) {
-      return Future.failedFuture(e);
-    }
-    byte[] raw;
-    try {
-      raw = Json.write(sync);
-    } catch (RuntimeException ex) {
-      return Future.failedFuture(ex);
-    }
-    return onWorker(
-            "onSync()",
-            () -> {
-              SyncBodyParser.Result parsed = parser.parse(raw);
-              logDropped(parsed);
-              return process(parsed.body(), Mode.ON_SYNC, false);
-            })
-        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
+    return processSync(sync, Mode.ON_SYNC)
         .map(
             result -> {
               emitLate(result.remove(LATE_FIELD));
@@ -403,6 +386,17 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
    * acknowledges what brought their key only once it has delivered them.
    */
   public Future<JsonObject> onSyncKeepingLate(JsonObject sync) {
+    return processSync(sync, Mode.ON_SYNC_KEEPING_LATE)
+        .map(
+            result -> {
+              countLate(result.getValue(LATE_FIELD));
+              bundles.onSync(result);
+              return result;
+            });
+  }
+
+  /** The common part of {@link #onSync} and {@link #onSyncKeepingLate}: parse, process, send. */
+  private Future<JsonObject> processSync(JsonObject sync, Mode mode) {
     IllegalStateException e = notUsable("onSync()");
     if (e != null) {
       return Future.failedFuture(e);
@@ -418,19 +412,9 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
             () -> {
               SyncBodyParser.Result parsed = parser.parse(raw);
               logDropped(parsed);
-              return process(parsed.body(), Mode.ON_SYNC_KEEPING_LATE, false);
+              return process(parsed.body(), mode, false);
             })
-        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result))
-        .map(
-            result -> {
-              if (result.getValue(LATE_FIELD) instanceof JsonArray late) {
-                for (int i = 0; i < late.size(); i++) {
-                  metrics.lateKeyRecovered();
-                }
-              }
-              bundles.onSync(result);
-              return result;
-            });
+        .compose(result -> pump.drain().compose(v -> verifier.settle()).map(result));
   }
 
   /**
@@ -459,13 +443,18 @@ public final class MatrixE2eeImpl implements MatrixE2ee {
     return l == null ? LateKeys.emptyStats() : l.stats();
   }
 
-  /** Hands re-emitted events to the bot's late-decryption handler; its failure is logged. */
-  private JsonObject emitLate(Object late) {
+  /** Counts re-emitted events (the {@value #LATE_FIELD} array of a result) as recovered. */
+  private void countLate(Object late) {
     if (late instanceof JsonArray events) {
       for (int i = 0; i < events.size(); i++) {
         metrics.lateKeyRecovered();
       }
     }
+  }
+
+  /** Hands re-emitted events to the bot's late-decryption handler; its failure is logged. */
+  private JsonObject emitLate(Object late) {
+    countLate(late);
     Handler<JsonObject> h = lateHandler;
     if (h != null && late instanceof JsonArray events) {
       for (Object o : events) {
